@@ -7,6 +7,7 @@ is set to the five forms the sample holds.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from pathlib import Path
@@ -30,7 +31,11 @@ FINISHED = {"succeeded", "ready", "failed", "invalid", "timedout"}
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     )
 
 
@@ -64,10 +69,8 @@ def run_demo(console: Console, connection_string: str, host: subprocess.Popen[by
     labels = sorted(SAMPLE_DIR.glob("Form_*.jpg.labels.json"))
     service = BlobServiceClient.from_connection_string(connection_string)
     container = service.get_container_client(CONTAINER)
-    try:
+    with contextlib.suppress(ResourceExistsError):
         container.create_container()
-    except ResourceExistsError:
-        pass
 
     console.rule(f"Demo: {len(forms)} purchase orders into {CONTAINER}/{FOLDER}/")
     with _progress(console) as progress:
@@ -78,7 +81,11 @@ def run_demo(console: Console, connection_string: str, host: subprocess.Popen[by
         ocr = progress.add_task("OCR (.ocr.json written)", total=len(forms))
         deadline = time.monotonic() + OCR_DEADLINE_S
         while True:
-            done = {b.name for b in container.list_blobs(name_starts_with=f"{FOLDER}/") if b.name.endswith(".ocr.json")}
+            done = {
+                b.name
+                for b in container.list_blobs(name_starts_with=f"{FOLDER}/")
+                if b.name.endswith(".ocr.json")
+            }
             progress.update(ocr, completed=sum(f"{FOLDER}/{f.name}.ocr.json" in done for f in forms))
             if len(done) >= len(forms):
                 break

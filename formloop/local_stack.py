@@ -41,7 +41,9 @@ ENGINE_PORT = 5050
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--app-dir", type=Path, default=REPO_ROOT, help="function app folder (default: repo root)")
+    parser.add_argument(
+        "--app-dir", type=Path, default=REPO_ROOT, help="function app folder (default: repo root)"
+    )
     parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".formloop", help="data and logs")
     parser.add_argument("--demo", action="store_true", help="run the bundled sample forms through the loop")
     parser.add_argument(
@@ -84,7 +86,9 @@ def run_up(args: argparse.Namespace) -> int:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         with console.status("Starting Azurite…"):
-            azurite = start_azurite(state / "azurite", ports=_ports(AZURITE_PORTS), log_path=logs / "azurite.log")  # type: ignore[arg-type]
+            azurite = start_azurite(
+                state / "azurite", ports=_ports(AZURITE_PORTS), log_path=logs / "azurite.log"
+            )  # type: ignore[arg-type]
         procs.append(azurite.process)  # type: ignore[arg-type]
         console.print(f"[green]✓[/] Azurite      blob {azurite.blob_endpoint}  (data in {state / 'azurite'})")
 
@@ -102,7 +106,9 @@ def run_up(args: argparse.Namespace) -> int:
             env.update(DEMO_SETTINGS)
         host = _start_host(args.host, app_dir, env, logs)
         procs.append(host)
-        console.print(f"[green]✓[/] Functions host  {' '.join(map(str, host.args[1:3]))}  (log: {logs / 'host.log'})")
+        console.print(
+            f"[green]✓[/] Functions host  {' '.join(map(str, host.args[1:3]))}  (log: {logs / 'host.log'})"
+        )
 
         if args.demo:
             from formloop.demo import run_demo
@@ -155,4 +161,3 @@ def _wait_forever(procs: list[subprocess.Popen[bytes]]) -> None:
             if proc.poll() is not None:
                 raise StackError(f"{proc.args[0]} … exited with code {proc.returncode}; see .formloop/logs")
         time.sleep(1)
-

@@ -199,7 +199,17 @@ def start_engine(
     port = port or free_port()
     api_key = api_key or new_api_key()
     data_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "engine", "--host", LOOPBACK, "--port", str(port), "--data-dir", str(data_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "engine",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
     if workers:
         cmd += ["--workers", str(workers)]
     env = {**os.environ, **(extra_env or {}), "ENGINE_API_KEY": api_key}
