@@ -1,0 +1,301 @@
+"""A small REST client for Form Recognizer v2.1 (and the 2019 `2.0-preview` routes).
+
+Why not the SDK: the pipeline needs the raw Layout body (it IS the `.ocr.json` file), the raw model
+body for the tables, explicit control over retries/deadlines, and the 2019 routes the SDK never had.
+Transient answers (429, 5xx, connection errors) are retried with exponential backoff that honours
+`Retry-After`, within a time budget; anything else fails fast with the service's own code and message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+from urllib.parse import urljoin
+
+import requests
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+
+# path pieces per dialect: (base, layout POST, train POST)
+_ROUTES = {
+    "v2.1": ("/formrecognizer/v2.1", "/layout/analyze", "/custom/models"),
+    "2.0-preview": ("/formrecognizer/v2.0-preview", "/readLayout/asyncAnalyze", "/custom/asyncTrain"),
+}
+
+_MAGIC = ((b"%PDF", "application/pdf"), (b"\xff\xd8", "image/jpeg"), (b"\x89PNG", "image/png"),
+          (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"), (b"BM", "image/bmp"))
+_BY_EXTENSION = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                 ".png": "image/png", ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff"}
+
+
+class FormRecognizerError(Exception):
+    """An error answered (or implied) by the service: `code` and `message` as the service wrote them."""
+
+    def __init__(self, code: str, message: str, status: int | None = None, transient: bool = False):
+        super().__init__(f"{code}: {message}" + (f" (HTTP {status})" if status else ""))
+        self.code = code
+        self.message = message
+        self.status = status
+        self.transient = transient
+
+
+def content_type_for(head: bytes, name: str) -> str:
+    """Content type from the file's first bytes (as the SDK does), else from its extension."""
+    for magic, ctype in _MAGIC:
+        if head.startswith(magic):
+            return ctype
+    ext = "." + name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    return _BY_EXTENSION.get(ext, "application/octet-stream")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds the service asked us to wait: `retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`."""
+    for header, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
+        raw = response.headers.get(header)
+        if not raw:
+            continue
+        try:
+            return max(0.0, float(raw) * scale)
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(raw) if scale == 1.0 else None
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - time.time())
+    return None
+
+
+def error_from_response(response: requests.Response) -> FormRecognizerError:
+    """The service's `{"error": {"code", "message"}}` body as an exception (best effort on other bodies)."""
+    code, message = f"HTTP{response.status_code}", (response.text or response.reason or "")[:500]
+    try:
+        body = response.json()
+        err = body.get("error", body) if isinstance(body, dict) else {}
+        if isinstance(err, dict):
+            code = str(err.get("code") or code)
+            message = str(err.get("message") or message)
+    except ValueError:
+        pass
+    return FormRecognizerError(code, message, response.status_code,
+                               transient=response.status_code in TRANSIENT_STATUS)
+
+
+@dataclass
+class TrainingOutcome:
+    """A model body (v2.1 `modelInfo`/`trainResult`, or the 2019 `asyncTrainOperations` shape), uniform."""
+
+    state: str  # creating | ready | invalid
+    model_id: str
+    model_name: str = ""
+    created: str = ""
+    updated: str = ""
+    average_accuracy: float | None = None
+    fields: list[tuple[str, float | None]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("ready", "invalid")
+
+
+_MODEL_STATES = {"creating": "creating", "running": "creating", "notstarted": "creating",
+                 "ready": "ready", "succeeded": "ready", "invalid": "invalid", "failed": "invalid"}
+_DOC_STATES = {"success": "succeeded", "succeeded": "succeeded", "partiallysucceeded": "partiallySucceeded",
+               "failed": "failed", "failure": "failed"}
+
+
+def parse_training_body(body: dict[str, Any]) -> TrainingOutcome:
+    info = body.get("modelInfo") or {}
+    result = body.get("trainResult") or {}
+    raw_state = str(info.get("status") or body.get("status") or "creating").lower()
+    outcome = TrainingOutcome(
+        state=_MODEL_STATES.get(raw_state, "creating"),
+        model_id=str(info.get("modelId") or result.get("modelId") or ""),
+        model_name=str(info.get("modelName") or ""),
+        created=str(info.get("createdDateTime") or body.get("createdDateTime") or ""),
+        updated=str(info.get("lastUpdatedDateTime") or body.get("lastUpdatedDateTime") or ""),
+    )
+    legacy = result.get("trainingFields") or {}
+    accuracy = result.get("averageModelAccuracy", legacy.get("averageModelAccuracy"))
+    outcome.average_accuracy = float(accuracy) if accuracy is not None else None
+    for item in result.get("fields") or legacy.get("fields") or []:
+        acc = item.get("accuracy")
+        outcome.fields.append((str(item.get("fieldName")), float(acc) if acc is not None else None))
+    for doc in result.get("trainingDocuments") or []:
+        outcome.documents.append({
+            "documentName": str(doc.get("documentName", "")),
+            "pages": int(doc.get("pages") or 0),
+            "status": _DOC_STATES.get(str(doc.get("status", "")).lower(), str(doc.get("status", ""))),
+            "errors": list(doc.get("errors") or []),
+        })
+    outcome.errors = [{"code": str(e.get("code", "")), "message": str(e.get("message", ""))}
+                      for e in (result.get("errors") or body.get("errors") or []) if isinstance(e, dict)]
+    return outcome
+
+
+class FormRecognizerClient:
+    """Calls one Form Recognizer endpoint; one `requests.Session` per client (connection reuse)."""
+
+    def __init__(self, endpoint: str, key: str = "", api: str = "v2.1", *,
+                 token_provider: Callable[[], str] | None = None, timeout: float = 30.0,
+                 retry_budget: float = 120.0, backoff: float = 1.0, max_backoff: float = 30.0,
+                 poll_interval: float = 1.0, session: requests.Session | None = None):
+        if api not in _ROUTES:
+            raise ValueError(f"unknown API dialect {api!r}")
+        self.endpoint = endpoint.rstrip("/")
+        self.api = api
+        self._key = key
+        self._token_provider = token_provider
+        self.timeout = timeout
+        self.retry_budget = retry_budget
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.poll_interval = poll_interval
+        self.session = session or requests.Session()
+        base, self._layout_path, self._train_path = _ROUTES[api]
+        self.base_url = self.endpoint + base
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        if self._key:
+            return {"Ocp-Apim-Subscription-Key": self._key}
+        if self._token_provider is not None:
+            return {"Authorization": f"Bearer {self._token_provider()}"}
+        return {}
+
+    def _request(self, method: str, url: str, *, body: bytes | IO[bytes] | None = None,
+                 json_body: Any = None, content_type: str | None = None,
+                 budget: float | None = None) -> requests.Response:
+        """One call with retries on transient faults; returns a 2xx response or raises."""
+        deadline = time.monotonic() + (self.retry_budget if budget is None else budget)
+        attempt = 0
+        start = body.tell() if body is not None and hasattr(body, "tell") else 0
+        while True:
+            headers = self._headers()
+            if content_type:
+                headers["Content-Type"] = content_type
+            if body is not None and hasattr(body, "seek"):
+                body.seek(start)
+            wait: float | None
+            try:
+                response = self.session.request(method, url, data=body, json=json_body, headers=headers,
+                                                timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error = FormRecognizerError("ServiceUnreachable", f"{type(exc).__name__}: {exc}",
+                                            transient=True)
+                wait = None
+            else:
+                if response.status_code < 400:
+                    return response
+                error = error_from_response(response)
+                wait = _retry_after(response)
+                if not error.transient:
+                    raise error
+            attempt += 1
+            if wait is None:
+                wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1)
+            delay = wait
+            if time.monotonic() + delay > deadline:
+                raise error
+            log.info("transient %s from %s %s, retry %d in %.2fs", error.code, method, url, attempt, delay)
+            time.sleep(delay)
+
+    def _location(self, response: requests.Response, *names: str) -> str:
+        for name in names:
+            value = response.headers.get(name)
+            if value:
+                return urljoin(self.endpoint + "/", value)
+        raise FormRecognizerError("MissingOperationLocation",
+                                  f"the service answered {response.status_code} without {' or '.join(names)}",
+                                  response.status_code)
+
+    def get_json(self, url: str, budget: float | None = None) -> dict[str, Any]:
+        response = self._request("GET", url, budget=budget)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise FormRecognizerError("InvalidResponse", f"non-JSON body from {url}", response.status_code,
+                                      transient=True) from exc
+        if not isinstance(body, dict):
+            raise FormRecognizerError("InvalidResponse", f"unexpected body from {url}", response.status_code)
+        return body
+
+    # -- Layout ---------------------------------------------------------------------------------------
+    def begin_layout(self, document: bytes | IO[bytes], content_type: str) -> str:
+        """POST the document; returns the operation URL to poll."""
+        response = self._request("POST", self.base_url + self._layout_path, body=document,
+                                 content_type=content_type)
+        return self._location(response, "Operation-Location", "Location")
+
+    def wait_for_layout(self, operation_url: str, deadline_seconds: float) -> tuple[dict[str, Any], bytes]:
+        """Poll until the analysis ends; returns the parsed body and its exact bytes (the .ocr.json)."""
+        deadline = time.monotonic() + deadline_seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            response = self._request("GET", operation_url, budget=max(0.0, min(self.retry_budget, remaining)))
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise FormRecognizerError("InvalidResponse", "layout result is not JSON",
+                                          response.status_code, transient=True) from exc
+            status = str(body.get("status", "")).lower()
+            if status == "succeeded":
+                if body.get("status") != "succeeded":  # the 2019 preview wrote "Succeeded"
+                    body["status"] = "succeeded"
+                    return body, json.dumps(body).encode()
+                return body, response.content
+            if status in ("failed", "canceled"):
+                errors = (body.get("analyzeResult") or {}).get("errors") or body.get("errors") or []
+                first = errors[0] if errors and isinstance(errors[0], dict) else {}
+                raise FormRecognizerError(str(first.get("code") or "AnalysisFailed"),
+                                          str(first.get("message") or f"layout analysis {status}"))
+            wait = _retry_after(response)
+            wait = self.poll_interval if wait is None else wait
+            if time.monotonic() + wait > deadline:
+                raise FormRecognizerError("Timeout", f"layout analysis not finished within "
+                                          f"{deadline_seconds:.0f} s ({operation_url})", transient=True)
+            time.sleep(wait)
+
+    def analyze_layout(self, document: bytes | IO[bytes], content_type: str,
+                       deadline_seconds: float = 300.0) -> tuple[dict[str, Any], bytes]:
+        return self.wait_for_layout(self.begin_layout(document, content_type), deadline_seconds)
+
+    # -- Training -------------------------------------------------------------------------------------
+    def begin_training(self, source_url: str, prefix: str, model_name: str = "") -> str:
+        """POST a labeled training request for one folder; returns the URL the model is polled at."""
+        body: dict[str, Any] = {"source": source_url,
+                                "sourceFilter": {"prefix": prefix, "includeSubFolders": False},
+                                "useLabelFile": True}
+        if model_name and self.api == "v2.1":
+            body["modelName"] = model_name[:1024]
+        response = self._request("POST", self.base_url + self._train_path, json_body=body)
+        return self._location(response, "Location", "Operation-Location")
+
+    def get_training(self, model_url: str, budget: float | None = None) -> TrainingOutcome:
+        return parse_training_body(self.get_json(model_url, budget=budget))
+
+
+def client_from_settings(settings: Any, **overrides: Any) -> FormRecognizerClient:
+    """The client the pipeline uses: key auth when a key is set, else tokens from the app's identity."""
+    token_provider = None
+    if not settings.fr_key:
+        from shared.storage import token_credential
+
+        credential = token_credential(settings)
+
+        def token_provider() -> str:
+            return credential.get_token(COGNITIVE_SCOPE).token
+
+    options: dict[str, Any] = {"timeout": settings.http_timeout_seconds,
+                               "retry_budget": settings.http_retry_budget_seconds}
+    options.update(overrides)
+    return FormRecognizerClient(settings.fr_endpoint, settings.fr_key, settings.fr_api,
+                                token_provider=token_provider, **options)

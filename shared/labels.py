@@ -1,0 +1,165 @@
+"""Validation of `.labels.json` files in both formats the service accepts.
+
+- labeling tool (2020+, `$schema` .../2021-03-01/labels.json optional):
+  ``{"document", "labels": [{"label", "key", "value": [{"page", "text", "boundingBoxes": [[8]]}]}]}``
+- early "v1.0" (the 2019 Feedback Loop docs):
+  ``{"version": "v1.0", "docName", "labels": [{"fieldKey", "fieldValue", "regions": [{"pageNumber",
+  "polygon"}]}]}``
+
+Checking here, before training, is what lets a malformed file get a clear row of its own instead of
+failing (or silently weakening) a training run later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Normalised coordinates are 0..1; labeling tools round a hair past the edges, so allow a small slack.
+_SLACK = 0.05
+MAX_ERRORS = 5
+
+
+@dataclass
+class LabelCheck:
+    ok: bool
+    format: str = ""  # "labeling-tool" | "v1.0" | ""
+    document: str = ""
+    label_count: int = 0
+    field_names: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.errors)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_polygon(points: Any, where: str, errors: list[str]) -> None:
+    if not isinstance(points, list) or len(points) != 8 or not all(_is_number(p) for p in points):
+        errors.append(f"{where}: a box must be a list of 8 numbers")
+        return
+    if any(p < -_SLACK or p > 1 + _SLACK for p in points):
+        errors.append(f"{where}: box coordinates must be normalised to 0..1 of the page")
+
+
+def _check_page(page: Any, where: str, errors: list[str]) -> None:
+    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+        errors.append(f"{where}: page must be a whole number from 1")
+
+
+def _check_tool_format(data: dict[str, Any], check: LabelCheck) -> None:
+    check.format = "labeling-tool"
+    errors = check.errors
+    document = data.get("document")
+    if not isinstance(document, str) or not document:
+        errors.append("'document' must name the labeled file")
+    else:
+        check.document = document
+    labels = data.get("labels")
+    if not isinstance(labels, list):
+        errors.append("'labels' must be a list")
+        return
+    for i, label in enumerate(labels):
+        where = f"labels[{i}]"
+        if not isinstance(label, dict):
+            errors.append(f"{where}: must be an object")
+            continue
+        name = label.get("label")
+        if not isinstance(name, str) or not name.strip():
+            errors.append(f"{where}: 'label' (the field name) is missing")
+            continue
+        where = f"label {name!r}"
+        values = label.get("value")
+        if not isinstance(values, list):
+            errors.append(f"{where}: 'value' must be a list")
+            continue
+        for j, value in enumerate(values):
+            if not isinstance(value, dict):
+                errors.append(f"{where} value[{j}]: must be an object")
+                continue
+            _check_page(value.get("page"), f"{where} value[{j}]", errors)
+            if not isinstance(value.get("text", ""), str):
+                errors.append(f"{where} value[{j}]: 'text' must be a string")
+            boxes = value.get("boundingBoxes")
+            if not isinstance(boxes, list) or not boxes:
+                errors.append(f"{where} value[{j}]: 'boundingBoxes' must be a non-empty list")
+                continue
+            for k, box in enumerate(boxes):
+                _check_polygon(box, f"{where} value[{j}] box[{k}]", errors)
+        if values:
+            check.field_names.append(name)
+
+
+def _check_v1_format(data: dict[str, Any], check: LabelCheck) -> None:
+    check.format = "v1.0"
+    errors = check.errors
+    document = data.get("docName")
+    if not isinstance(document, str) or not document:
+        errors.append("'docName' must name the labeled file")
+    else:
+        check.document = document
+    labels = data.get("labels")
+    if not isinstance(labels, list):
+        errors.append("'labels' must be a list")
+        return
+    for i, label in enumerate(labels):
+        where = f"labels[{i}]"
+        if not isinstance(label, dict):
+            errors.append(f"{where}: must be an object")
+            continue
+        name = label.get("fieldKey")
+        if not isinstance(name, str) or not name.strip():
+            errors.append(f"{where}: 'fieldKey' (the field name) is missing")
+            continue
+        where = f"field {name!r}"
+        regions = label.get("regions")
+        if not isinstance(regions, list):
+            errors.append(f"{where}: 'regions' must be a list")
+            continue
+        for j, region in enumerate(regions):
+            if not isinstance(region, dict):
+                errors.append(f"{where} region[{j}]: must be an object")
+                continue
+            _check_page(region.get("pageNumber"), f"{where} region[{j}]", errors)
+            _check_polygon(region.get("polygon"), f"{where} region[{j}]", errors)
+        if regions:
+            check.field_names.append(name)
+
+
+def validate_labels(raw: bytes) -> LabelCheck:
+    """Parse and check one labels file; never raises on bad content (the errors are the result)."""
+    check = LabelCheck(ok=False, sha256=hashlib.sha256(raw).hexdigest())
+    if not raw.strip():
+        check.errors.append("the labels file is empty")
+        return check
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        check.errors.append(f"not valid JSON: {exc}")
+        return check
+    if not isinstance(data, dict):
+        check.errors.append("the top level must be a JSON object")
+        return check
+    if "version" in data and "docName" in data:
+        _check_v1_format(data, check)
+    elif "document" in data or "labels" in data:
+        _check_tool_format(data, check)
+    else:
+        check.errors.append("neither label format: expected 'document' + 'labels' (labeling tool) "
+                            "or 'version' + 'docName' + 'labels' (v1.0)")
+        return check
+    check.label_count = len(check.field_names)
+    if not check.errors and check.label_count == 0:
+        check.errors.append("the file holds no labeled values")
+    if len(check.errors) > MAX_ERRORS:
+        extra = len(check.errors) - MAX_ERRORS
+        check.errors = [*check.errors[:MAX_ERRORS], f"... and {extra} more"]
+    check.ok = not check.errors
+    return check

@@ -1,0 +1,198 @@
+"""The one place the function app reads environment variables.
+
+`SETTINGS_SPEC` maps every variable name the app reads to its default (``None`` = required), so the
+deployment test can check each one is either set by the Bicep app settings or has a default.
+
+Storage follows the Functions convention for the connection prefix ``FORMS_STORAGE``: either a
+connection string in ``FORMS_STORAGE`` (Azurite, or an account with shared keys), or identity-based
+settings ``FORMS_STORAGE__blobServiceUri`` / ``__queueServiceUri`` / ``__tableServiceUri`` with
+``__credential=managedidentity`` and ``__clientId`` (a user-assigned identity).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+CONNECTION = "FORMS_STORAGE"
+
+SETTINGS_SPEC: dict[str, str | None] = {
+    # storage connection: a connection string, or the identity-based settings below
+    CONNECTION: "",
+    f"{CONNECTION}__blobServiceUri": "",
+    f"{CONNECTION}__queueServiceUri": "",
+    f"{CONNECTION}__tableServiceUri": "",
+    f"{CONNECTION}__credential": "",
+    f"{CONNECTION}__clientId": "",
+    # names (the trigger bindings use %FORMS_CONTAINER%, %TRAINING_QUEUE%, %POLL_SCHEDULE%)
+    "FORMS_CONTAINER": "forms",
+    "TRAINING_QUEUE": "training-requests",
+    "DOCUMENTS_TABLE": "Documents",
+    "TRAINING_RUNS_TABLE": "TrainingRuns",
+    "MODELS_TABLE": "Models",
+    "FIELDS_TABLE": "Fields",
+    "TRAINING_DOCUMENTS_TABLE": "TrainingDocuments",
+    # the Form Recognizer endpoint; an empty key means Entra ID tokens from the same identity
+    "FORM_RECOGNIZER_ENDPOINT": None,
+    "FORM_RECOGNIZER_KEY": "",
+    "FORM_RECOGNIZER_API": "v2.1",
+    # training policy
+    "TRAINING_THRESHOLD": "10",
+    "RETRAIN_MIN_NEW_LABELS": "1",
+    # triggers and deadlines
+    "POLL_SCHEDULE": "*/30 * * * * *",
+    "BLOB_TRIGGER_SOURCE": "LogsAndContainerScan",
+    "QUEUE_MAX_DEQUEUE_COUNT": "5",
+    "OCR_DEADLINE_SECONDS": "300",
+    "TRAINING_DEADLINE_SECONDS": "3600",
+    "SAS_EXPIRY_MINUTES": "120",
+    "HTTP_TIMEOUT_SECONDS": "30",
+    "HTTP_RETRY_BUDGET_SECONDS": "120",
+    "SWEEP_INTERVAL_SECONDS": "300",
+    "SWEEP_GRACE_SECONDS": "120",
+}
+
+API_DIALECTS = ("v2.1", "2.0-preview")
+MAX_SAS_MINUTES = 120
+
+
+class SettingsError(ValueError):
+    """A setting is missing or has a value the app cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the app uses, parsed and checked once (frozen, so clients can be cached on it)."""
+
+    connection_string: str
+    blob_service_uri: str
+    queue_service_uri: str
+    table_service_uri: str
+    credential_kind: str
+    client_id: str
+    forms_container: str
+    training_queue: str
+    documents_table: str
+    training_runs_table: str
+    models_table: str
+    fields_table: str
+    training_documents_table: str
+    fr_endpoint: str
+    fr_key: str
+    fr_api: str
+    training_threshold: int
+    retrain_min_new_labels: int
+    poll_schedule: str
+    blob_trigger_source: str
+    queue_max_dequeue_count: int
+    ocr_deadline_seconds: float
+    training_deadline_seconds: float
+    sas_expiry_minutes: int
+    http_timeout_seconds: float
+    http_retry_budget_seconds: float
+    sweep_interval_seconds: float
+    sweep_grace_seconds: float
+
+    @property
+    def uses_identity(self) -> bool:
+        """True when storage is reached with a token credential instead of a connection string."""
+        return not self.connection_string
+
+    @property
+    def poison_queue(self) -> str:
+        return f"{self.training_queue}-poison"
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return (self.documents_table, self.training_runs_table, self.models_table,
+                self.fields_table, self.training_documents_table)
+
+
+def _value(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        default = SETTINGS_SPEC[name]
+        if default is None:
+            raise SettingsError(f"setting {name} is required")
+        return default
+    return raw.strip()
+
+
+def _int(env: Mapping[str, str], name: str, minimum: int = 0) -> int:
+    raw = _value(env, name)
+    try:
+        number = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"setting {name} must be an integer, got {raw!r}") from exc
+    if number < minimum:
+        raise SettingsError(f"setting {name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _float(env: Mapping[str, str], name: str) -> float:
+    raw = _value(env, name)
+    try:
+        number = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"setting {name} must be a number, got {raw!r}") from exc
+    if number <= 0:
+        raise SettingsError(f"setting {name} must be positive, got {number}")
+    return number
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings (from `os.environ` unless a mapping is given)."""
+    env = os.environ if env is None else env
+    connection_string = _value(env, CONNECTION)
+    blob_uri = _value(env, f"{CONNECTION}__blobServiceUri")
+    if not connection_string and not blob_uri:
+        raise SettingsError(
+            f"storage is not configured: set {CONNECTION} (connection string) or "
+            f"{CONNECTION}__blobServiceUri/__queueServiceUri/__tableServiceUri (identity)")
+    api = _value(env, "FORM_RECOGNIZER_API")
+    if api.lower().lstrip("v") == "2.1":
+        api = "v2.1"
+    elif api.lower().lstrip("v") == "2.0-preview":
+        api = "2.0-preview"
+    else:
+        raise SettingsError(f"FORM_RECOGNIZER_API must be one of {API_DIALECTS}, got {api!r}")
+    sas_minutes = _int(env, "SAS_EXPIRY_MINUTES", minimum=5)
+    if sas_minutes > MAX_SAS_MINUTES:
+        raise SettingsError(f"SAS_EXPIRY_MINUTES must be at most {MAX_SAS_MINUTES}, got {sas_minutes}")
+    return Settings(
+        connection_string=connection_string,
+        blob_service_uri=blob_uri,
+        queue_service_uri=_value(env, f"{CONNECTION}__queueServiceUri"),
+        table_service_uri=_value(env, f"{CONNECTION}__tableServiceUri"),
+        credential_kind=_value(env, f"{CONNECTION}__credential"),
+        client_id=_value(env, f"{CONNECTION}__clientId"),
+        forms_container=_value(env, "FORMS_CONTAINER"),
+        training_queue=_value(env, "TRAINING_QUEUE"),
+        documents_table=_value(env, "DOCUMENTS_TABLE"),
+        training_runs_table=_value(env, "TRAINING_RUNS_TABLE"),
+        models_table=_value(env, "MODELS_TABLE"),
+        fields_table=_value(env, "FIELDS_TABLE"),
+        training_documents_table=_value(env, "TRAINING_DOCUMENTS_TABLE"),
+        fr_endpoint=_value(env, "FORM_RECOGNIZER_ENDPOINT").rstrip("/"),
+        fr_key=_value(env, "FORM_RECOGNIZER_KEY"),
+        fr_api=api,
+        training_threshold=_int(env, "TRAINING_THRESHOLD", minimum=1),
+        retrain_min_new_labels=_int(env, "RETRAIN_MIN_NEW_LABELS", minimum=0),
+        poll_schedule=_value(env, "POLL_SCHEDULE"),
+        blob_trigger_source=_value(env, "BLOB_TRIGGER_SOURCE"),
+        queue_max_dequeue_count=_int(env, "QUEUE_MAX_DEQUEUE_COUNT", minimum=1),
+        ocr_deadline_seconds=_float(env, "OCR_DEADLINE_SECONDS"),
+        training_deadline_seconds=_float(env, "TRAINING_DEADLINE_SECONDS"),
+        sas_expiry_minutes=sas_minutes,
+        http_timeout_seconds=_float(env, "HTTP_TIMEOUT_SECONDS"),
+        http_retry_budget_seconds=_float(env, "HTTP_RETRY_BUDGET_SECONDS"),
+        sweep_interval_seconds=_float(env, "SWEEP_INTERVAL_SECONDS"),
+        sweep_grace_seconds=_float(env, "SWEEP_GRACE_SECONDS"),
+    )
+
+
+def uses_event_grid_source(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the blob trigger should be declared with the Event Grid source (read at import time)."""
+    env = os.environ if env is None else env
+    return env.get("BLOB_TRIGGER_SOURCE", "").strip().lower() == "eventgrid"
