@@ -1,0 +1,39 @@
+"""`python -m tests.formgen LAYOUT COUNT OUT_DIR [--kind scan] [--seed N]`: write labeled forms."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tests.formgen.generate import DEFAULT_DPI, generate, layouts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.formgen", description=__doc__)
+    parser.add_argument("layout", choices=layouts())
+    parser.add_argument("count", type=int)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--kind", choices=("pdf", "scan"), default="pdf")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--start-index", type=int, default=1)
+    parser.add_argument("--dpi", type=int, default=DEFAULT_DPI, help="scan resolution (kind scan only)")
+    args = parser.parse_args(argv)
+    if args.count < 0:
+        parser.error("COUNT must be >= 0")
+    forms = generate(
+        args.layout,
+        args.count,
+        args.out_dir,
+        seed=args.seed,
+        kind=args.kind,
+        start_index=args.start_index,
+        dpi=args.dpi,
+    )
+    for form in forms:
+        print(form.path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
