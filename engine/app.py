@@ -1,0 +1,110 @@
+"""The engine's HTTP application: auth, case-insensitive paths, error bodies, and the route sets."""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import importlib.util
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from engine.config import EngineConfig
+from engine.errors import ApiError
+from engine.operations import OperationStore
+from engine.routes_layout import router as layout_router
+
+log = logging.getLogger("engine.app")
+
+KEY_HEADER = b"ocp-apim-subscription-key"
+OPEN_PATHS = ("/health",)
+MISSING_KEY = ("Access denied due to missing subscription key. Make sure to include subscription key when "
+               "making requests to an API.")
+WRONG_KEY = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
+             "a valid key for an active subscription and use a correct regional API endpoint for your "
+             "resource.")
+
+
+def error_response(err: ApiError) -> JSONResponse:
+    return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+
+
+class GatewayMiddleware:
+    """What the cloud's gateway does before routing: lowercase the path, then check the key.
+
+    Pure ASGI (not BaseHTTPMiddleware) so request bodies stream through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self.key = api_key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"].lower()
+        scope = dict(scope, path=path, raw_path=path.encode())
+        if path.rstrip("/") not in OPEN_PATHS:
+            given = next((v for k, v in scope["headers"] if k.lower() == KEY_HEADER), None)
+            if given is None or not hmac.compare_digest(given, self.key):
+                err = ApiError(401, "401", MISSING_KEY if given is None else WRONG_KEY)
+                await error_response(err)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _custom_router():  # type: ignore[no-untyped-def]
+    """The custom-model routes live in engine.custom (owned separately); include them when present."""
+    if importlib.util.find_spec("engine.custom") is None:
+        return None
+    if importlib.util.find_spec("engine.custom.routes") is None:
+        return None
+    return importlib.import_module("engine.custom.routes").router
+
+
+def create_app(config: EngineConfig) -> FastAPI:
+    """app.state.config / app.state.operations; every route but /health needs the API key."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    operations = OperationStore(config.data_dir / "operations", config.workers, config.max_pending,
+                                config.result_ttl_s)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        log.info("engine ready", extra={"workers": config.workers})
+        yield
+        operations.shutdown()
+
+    app = FastAPI(title="formloop engine", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.config = config
+    app.state.operations = operations
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
+        return error_response(err)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, err: RequestValidationError) -> JSONResponse:
+        return error_response(ApiError(400, "BadArgument", f"Bad or unrecognizable request: {err.errors()}"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, err: StarletteHTTPException) -> JSONResponse:
+        code = "404" if err.status_code == 404 else str(err.status_code)
+        msg = "Resource not found." if err.status_code == 404 else str(err.detail)
+        return error_response(ApiError(err.status_code, code, msg))
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok", "pending": operations.pending, "workers": config.workers}
+
+    app.include_router(layout_router)
+    custom = _custom_router()
+    if custom is not None:
+        app.include_router(custom)
+    app.add_middleware(GatewayMiddleware, api_key=config.api_key)
+    return app

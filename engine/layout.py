@@ -1,0 +1,179 @@
+"""The Layout result builder: document bytes -> analyzeResult in the cloud's v2.x shape.
+
+PDF pages with a text layer are read directly (exact, fast); pages without one are rendered at
+300 dpi and OCR'd; images are OCR'd frame by frame. Pages are processed one at a time, so memory stays
+flat however long the document is. Used by the layout routes and by custom-model training/analyze.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+
+import pdfplumber
+import pypdfium2 as pdfium
+
+from engine.documents import PDF, iter_image_pages, sniff_content_type
+from engine.errors import ApiError, invalid_image
+from engine.lines import group_words, reading_order
+from engine.ocr import OcrEngine, default_engine
+from engine.pagemodel import PageText, Quad
+from engine.pdf_text import page_selection_marks, page_words
+from engine.scan import ocr_page
+
+log = logging.getLogger("engine.layout")
+
+RENDER_DPI = 300
+MAX_RENDER_SIDE_PX = 10000
+_PAGES_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
+
+
+def parse_pages(spec: str | None) -> list[int] | None:
+    """ "1-3,5" -> [1, 2, 3, 5]; None or empty -> None (all pages). Bad syntax -> 400 InvalidParameter."""
+    if spec is None or not spec.strip():
+        return None
+    pages: set[int] = set()
+    for part in spec.split(","):
+        m = _PAGES_RE.match(part.strip())
+        if not m:
+            raise ApiError(400, "InvalidParameter",
+                           f"The pages parameter '{spec}' is invalid; use numbers and ranges like 1-3,5.")
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) else a
+        if a < 1 or b < a:
+            raise ApiError(400, "InvalidParameter",
+                           f"The pages parameter '{spec}' is invalid; ranges must be ascending from 1.")
+        if b - a > 10000:
+            raise ApiError(400, "InvalidPageRange", "The Pages parameter exceeds the number of pages.")
+        pages.update(range(a, b + 1))
+    return sorted(pages)
+
+
+def check_page_range(pages: list[int] | None, page_count: int) -> None:
+    if pages and pages[-1] > page_count:
+        raise ApiError(400, "InvalidPageRange", "The Pages parameter exceeds the number of pages.")
+
+
+# -- extraction -----------------------------------------------------------------------------------
+def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
+               language: str | None) -> Iterator[PageText]:
+    try:
+        plumber = pdfplumber.open(io.BytesIO(data))
+    except Exception as e:
+        raise invalid_image(f"({e})") from None
+    rendered: pdfium.PdfDocument | None = None
+    try:
+        numbers = wanted or list(range(1, len(plumber.pages) + 1))
+        check_page_range(numbers, len(plumber.pages))
+        for n in numbers:
+            page = plumber.pages[n - 1]
+            try:
+                width, height = float(page.width) / 72.0, float(page.height) / 72.0
+                words = page_words(page)
+                if words:
+                    yield PageText(number=n, width=width, height=height, unit="inch",
+                                   lines=reading_order(group_words(words)), marks=page_selection_marks(page),
+                                   upright_size=(width, height))
+                    continue
+            finally:
+                page.close()
+            if rendered is None:
+                rendered = pdfium.PdfDocument(data)
+            yield _ocr_pdf_page(rendered, n, ocr, language)
+    finally:
+        plumber.close()
+        if rendered is not None:
+            rendered.close()
+
+
+def _ocr_pdf_page(doc: pdfium.PdfDocument, n: int, ocr: OcrEngine, language: str | None) -> PageText:
+    """A page without a text layer: render at 300 dpi (less if the page is huge) and OCR it."""
+    page = doc[n - 1]
+    try:
+        w_pt, h_pt = page.get_size()
+        dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
+        bitmap = page.render(scale=dpi / 72.0, grayscale=True)
+        image = bitmap.to_pil()
+        bitmap.close()
+    finally:
+        page.close()
+    result = ocr_page(image, n, ocr, language, unit_scale=1.0 / dpi, unit="inch")
+    result.width, result.height = w_pt / 72.0, h_pt / 72.0
+    return result
+
+
+def _image_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
+                 language: str | None) -> Iterator[PageText]:
+    for n, image in iter_image_pages(data, wanted):
+        yield ocr_page(image, n, ocr, language)
+
+
+def extract_pages(data: bytes, content_type: str | None, pages: list[int] | None = None,
+                  language: str | None = None, ocr: OcrEngine | None = None) -> Iterator[PageText]:
+    """PageText per wanted page, one at a time."""
+    kind = sniff_content_type(data) or content_type
+    ocr = ocr or default_engine()
+    if kind == PDF:
+        return _pdf_pages(data, pages, ocr, language)
+    if kind in ("image/jpeg", "image/png", "image/tiff", "image/bmp"):
+        return _image_pages(data, pages, ocr, language)
+    raise invalid_image("The bytes are not a PDF, JPEG, PNG, TIFF or BMP file.")
+
+
+# -- rendering to the wire shape ------------------------------------------------------------------
+def _to_page(page: PageText, x: float, y: float) -> tuple[float, float]:
+    """Map a point of the upright frame back to the page's own coordinates."""
+    r = page.rotation
+    if r == 90:
+        return page.width - y, x
+    if r == 180:
+        return page.width - x, page.height - y
+    if r == 270:
+        return y, page.height - x
+    return x, y
+
+
+def _quad(page: PageText, x0: float, y0: float, x1: float, y1: float) -> Quad:
+    pts = [_to_page(page, x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
+    if page.unit == "pixel":
+        return [round(v) for p in pts for v in p]
+    return [round(v, 4) for p in pts for v in p]
+
+
+def render_read_result(page: PageText, v21: bool, language: str) -> dict:
+    lines = []
+    for ln in page.lines:
+        line: dict = {"boundingBox": _quad(page, ln.x0, ln.y0, ln.x1, ln.y1), "text": ln.text}
+        if v21:
+            line["appearance"] = {"style": {"name": "other", "confidence": page.style_confidence}}
+        else:
+            line["language"] = language
+        line["words"] = [{"boundingBox": _quad(page, w.x0, w.y0, w.x1, w.y1), "text": w.text,
+                          "confidence": w.confidence} for w in ln.words]
+        lines.append(line)
+    size = (round(page.width), round(page.height)) if page.unit == "pixel" else (
+        round(page.width, 4), round(page.height, 4))
+    out: dict = {"page": page.number, "angle": page.angle, "width": size[0], "height": size[1],
+                 "unit": page.unit, "language": language, "lines": lines}
+    if v21:
+        out["selectionMarks"] = [
+            {"boundingBox": _quad(page, m.x0, m.y0, m.x1, m.y1), "confidence": m.confidence,
+             "state": "selected" if m.selected else "unselected"} for m in page.marks]
+    return out
+
+
+def analyze_layout(data: bytes, content_type: str | None, *, pages: list[int] | None = None,
+                   language: str | None = None, api_version: str = "2.1") -> dict:
+    """analyzeResult {"version", "readResults", "pageResults"} in the cloud's v2.x shape."""
+    v21 = not api_version.lstrip("v").startswith("2.0")
+    lang = language or "en"
+    read_results, page_results = [], []
+    for page in extract_pages(data, content_type, pages, language):
+        read_results.append(render_read_result(page, v21, lang))
+        page_results.append({"page": page.number, "tables": []})
+    if pages and not read_results:
+        raise ApiError(400, "InvalidPageRange", "The Pages parameter exceeds the number of pages.")
+    return {"version": "2.1.0" if v21 else "2.0.0", "readResults": read_results,
+            "pageResults": page_results, "errors": []}

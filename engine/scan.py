@@ -1,0 +1,114 @@
+"""One page image -> PageText: orientation, Tesseract, lines, selection marks, skew angle.
+
+Orientation detection (Tesseract OSD) costs a second pass, so it runs only when the first, plain
+pass looks like it read a turned page (few confident words). Everything is computed in the upright
+frame; PageText.rotation lets the renderer map boxes back to the page's own coordinates.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import median
+
+from PIL import Image
+
+from engine.lines import reading_order, split_at_gaps
+from engine.ocr import OcrEngine, OcrWord
+from engine.pagemodel import Line, PageText, Word
+from engine.selection_marks import detect_marks
+
+GOOD_CONFIDENCE = 0.6
+MIN_GOOD_SHARE = 0.5
+MIN_WORDS = 4
+
+_TRANSPOSE = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
+
+
+def _looks_upright(words: list[OcrWord]) -> bool:
+    real = [w for w in words if any(c.isalnum() for c in w.text)]
+    if len(real) < MIN_WORDS:
+        return False
+    good = sum(1 for w in real if w.confidence >= GOOD_CONFIDENCE and len(w.text) >= 2)
+    return good / len(real) >= MIN_GOOD_SHARE
+
+
+def _lines_from_ocr(words: list[OcrWord]) -> list[Line]:
+    groups: dict[tuple[int, ...], list[Word]] = {}
+    for w in words:
+        groups.setdefault(w.line_key, []).append(
+            Word(w.text, w.left, w.top, w.left + w.width, w.top + w.height, round(w.confidence, 3)))
+    lines: list[Line] = []
+    for ws in groups.values():
+        lines.extend(split_at_gaps(ws))
+    return lines
+
+
+def _skew_degrees(lines: list[Line]) -> float:
+    """Median slope of word bottoms along lines with 3+ words; positive = turned clockwise."""
+    slopes = []
+    for ln in lines:
+        if len(ln.words) < 3:
+            continue
+        xs = [(w.x0 + w.x1) / 2 for w in ln.words]
+        ys = [w.y1 for w in ln.words]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        den = sum((x - mx) ** 2 for x in xs)
+        if den > 0:
+            slopes.append(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den)
+    if len(slopes) < 2:
+        return 0.0
+    return round(math.degrees(math.atan(median(slopes))), 2)
+
+
+def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | None,
+             unit_scale: float = 1.0, unit: str = "pixel") -> PageText:
+    """OCR one page. unit_scale converts pixels to the output unit (1/dpi for rendered PDF pages)."""
+    width, height = image.size
+    rotation = 0
+    upright = image
+    words = ocr.recognize(image, language)
+    if not _looks_upright(words):
+        rotation = ocr.detect_rotation(image)
+        if rotation:
+            # Text turned r degrees clockwise: turn the image r degrees counter-clockwise to read it.
+            upright = image.transpose(_TRANSPOSE[rotation])
+            words = ocr.recognize(upright, language)
+    lines = _lines_from_ocr(words)
+    heights = [w.height for ln in lines for w in ln.words]
+    text_height = median(heights) if heights else 20.0
+    marks = detect_marks(upright, text_height)
+    lines = _drop_words_inside_marks(lines, marks)
+    skew = _skew_degrees(lines)
+    angle = rotation + skew
+    if angle > 180:
+        angle -= 360
+    page = PageText(number=number, width=width, height=height, unit=unit, angle=round(angle, 2),
+                    lines=reading_order(lines), marks=marks, rotation=rotation,
+                    upright_size=upright.size, style_confidence=0.5)
+    if unit_scale != 1.0:
+        page = _scaled(page, unit_scale)
+    return page
+
+
+def _drop_words_inside_marks(lines: list[Line], marks: list) -> list[Line]:
+    """OCR often reads a box outline as 'O', '0' or '[]': such a word is the mark, not text."""
+    if not marks:
+        return lines
+    out = []
+    for ln in lines:
+        kept = [w for w in ln.words if not any(
+            w.x0 >= m.x0 - 3 and w.x1 <= m.x1 + 3 and w.y0 >= m.y0 - 3 and w.y1 <= m.y1 + 3 for m in marks)]
+        if kept:
+            out.append(Line(kept))
+    return out
+
+
+def _scaled(page: PageText, s: float) -> PageText:
+    for ln in page.lines:
+        for w in ln.words:
+            w.x0, w.y0, w.x1, w.y1 = w.x0 * s, w.y0 * s, w.x1 * s, w.y1 * s
+    for m in page.marks:
+        m.x0, m.y0, m.x1, m.y1 = m.x0 * s, m.y0 * s, m.x1 * s, m.y1 * s
+    page.width, page.height = page.width * s, page.height * s
+    page.upright_size = (page.upright_size[0] * s, page.upright_size[1] * s)
+    return page
