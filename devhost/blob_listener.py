@@ -1,0 +1,272 @@
+"""Blob trigger: scan the container, fire once per blob version (ETag), retry, then poison.
+
+Cheap by design: one listing call per scan (per 5000 blobs); only a name whose ETag differs from
+the last scan costs a receipt write. Receipts live in host storage, so a restart does not refire;
+a receipt still pending at startup (the host stopped mid-way) is resumed with its attempt count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.functions import InputStream
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueClient
+
+from devhost.app_loader import FunctionSpec
+from devhost.blob_path import BlobPath
+from devhost.inflight import InFlight, short_error, sleep_or_stop
+from devhost.invoker import Invoker
+from devhost.receipts import BlobReceipts, BlobVersion
+from devhost.settings import HostConfig
+
+log = logging.getLogger("devhost")
+
+POISON_QUEUE = "webjobs-blobtrigger-poison"
+
+
+def quoted_etag(etag: str) -> str:
+    """Listings and headers spell ETags differently; receipts always use the quoted header form."""
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def poison_message(function_id: str, blob_type: str, version: BlobVersion) -> dict[str, str]:
+    """The message the real host writes to `webjobs-blobtrigger-poison`."""
+    return {
+        "Type": "BlobTrigger",
+        "FunctionId": function_id,
+        "BlobType": blob_type,
+        "ContainerName": version.container,
+        "BlobName": version.name,
+        "ETag": version.etag,
+    }
+
+
+@dataclass
+class _Work:
+    version: BlobVersion
+    blob_type: str
+    attempts: int
+
+
+class BlobListener:
+    """Drives one blob-triggered function."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        path: BlobPath,
+        *,
+        data_service: BlobServiceClient,
+        receipts: BlobReceipts,
+        poison_queue: QueueClient,
+        invoker: Invoker,
+        config: HostConfig,
+        workers: int,
+        scan_interval: float,
+    ) -> None:
+        self.spec = spec
+        self.path = path
+        self._container = data_service.get_container_client(path.container)
+        self._receipts = receipts
+        self._poison = poison_queue
+        self._invoker = invoker
+        self._config = config
+        self._workers = max(1, workers)
+        self._scan_interval = scan_interval
+        self._known: dict[str, str] = {}
+        self._taken: set[BlobVersion] = set()
+        self._work: asyncio.Queue[_Work] = asyncio.Queue()
+        self.inflight = InFlight()
+        self._missing_logged = False
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Scan until `stopping` is set; invocations run as in-flight tasks the host drains."""
+        await self._startup(stopping)
+        for _ in range(self._workers):
+            self.inflight.spawn(self._worker(stopping))
+        while not stopping.is_set():
+            started = time.monotonic()
+            try:
+                for work in await asyncio.to_thread(self._scan):
+                    self._work.put_nowait(work)
+            except AzureError as exc:
+                log.warning("blob scan of %s failed, retrying: %s", self.path.container, short_error(exc))
+            elapsed = time.monotonic() - started
+            # Never spend more than about a third of the time listing, however large the container.
+            await sleep_or_stop(stopping, max(self._scan_interval, 2 * elapsed))
+
+    async def _startup(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                receipts = await asyncio.to_thread(self._receipts.list_all)
+                break
+            except AzureError as exc:
+                log.warning("reading blob receipts failed, retrying: %s", short_error(exc))
+                await sleep_or_stop(stopping, 2.0)
+        else:
+            return
+        for version, receipt in receipts.items():
+            if version.container != self.path.container:
+                continue
+            self._taken.add(version)
+            if receipt.pending:
+                log.info(
+                    "resuming %s/%s (%s): pending since the last run",
+                    version.container,
+                    version.name,
+                    version.etag,
+                )
+                self._work.put_nowait(_Work(version, "BlockBlob", receipt.attempts))
+
+    def _scan(self) -> list[_Work]:
+        """List the container once; take on every version not seen before (blocking)."""
+        seen: dict[str, str] = {}
+        new: list[_Work] = []
+        try:
+            items = list(self._container.list_blobs(name_starts_with=self.path.prefix or None))
+        except ResourceNotFoundError:
+            if not self._missing_logged:
+                log.info("container %s does not exist yet; watching for it", self.path.container)
+                self._missing_logged = True
+            return new
+        self._missing_logged = False
+        for item in items:
+            etag = quoted_etag(str(item.etag))
+            seen[item.name] = etag
+            if self._known.get(item.name) == etag or self.path.match(item.name) is None:
+                continue
+            version = BlobVersion(self.path.container, item.name, etag)
+            if version in self._taken:
+                continue
+            blob_type = str(getattr(item.blob_type, "value", item.blob_type) or "BlockBlob")
+            if self._receipts.try_create(version, str(uuid.uuid4())):
+                new.append(_Work(version, blob_type, 0))
+            self._taken.add(version)
+        self._known = seen
+        return new
+
+    async def _worker(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            getter = asyncio.ensure_future(self._work.get())
+            stop_waiter = asyncio.ensure_future(stopping.wait())
+            done, _ = await asyncio.wait({getter, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
+            stop_waiter.cancel()
+            if getter not in done:
+                getter.cancel()
+                return
+            work = getter.result()
+            try:
+                await self._process(work, stopping)
+            except AzureError as exc:
+                log.warning(
+                    "blob %s/%s: storage error, will retry: %s",
+                    work.version.container,
+                    work.version.name,
+                    short_error(exc),
+                )
+                self._retry_later(work, stopping)
+
+    async def _process(self, work: _Work, stopping: asyncio.Event) -> None:
+        version = work.version
+        if work.attempts >= self._config.max_dequeue_count:
+            await asyncio.to_thread(self._send_to_poison, work)
+            return
+        argument = await asyncio.to_thread(self._download, version)
+        if argument is None:
+            await asyncio.to_thread(self._receipts.complete, version)
+            return
+        work.attempts += 1
+        invocation_id = str(uuid.uuid4())
+        await asyncio.to_thread(self._receipts.record_attempt, version, invocation_id, work.attempts)
+        reason = f"New blob detected(LogsAndContainerScan): {version.container}/{version.name}"
+        if work.attempts > 1:
+            reason += f", attempt {work.attempts}/{self._config.max_dequeue_count}"
+        outcome = await self._invoker.invoke(self.spec, argument, reason)
+        if outcome.succeeded:
+            await asyncio.to_thread(self._receipts.complete, version)
+        elif work.attempts >= self._config.max_dequeue_count:
+            await asyncio.to_thread(self._send_to_poison, work)
+        else:
+            self._retry_later(work, stopping)
+
+    def _retry_later(self, work: _Work, stopping: asyncio.Event) -> None:
+        async def later() -> None:
+            await sleep_or_stop(stopping, self._config.visibility_timeout.total_seconds())
+            if not stopping.is_set():
+                self._work.put_nowait(work)
+
+        self.inflight.spawn(later())
+
+    def _download(self, version: BlobVersion) -> Any:
+        """The trigger argument, or None when this version is gone (deleted or overwritten meanwhile)."""
+        client = self._container.get_blob_client(version.name)
+        try:
+            downloader = client.download_blob(
+                etag=version.etag, match_condition=MatchConditions.IfNotModified
+            )
+            data = downloader.readall()
+        except (ResourceNotFoundError, ResourceModifiedError):
+            log.info(
+                "skipping %s/%s (%s): the blob was deleted or changed since",
+                version.container,
+                version.name,
+                version.etag,
+            )
+            return None
+        props = downloader.properties
+        if self.spec.annotation is bytes:
+            return data
+        if self.spec.annotation is str:
+            return data.decode("utf-8")
+        settings = props.content_settings
+        return InputStream(
+            data=data,
+            name=f"{version.container}/{version.name}",
+            uri=client.url,
+            length=props.size,
+            blob_properties={
+                "ContentLength": props.size,
+                "ContentType": settings.content_type if settings else None,
+                "ContentMD5": base64.b64encode(settings.content_md5).decode()
+                if settings and settings.content_md5
+                else None,
+                "ETag": version.etag,
+                "LastModified": props.last_modified.isoformat() if props.last_modified else None,
+                "CreatedOn": props.creation_time.isoformat() if props.creation_time else None,
+                "BlobType": str(getattr(props.blob_type, "value", props.blob_type)),
+            },
+            metadata=dict(props.metadata or {}),
+        )
+
+    def _send_to_poison(self, work: _Work) -> None:
+        message = json.dumps(poison_message(self.spec.function_id, work.blob_type, work.version))
+        if self._config.message_encoding == "base64":
+            message = base64.b64encode(message.encode()).decode()
+        with contextlib.suppress(ResourceExistsError):
+            self._poison.create_queue()
+        self._poison.send_message(message)
+        self._receipts.complete(work.version)
+        log.error(
+            "blob %s/%s (%s) failed %d times: moved to queue %s",
+            work.version.container,
+            work.version.name,
+            work.version.etag,
+            work.attempts,
+            POISON_QUEUE,
+        )

@@ -1,0 +1,204 @@
+"""Wire the app's functions to listeners, run them, and stop cleanly on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from azure.core.exceptions import AzureError
+
+from devhost import settings
+from devhost.app_loader import FunctionSpec, load_functions
+from devhost.blob_listener import POISON_QUEUE, BlobListener
+from devhost.blob_path import BlobPathError, parse_blob_path
+from devhost.connections import HOST_STORAGE, resolve_connection
+from devhost.inflight import InFlight, short_error
+from devhost.invoker import Invoker
+from devhost.queue_listener import QueueListener
+from devhost.receipts import BlobReceipts, ensure_hosts_container
+from devhost.schedule_status import ScheduleStatusStore
+from devhost.settings import HostConfig
+from devhost.timer_listener import TimerListener, parse_schedule, timer_options
+
+log = logging.getLogger("devhost")
+
+
+class StartupError(RuntimeError):
+    """The host cannot start; the message is meant for the user as is."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Command-line choices (see `python -m devhost --help`)."""
+
+    app_dir: Path
+    workers: int = 1
+    scan_interval: float = 0.25
+    grace: float = 10.0
+    only: tuple[str, ...] = ()
+
+
+class Listener(Protocol):
+    spec: FunctionSpec
+    inflight: InFlight
+
+    async def run(self, stopping: asyncio.Event) -> None: ...
+
+
+def _describe(spec: FunctionSpec, detail: str) -> str:
+    return f"{spec.name}: {spec.trigger_type} ({detail})"
+
+
+def build_listeners(specs: list[FunctionSpec], config: HostConfig, options: Options) -> list[Listener]:
+    """One listener per function, with its `%SETTING%` expressions and connection resolved."""
+    host_id = settings.host_id()
+    invoker = Invoker(config.function_timeout, max_threads=max(4, options.workers * max(1, len(specs))))
+    host_blobs = resolve_connection(HOST_STORAGE).blob_service() if specs else None
+    listeners: list[Listener] = []
+    for spec in specs:
+        binding = spec.binding
+        try:
+            if spec.trigger_type == "blobTrigger":
+                path = parse_blob_path(settings.resolve_expression(str(binding["path"])))
+                connection = resolve_connection(binding.get("connection"))
+                assert host_blobs is not None
+                listener: Listener = BlobListener(
+                    spec,
+                    path,
+                    data_service=connection.blob_service(),
+                    receipts=BlobReceipts(host_blobs, host_id, spec.function_id),
+                    poison_queue=connection.queue_service().get_queue_client(POISON_QUEUE),
+                    invoker=invoker,
+                    config=config,
+                    workers=options.workers,
+                    scan_interval=options.scan_interval,
+                )
+                source = binding.get("source") or "LogsAndContainerScan"
+                log.info(
+                    "%s, source %s: devhost scans the container",
+                    _describe(spec, str(binding["path"])),
+                    source,
+                )
+            elif spec.trigger_type == "queueTrigger":
+                name = settings.resolve_expression(str(binding["queueName"])).lower()
+                queues = resolve_connection(binding.get("connection")).queue_service()
+                listener = QueueListener(
+                    spec,
+                    queues.get_queue_client(name),
+                    queues.get_queue_client(f"{name}-poison"),
+                    invoker=invoker,
+                    config=config,
+                    workers=options.workers,
+                )
+                log.info("%s", _describe(spec, f"queue {name}"))
+            else:
+                schedule = parse_schedule(settings.resolve_expression(str(binding["schedule"])))
+                run_on_startup, use_monitor = timer_options(binding)
+                assert host_blobs is not None
+                listener = TimerListener(
+                    spec,
+                    schedule,
+                    ScheduleStatusStore(host_blobs, host_id, spec.function_id),
+                    invoker=invoker,
+                    run_on_startup=run_on_startup,
+                    use_monitor=use_monitor,
+                )
+                log.info(
+                    "%s", _describe(spec, f"schedule {schedule.expression}, run_on_startup={run_on_startup}")
+                )
+        except (settings.SettingsError, BlobPathError, LookupError) as exc:
+            raise StartupError(f"function {spec.name}: {exc}") from exc
+        listeners.append(listener)
+    return listeners
+
+
+def prepare(options: Options) -> tuple[list[Listener], HostConfig]:
+    """Everything that can fail before the loop starts: settings, app import, bindings."""
+    app_dir = options.app_dir.resolve()
+    try:
+        applied = settings.load_local_settings(app_dir)
+        config = settings.load_host_config(app_dir)
+    except settings.SettingsError as exc:
+        raise StartupError(str(exc)) from exc
+    if applied:
+        log.info(
+            "loaded %d setting(s) from local.settings.json (the environment wins on clashes)", len(applied)
+        )
+    from devhost.app_loader import AppLoadError
+
+    try:
+        specs = load_functions(app_dir)
+    except AppLoadError as exc:
+        raise StartupError(str(exc)) from exc
+    os.chdir(app_dir)
+    if options.only:
+        unknown = set(options.only) - {s.name for s in specs}
+        if unknown:
+            raise StartupError(f"--functions names unknown function(s): {', '.join(sorted(unknown))}")
+        specs = [s for s in specs if s.name in options.only]
+    enabled = []
+    for spec in specs:
+        if settings.function_disabled(spec.name):
+            log.info("function %s is disabled (AzureWebJobs.%s.Disabled)", spec.name, spec.name)
+        else:
+            enabled.append(spec)
+    return build_listeners(enabled, config, options), config
+
+
+async def serve(listeners: list[Listener], options: Options) -> int:
+    """Run until a signal; then let running invocations finish for `grace` seconds and abandon the rest."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            log.info(
+                "stopping: waiting up to %.0fs for running invocations (Ctrl-C again to abandon them)",
+                options.grace,
+            )
+        stopping.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+
+    if listeners:
+        try:
+            await asyncio.to_thread(ensure_hosts_container, resolve_connection(HOST_STORAGE).blob_service())
+        except AzureError as exc:
+            log.warning(
+                "host storage is not reachable yet (%s); listeners will keep retrying", short_error(exc)
+            )
+    else:
+        log.warning(
+            "No job functions found. devhost serves blob, queue and timer triggers of function_app.py"
+        )
+    runs = [loop.create_task(listener.run(stopping)) for listener in listeners]
+    log.info("Host started (%d function(s)). Press Ctrl-C to stop.", len(listeners))
+
+    await stopping.wait()
+    drains = [loop.create_task(listener.inflight.drain(options.grace)) for listener in listeners]
+    while drains and not all(d.done() for d in drains):
+        before = signals
+        await asyncio.wait(drains, timeout=0.1)
+        if signals > before and signals > 1:
+            for listener in listeners:
+                with contextlib.suppress(Exception):
+                    await listener.inflight.drain(0)
+    abandoned = sum(d.result() for d in drains if not d.cancelled())
+    for run in runs:
+        if not run.done():
+            run.cancel()
+    await asyncio.gather(*runs, return_exceptions=True)
+    if abandoned:
+        log.warning("abandoned %d running invocation(s); their messages/blobs will be retried", abandoned)
+    log.info("Host stopped.")
+    return 0
