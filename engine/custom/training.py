@@ -1,0 +1,157 @@
+"""A training run: read the source, OCR what has no `.ocr.json`, match labels, fit, report per document.
+
+Every problem with one document is written on that document (`trainingDocuments[].errors`) and the run
+goes on with the rest; only "too few usable documents" makes the whole model invalid.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.custom.features import TrainDoc
+from engine.custom.labels import LabelFormatError, parse_fields, parse_labels
+from engine.custom.matching import match_labels
+from engine.custom.model import train
+from engine.custom.ocr import OcrDocument, OcrFormatError, parse_ocr
+from engine.custom.source import TrainingSource, is_document, select_names
+from engine.custom.unlabeled import train_unlabeled
+
+log = logging.getLogger("engine.custom.training")
+MIN_LABELED_DOCS = 5
+
+OcrFn = Callable[[bytes], dict[str, Any]]
+
+
+@dataclass
+class DocReport:
+    documentName: str
+    pages: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    fatal: bool = False
+
+    def error(self, code: str, message: str, fatal: bool = False) -> None:
+        self.errors.append({"code": code, "message": message})
+        self.fatal = self.fatal or fatal
+
+    def as_dict(self) -> dict[str, Any]:
+        status = "failed" if self.fatal else ("partiallySucceeded" if self.errors else "succeeded")
+        return {"documentName": self.documentName, "pages": self.pages, "errors": self.errors,
+                "status": status}
+
+
+@dataclass
+class TrainingOutcome:
+    status: str  # ready | invalid
+    train_result: dict[str, Any]
+    params: dict[str, Any] | None = None
+    keys: dict[str, Any] | None = None
+
+
+def _load_json(source: TrainingSource, name: str) -> Any:
+    raw = source.read(name)
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise LabelFormatError(f"{posixpath.basename(name)} is not valid JSON ({exc})") from exc
+
+
+def _display_name(name: str, prefix: str) -> str:
+    base = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
+    return name[len(base):] if base and name.startswith(base) else name
+
+
+def _read_ocr(source: TrainingSource, name: str, files: set[str], ocr_fn: OcrFn,
+              report: DocReport) -> OcrDocument | None:
+    ocr_name = name + ".ocr.json"
+    if ocr_name in files:
+        try:
+            return parse_ocr(_load_json(source, ocr_name))
+        except (LabelFormatError, OcrFormatError) as exc:
+            report.error("InvalidOcrFile", f"{posixpath.basename(ocr_name)} cannot be used ({exc}); "
+                         "the engine's own OCR was used instead.")
+    try:
+        return parse_ocr(ocr_fn(source.read(name)))
+    except Exception as exc:  # one unreadable document must not stop the run
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        report.error("UnreadableDocument", f"The document could not be read: {message}", fatal=True)
+        return None
+
+
+def _field_types(source: TrainingSource, files: list[str], prefix: str,
+                 errors: list[dict[str, str]]) -> dict[str, str]:
+    candidates = sorted((f for f in files if posixpath.basename(f) == "fields.json"),
+                        key=lambda f: f.count("/"))
+    if not candidates:
+        return {}
+    try:
+        return parse_fields(_load_json(source, candidates[0]))
+    except LabelFormatError as exc:
+        errors.append({"code": "InvalidFieldsFile", "message": f"{candidates[0]}: {exc}; all fields are "
+                       "treated as strings."})
+        return {}
+
+
+def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, use_labels: bool,
+                 ocr_fn: OcrFn, model_name: str = "") -> TrainingOutcome:
+    files = select_names(source.names(prefix), prefix, include_subfolders)
+    fileset = set(files)
+    documents = [f for f in files if is_document(f)]
+    run_errors: list[dict[str, str]] = []
+    field_types = _field_types(source, files, prefix, run_errors) if use_labels else {}
+    reports: list[DocReport] = []
+    train_docs: list[TrainDoc] = []
+    ocr_docs: list[tuple[str, OcrDocument]] = []
+    for name in documents:
+        report = DocReport(_display_name(name, prefix))
+        reports.append(report)
+        ocr = _read_ocr(source, name, fileset, ocr_fn, report)
+        if ocr is None:
+            continue
+        report.pages = len(ocr.pages)
+        ocr_docs.append((report.documentName, ocr))
+        if not use_labels or name + ".labels.json" not in fileset:
+            continue
+        try:
+            labels = parse_labels(_load_json(source, name + ".labels.json"))
+        except LabelFormatError as exc:
+            report.error("InvalidLabelFile", f"{posixpath.basename(name)}.labels.json: {exc}", fatal=True)
+            continue
+        matched, problems = match_labels(labels, ocr, field_types)
+        for p in problems:
+            code = "LabelPageNotFound" if "does not exist" in p else "LabelNotMatched"
+            report.error(code, p)
+        if not matched:
+            report.error("NoUsableLabels", "No label of this document could be used.", fatal=True)
+            continue
+        train_docs.append(TrainDoc.build(report.documentName, ocr, matched))
+    docset = set(documents)
+    for f in files:
+        if f.endswith(".labels.json") and f[: -len(".labels.json")] not in docset:
+            orphan = DocReport(_display_name(f[: -len(".labels.json")], prefix))
+            orphan.error("MissingDocument", f"{posixpath.basename(f)} has no document "
+                         f"'{posixpath.basename(f[: -len('.labels.json')])}' beside it.", fatal=True)
+            reports.append(orphan)
+    result: dict[str, Any] = {"trainingDocuments": [r.as_dict() for r in reports], "errors": run_errors}
+    if not use_labels:
+        if not ocr_docs:
+            result["errors"] = [*run_errors, {"code": "2012", "message": "No readable training document "
+                                              f"(pdf, jpeg, png, bmp, tiff) under prefix '{prefix}'."}]
+            return TrainingOutcome("invalid", result)
+        params, keys = train_unlabeled(ocr_docs)
+        return TrainingOutcome("ready", result, params=params, keys=keys)
+    if len(train_docs) < MIN_LABELED_DOCS:
+        result["errors"] = [*run_errors, {"code": "2012", "message": (
+            f"Training with labels needs at least {MIN_LABELED_DOCS} usable labeled documents; found "
+            f"{len(train_docs)} under prefix '{prefix}' ({len(documents)} document(s) in all).")}]
+        return TrainingOutcome("invalid", result)
+    params, report = train(train_docs, field_types, model_name)
+    fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(report.field_accuracy.items())]
+    result["fields"] = fields
+    average = sum(f["accuracy"] for f in fields) / len(fields) if fields else 0.0
+    result["averageModelAccuracy"] = round(average, 3)
+    return TrainingOutcome("ready", result, params=params)
