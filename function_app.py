@@ -1,0 +1,50 @@
+"""The Functions entry point (Python v2 model): triggers only; the work is in `shared/`.
+
+- `on_blob`: a form → Layout → `<form>.ocr.json`; a `.labels.json` → validated, folder queued.
+- `on_training_request`: trains a folder when its labeled set is due (exactly one run per version).
+- `poll_training_runs`: follows runs to their end, records outcomes, sweeps for missed events.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared import runtime
+from shared.blob_step import handle_blob, name_in_container
+from shared.settings import uses_event_grid_source
+from shared.timer_step import run_timer
+from shared.training_start import handle_training_message
+
+app = func.FunctionApp()
+
+_blob_source = (func.BlobSource.EVENT_GRID if uses_event_grid_source()
+                else func.BlobSource.LOGS_AND_CONTAINER_SCAN)
+
+
+@app.blob_trigger(arg_name="blob", path="%FORMS_CONTAINER%/{name}", connection="FORMS_STORAGE",
+                  source=_blob_source)
+def on_blob(blob: func.InputStream) -> None:
+    settings = runtime.settings()
+    result = handle_blob(settings, name_in_container(settings, blob.name or ""),
+                         runtime.fr_client_for(settings), runtime.records_for(settings))
+    logging.info("blob %s: %s %s %s", blob.name, result.kind.value, result.status, result.detail)
+
+
+@app.queue_trigger(arg_name="msg", queue_name="%TRAINING_QUEUE%", connection="FORMS_STORAGE")
+def on_training_request(msg: func.QueueMessage) -> None:
+    settings = runtime.settings()
+    decision = handle_training_message(settings, msg.get_body().decode("utf-8", "replace"),
+                                       msg.dequeue_count or 1, runtime.fr_client_for(settings),
+                                       runtime.records_for(settings))
+    if decision is not None:
+        logging.info("training request: train=%s (%s) run=%s", decision.train, decision.reason,
+                     decision.run_id or "-")
+
+
+@app.timer_trigger(arg_name="timer", schedule="%POLL_SCHEDULE%", run_on_startup=True)
+def poll_training_runs(timer: func.TimerRequest) -> None:
+    settings = runtime.settings()
+    run_timer(settings, runtime.fr_client_for(settings), runtime.records_for(settings),
+              force_sweep=bool(timer.past_due))

@@ -1,0 +1,53 @@
+"""A `.labels.json` landed: validate it, record the verdict on the document's row, ask for training."""
+
+from __future__ import annotations
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.labels import LabelCheck, validate_labels
+from shared.names import basename, folder_of, source_of_labels
+from shared.records import Records, now_iso
+from shared.settings import Settings
+from shared.storage import blob_service
+from shared.training_queue import request_training
+
+MAX_LABELS_BYTES = 8 * 1024 * 1024
+
+
+def read_and_check(settings: Settings, labels_blob: str) -> tuple[LabelCheck, str] | None:
+    """The check of one labels blob and its ETag, or None when the blob is gone."""
+    client = blob_service(settings).get_blob_client(settings.forms_container, labels_blob)
+    try:
+        props = client.get_blob_properties()
+        if props.size > MAX_LABELS_BYTES:
+            check = LabelCheck(ok=False, errors=[f"labels file is {props.size} bytes; the limit is "
+                                                 f"{MAX_LABELS_BYTES}"])
+            return check, str(props.etag).strip('"')
+        downloader = client.download_blob()
+        raw = downloader.readall()
+    except ResourceNotFoundError:
+        return None
+    return validate_labels(raw), str(downloader.properties.etag).strip('"')
+
+
+def record_check(records: Records, labels_blob: str, check: LabelCheck, etag: str) -> None:
+    source = source_of_labels(labels_blob)
+    records.merge_document(
+        folder_of(source), basename(source), blobName=source, labeled=check.ok,
+        labelsStatus="valid" if check.ok else "failed", labelsEtag=etag, labelsHash=check.sha256,
+        labelFormat=check.format, labelCount=check.label_count, labelFields=check.field_names,
+        labelsErrorCode="" if check.ok else "InvalidLabels", labelsErrorMessage=check.message,
+        labelsCheckedAt=now_iso())
+
+
+def process_labels(settings: Settings, labels_blob: str, records: Records,
+                   enqueue: bool = True) -> LabelCheck | None:
+    """Validate and record one labels file; then the folder is (re)considered for training."""
+    found = read_and_check(settings, labels_blob)
+    if found is None:
+        return None
+    check, etag = found
+    record_check(records, labels_blob, check, etag)
+    if enqueue:
+        request_training(settings, folder_of(source_of_labels(labels_blob)))
+    return check

@@ -1,0 +1,164 @@
+"""Table rows: Documents, TrainingRuns, Models, Fields, TrainingDocuments (schema in docs/pipeline.md).
+
+Keys are chosen for the questions users ask: a folder's documents/runs/models are one partition each;
+a model's fields and training documents are one partition each. `TrainingRuns` also holds one
+folder-state row per folder (RowKey `!folder`), the row training claims are made on with ETags.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.names import encode_key
+from shared.settings import Settings
+from shared.storage import table_service
+
+FOLDER_STATE_KEY = "!folder"
+MAX_TEXT = 8000  # table strings are limited to 64 KiB (32 K UTF-16 chars); keep rows well under
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> float:
+    """Seconds since the epoch for the timestamps this module writes (0.0 when absent/unreadable)."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except (AttributeError, ValueError):
+        return 0.0
+
+
+def new_run_id() -> str:
+    """Sortable newest-first (inverted milliseconds) and unique (random tail)."""
+    inverted = 10**13 - int(time.time() * 1000)
+    return f"{inverted:013d}-{secrets.token_hex(3)}"
+
+
+def clean(props: dict[str, Any]) -> dict[str, Any]:
+    """Drop None, serialise lists/dicts as JSON, and cap long strings: tables take scalars only."""
+    out: dict[str, Any] = {}
+    for key, value in props.items():
+        if value is None:
+            continue
+        if isinstance(value, list | dict):
+            value = json.dumps(value, ensure_ascii=False)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            value = value[: MAX_TEXT - 3] + "..."
+        out[key] = value
+    return out
+
+
+class Records:
+    """Typed access to the five tables of one deployment."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        service = table_service(settings)
+        self.documents: TableClient = service.get_table_client(settings.documents_table)
+        self.runs: TableClient = service.get_table_client(settings.training_runs_table)
+        self.models: TableClient = service.get_table_client(settings.models_table)
+        self.fields: TableClient = service.get_table_client(settings.fields_table)
+        self.training_documents: TableClient = service.get_table_client(settings.training_documents_table)
+
+    # -- generic ----------------------------------------------------------------------------------------
+    @staticmethod
+    def get(table: TableClient, pk: str, rk: str) -> dict[str, Any] | None:
+        try:
+            return dict(table.get_entity(encode_key(pk), encode_key(rk)))
+        except ResourceNotFoundError:
+            return None
+
+    @staticmethod
+    def get_with_etag(table: TableClient, pk: str, rk: str) -> tuple[dict[str, Any] | None, str | None]:
+        try:
+            entity = table.get_entity(encode_key(pk), encode_key(rk))
+        except ResourceNotFoundError:
+            return None, None
+        return dict(entity), entity.metadata["etag"]
+
+    @staticmethod
+    def merge(table: TableClient, pk: str, rk: str, **props: Any) -> None:
+        entity = {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk), "updatedAt": now_iso(),
+                  **clean(props)}
+        table.upsert_entity(entity, mode=UpdateMode.MERGE)
+
+    @staticmethod
+    def conditional_write(table: TableClient, pk: str, rk: str, etag: str | None, props: dict[str, Any],
+                          mode: UpdateMode = UpdateMode.MERGE) -> str:
+        """Insert when `etag` is None (fails if the row exists), else update only if the row is unchanged.
+
+        Returns the row's new ETag; raises ResourceExistsError / HttpResponseError 412 on a lost race.
+        """
+        entity = {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk), "updatedAt": now_iso(),
+                  **clean(props)}
+        if etag is None:
+            meta = table.create_entity(entity)
+        else:
+            meta = table.update_entity(entity, mode=mode, etag=etag,
+                                       match_condition=MatchConditions.IfNotModified)
+        return str(meta.get("etag", ""))
+
+    # -- Documents --------------------------------------------------------------------------------------
+    def document(self, folder: str, name: str) -> dict[str, Any] | None:
+        return self.get(self.documents, folder, name)
+
+    def merge_document(self, folder: str, name: str, **props: Any) -> None:
+        self.merge(self.documents, folder, name, folder=folder, document=name, **props)
+
+    def folder_documents(self, folder: str) -> dict[str, dict[str, Any]]:
+        rows = self.documents.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
+        return {str(row.get("document")): dict(row) for row in rows}
+
+    # -- TrainingRuns -----------------------------------------------------------------------------------
+    def get_folder_state(self, folder: str) -> tuple[dict[str, Any] | None, str | None]:
+        return self.get_with_etag(self.runs, folder, FOLDER_STATE_KEY)
+
+    def merge_run(self, folder: str, run_id: str, **props: Any) -> None:
+        self.merge(self.runs, folder, run_id, folder=folder, runId=run_id, **props)
+
+    def run(self, folder: str, run_id: str) -> dict[str, Any] | None:
+        return self.get(self.runs, folder, run_id)
+
+    def unfinished_runs(self) -> list[dict[str, Any]]:
+        rows = self.runs.query_entities("status eq 'submitted' or status eq 'running'")
+        return [dict(r) for r in rows if r["RowKey"] != FOLDER_STATE_KEY]
+
+    def folder_runs(self, folder: str) -> list[dict[str, Any]]:
+        rows = self.runs.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
+        return [dict(r) for r in rows if r["RowKey"] != FOLDER_STATE_KEY]
+
+    # -- Models, Fields, TrainingDocuments --------------------------------------------------------------
+    def merge_model(self, folder: str, model_id: str, **props: Any) -> None:
+        self.merge(self.models, folder, model_id, folder=folder, modelId=model_id, **props)
+
+    def folder_models(self, folder: str) -> list[dict[str, Any]]:
+        rows = self.models.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
+        return [dict(r) for r in rows]
+
+    def set_current_model(self, folder: str, model_id: str) -> None:
+        """Mark one model current for its folder and every other model of the folder not current."""
+        for row in self.folder_models(folder):
+            if row.get("isCurrent") and row.get("modelId") != model_id:
+                self.merge_model(folder, str(row["modelId"]), isCurrent=False)
+        self.merge_model(folder, model_id, isCurrent=True)
+
+    def write_fields(self, model_id: str, folder: str, fields: list[tuple[str, float | None]]) -> None:
+        for name, accuracy in fields:
+            self.merge(self.fields, model_id, name, modelId=model_id, folder=folder, fieldName=name,
+                       accuracy=accuracy)
+
+    def write_training_documents(self, model_id: str, folder: str, documents: list[dict[str, Any]]) -> None:
+        for doc in documents:
+            errors = doc.get("errors") or []
+            self.merge(self.training_documents, model_id, doc["documentName"], modelId=model_id,
+                       folder=folder, documentName=doc["documentName"], status=doc.get("status"),
+                       pages=doc.get("pages"), errorCount=len(errors), errors=errors)

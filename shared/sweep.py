@@ -1,0 +1,83 @@
+"""The periodic sweep that catches what events missed: forms with no `.ocr.json`, label files never
+recorded, and trainable folders whose queue message was lost. Events may arrive twice, late or
+never; this is the "never" part. It lists the whole container, so it runs on the timer only and at
+most every SWEEP_INTERVAL_SECONDS, never on the per-blob path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from shared.formrecognizer import FormRecognizerClient, FormRecognizerError
+from shared.names import BlobKind, basename, classify, folder_of, source_of_labels, source_of_ocr
+from shared.ocr_step import process_source
+from shared.records import Records
+from shared.settings import Settings
+from shared.storage import blob_service
+from shared.training_policy import FolderInventory, decide, labeled_set, run_in_flight
+from shared.training_queue import request_training
+
+log = logging.getLogger(__name__)
+OCR_BUDGET_SECONDS = 240.0  # stop starting new OCRs after this long; the next sweep continues
+
+
+@dataclass
+class SweepReport:
+    ocr_started: list[str] = field(default_factory=list)
+    folders_requested: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _listing(settings: Settings) -> tuple[dict[str, FolderInventory], dict[str, float]]:
+    container = blob_service(settings).get_container_client(settings.forms_container)
+    folders: dict[str, FolderInventory] = {}
+    modified: dict[str, float] = {}
+    for blob in container.list_blobs():
+        kind = classify(blob.name)
+        if kind in (BlobKind.FIELDS, BlobKind.OTHER):
+            continue
+        folder = folder_of(blob.name)
+        inv = folders.setdefault(folder, FolderInventory(folder))
+        if kind is BlobKind.SOURCE:
+            inv.sources.add(basename(blob.name))
+            modified[blob.name] = blob.last_modified.timestamp()
+        elif kind is BlobKind.OCR:
+            inv.ocr.add(basename(source_of_ocr(blob.name)))
+        else:
+            inv.labels[basename(source_of_labels(blob.name))] = str(blob.etag).strip('"')
+    return folders, modified
+
+
+def sweep(settings: Settings, client: FormRecognizerClient, records: Records) -> SweepReport:
+    report = SweepReport()
+    folders, modified = _listing(settings)
+    started = time.monotonic()
+    now = time.time()
+    for folder, inv in sorted(folders.items()):
+        for doc in sorted(inv.sources - inv.ocr):
+            name = f"{folder}/{doc}" if folder else doc
+            if now - modified.get(name, now) < settings.sweep_grace_seconds:
+                continue  # young: its own event is probably being handled right now
+            if time.monotonic() - started > OCR_BUDGET_SECONDS:
+                break
+            try:
+                if process_source(settings, name, client, records).status == "succeeded":
+                    report.ocr_started.append(name)
+                    inv.ocr.add(doc)
+            except FormRecognizerError as exc:
+                report.errors.append(f"{name}: {exc}")
+        if not inv.labels:
+            continue
+        try:
+            labeled = labeled_set(settings, records, inv)
+            state, _ = records.get_folder_state(folder)
+            busy = run_in_flight(records, folder, state, settings.training_deadline_seconds, now)
+            if decide(settings, labeled, state, busy).train:
+                request_training(settings, folder)
+                report.folders_requested.append(folder)
+        except Exception as exc:  # one bad folder must not stop the sweep of the others
+            log.exception("sweep of folder %r failed", folder)
+            report.errors.append(f"{folder}: {exc}")
+    return report

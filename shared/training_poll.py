@@ -1,0 +1,107 @@
+"""Timer-driven: follow every unfinished training run to its end and record the outcome.
+
+Each run is polled with a short retry budget so one unreachable engine cannot stall the sweep; the
+run stays `submitted`/`running` and is polled again next beat, until its deadline (`timedOut`).
+Order of writes on completion (model, fields, documents, run, then the folder claim) makes a crash
+at any point harmless: the claim of an ended run no longer blocks (see training_policy).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, TrainingOutcome
+from shared.records import FOLDER_STATE_KEY, Records, now_iso, parse_iso
+from shared.settings import Settings
+from shared.training_queue import request_training
+
+log = logging.getLogger(__name__)
+POLL_BUDGET_SECONDS = 10.0
+
+
+@dataclass
+class PollReport:
+    polled: int = 0
+    finished: list[str] = field(default_factory=list)
+    unreachable: int = 0
+
+
+def _finish(settings: Settings, records: Records, run: dict[str, Any], status: str, **props: Any) -> None:
+    folder, run_id = str(run["folder"]), str(run["runId"])
+    started = parse_iso(str(run.get("submittedAt") or run.get("requestedAt") or ""))
+    duration = round(time.time() - started, 1) if started else None
+    records.merge_run(folder, run_id, status=status, finishedAt=now_iso(), durationSeconds=duration, **props)
+    state = records.get(records.runs, folder, FOLDER_STATE_KEY) or {}
+    if state.get("activeRunId") == run_id:
+        extra = {"currentModelId": props["modelId"]} if status == "succeeded" else {}
+        records.merge(records.runs, folder, FOLDER_STATE_KEY, activeRunId="", lastRunId=run_id,
+                      lastRunStatus=status, **extra)
+    request_training(settings, folder)  # labels that arrived during the run are considered now
+
+
+def record_outcome(settings: Settings, records: Records, run: dict[str, Any],
+                   outcome: TrainingOutcome) -> str:
+    folder, run_id = str(run["folder"]), str(run["runId"])
+    model_id = outcome.model_id
+    ready = outcome.state == "ready"
+    first_error = outcome.errors[0] if outcome.errors else {}
+    if model_id:
+        records.write_fields(model_id, folder, outcome.fields)
+        records.write_training_documents(model_id, folder, outcome.documents)
+        records.merge_model(folder, model_id, runId=run_id, status=outcome.state,
+                            modelName=outcome.model_name, createdDateTime=outcome.created,
+                            lastUpdatedDateTime=outcome.updated,
+                            averageModelAccuracy=outcome.average_accuracy, fieldCount=len(outcome.fields),
+                            trainingDocumentCount=len(outcome.documents),
+                            labeledCount=run.get("labeledCount"), fingerprint=run.get("fingerprint"),
+                            isCurrent=False, errors=outcome.errors, apiVersion=run.get("apiVersion"))
+        if ready:
+            records.set_current_model(folder, model_id)
+    status = "succeeded" if ready else "failed"
+    _finish(settings, records, run, status, modelId=model_id, modelStatus=outcome.state,
+            averageModelAccuracy=outcome.average_accuracy, fieldCount=len(outcome.fields),
+            trainingDocumentCount=len(outcome.documents),
+            failedDocuments=sum(1 for d in outcome.documents if d["status"] == "failed"),
+            errorCode=str(first_error.get("code", "")), errorMessage=str(first_error.get("message", "")))
+    return status
+
+
+def poll_training_runs(settings: Settings, client: FormRecognizerClient, records: Records) -> PollReport:
+    report = PollReport()
+    for run in records.unfinished_runs():
+        report.polled += 1
+        folder, run_id = str(run["folder"]), str(run["runId"])
+        submitted = parse_iso(str(run.get("submittedAt", "")))
+        overdue = bool(submitted) and time.time() - submitted > settings.training_deadline_seconds
+        try:
+            outcome = client.get_training(str(run["operationUrl"]), budget=POLL_BUDGET_SECONDS)
+        except FormRecognizerError as exc:
+            if not exc.transient:
+                _finish(settings, records, run, "failed", errorCode=exc.code, errorMessage=exc.message)
+                report.finished.append(run_id)
+            elif overdue:
+                _finish(settings, records, run, "timedOut", errorCode="Timeout",
+                        errorMessage=f"not finished within {settings.training_deadline_seconds:.0f} s; "
+                                     f"last poll: {exc.code} {exc.message}")
+                report.finished.append(run_id)
+            else:
+                report.unreachable += 1
+                records.merge_run(folder, run_id, lastPolledAt=now_iso(),
+                                  lastPollError=f"{exc.code}: {exc.message}")
+                log.warning("run %s of %r not polled: %s", run_id, folder, exc)
+            continue
+        if outcome.finished:
+            record_outcome(settings, records, run, outcome)
+            report.finished.append(run_id)
+        elif overdue:
+            _finish(settings, records, run, "timedOut", modelId=outcome.model_id, errorCode="Timeout",
+                    errorMessage=f"model still {outcome.state} after "
+                                 f"{settings.training_deadline_seconds:.0f} s")
+            report.finished.append(run_id)
+        else:
+            records.merge_run(folder, run_id, status="running", modelId=outcome.model_id,
+                              lastPolledAt=now_iso(), lastPollError="")
+    return report

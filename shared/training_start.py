@@ -1,0 +1,134 @@
+"""Queue-triggered: decide whether a folder trains now and, if so, start exactly one run.
+
+The claim is a conditional write on the folder-state row (insert-if-absent, or update-if-ETag-
+unchanged): of many workers handling messages for the same folder at once, one write wins; the
+others re-read, see the run in flight, and stop. Nothing is decided on a read alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from azure.core.exceptions import HttpResponseError
+
+from shared.formrecognizer import FormRecognizerClient, FormRecognizerError
+from shared.names import folder_prefix
+from shared.records import FOLDER_STATE_KEY, Records, new_run_id, now_iso
+from shared.sas import container_sas_url
+from shared.settings import Settings
+from shared.training_policy import (
+    Decision,
+    decide,
+    inventory,
+    labeled_set,
+    pack_set,
+    run_in_flight,
+)
+from shared.training_queue import BadMessage, parse_message, send_to_poison
+
+log = logging.getLogger(__name__)
+CLAIM_ATTEMPTS = 8
+INVALID_MESSAGES_PARTITION = "!invalid-messages"
+
+
+def _lost_race(exc: HttpResponseError) -> bool:
+    return getattr(exc, "status_code", None) in (409, 412)
+
+
+def _release(records: Records, folder: str, run_id: str, state: dict[str, Any] | None) -> None:
+    """Give a claim back after a failed submission, restoring the previous labeled set."""
+    previous = {k: v for k, v in (state or {}).items() if k.startswith("lastLabeledSet")}
+    records.merge(records.runs, folder, FOLDER_STATE_KEY, activeRunId="", releasedRunId=run_id,
+                  lastFingerprint=str((state or {}).get("lastFingerprint", "")),
+                  **(previous or {"lastLabeledSetChunks": 0}))
+
+
+def start_training_if_due(settings: Settings, folder: str, client: FormRecognizerClient,
+                          records: Records) -> Decision:
+    labeled = labeled_set(settings, records, inventory(settings, folder))
+    for _ in range(CLAIM_ATTEMPTS):
+        state, etag = records.get_folder_state(folder)
+        in_flight = run_in_flight(records, folder, state, settings.training_deadline_seconds, time.time())
+        decision = decide(settings, labeled, state, in_flight)
+        if not decision.train:
+            note = {"folder": folder, "lastDecision": decision.reason, "lastDecisionAt": now_iso(),
+                    "labeledCount": decision.labeled_count, "invalidLabels": len(labeled.invalid)}
+            try:  # informational only: never overwrite a concurrent claim
+                records.conditional_write(records.runs, folder, FOLDER_STATE_KEY, etag, note)
+            except HttpResponseError as exc:
+                if not _lost_race(exc):
+                    raise
+            log.info("folder %r not trained: %s", folder, decision.reason)
+            return decision
+        run_id = new_run_id()
+        claim = {"folder": folder, "activeRunId": run_id, "activeSince": now_iso(),
+                 "lastFingerprint": decision.fingerprint, "lastDecision": decision.reason,
+                 "lastDecisionAt": now_iso(), "labeledCount": decision.labeled_count,
+                 **pack_set(labeled.docs)}
+        try:
+            records.conditional_write(records.runs, folder, FOLDER_STATE_KEY, etag, claim)
+        except HttpResponseError as exc:
+            if _lost_race(exc):
+                continue  # someone else wrote first: look again
+            raise
+        decision.run_id = run_id
+        _submit(settings, folder, run_id, decision, labeled.invalid, state, client, records)
+        return decision
+    raise RuntimeError(f"could not settle the training claim for folder {folder!r}")
+
+
+def _submit(settings: Settings, folder: str, run_id: str, decision: Decision, invalid: dict[str, str],
+            state: dict[str, Any] | None, client: FormRecognizerClient, records: Records) -> None:
+    records.merge_run(folder, run_id, status="claimed", labeledCount=decision.labeled_count,
+                      newLabels=decision.new_labels, fingerprint=decision.fingerprint,
+                      invalidLabels=len(invalid), requestedAt=now_iso(), apiVersion=settings.fr_api)
+    try:
+        source = container_sas_url(settings)
+        operation_url = client.begin_training(source, folder_prefix(folder), model_name=f"{folder}-{run_id}")
+    except FormRecognizerError as exc:
+        records.merge_run(folder, run_id, status="failed", errorCode=exc.code, errorMessage=exc.message,
+                          finishedAt=now_iso())
+        _release(records, folder, run_id, state)
+        if exc.transient:
+            raise  # the message comes back; the claim was released so it can be tried again
+        return
+    except Exception as exc:
+        records.merge_run(folder, run_id, status="failed", errorCode=type(exc).__name__,
+                          errorMessage=str(exc), finishedAt=now_iso())
+        _release(records, folder, run_id, state)
+        raise
+    records.merge_run(folder, run_id, status="submitted", operationUrl=operation_url, submittedAt=now_iso())
+    log.info("folder %r: training run %s submitted (%s)", folder, run_id, decision.reason)
+
+
+def record_poisoned(records: Records, folder: str, body: str, code: str, message: str,
+                    dequeue_count: int) -> str:
+    run_id = new_run_id()
+    records.merge_run(folder, run_id, status="poisoned", errorCode=code, errorMessage=message,
+                      queueMessage=body, dequeueCount=dequeue_count, finishedAt=now_iso())
+    return run_id
+
+
+def handle_training_message(settings: Settings, body: str, dequeue_count: int,
+                            client: FormRecognizerClient, records: Records) -> Decision | None:
+    """The queue function's body. A malformed message goes straight to the poison queue with a row;
+    any other failure re-raises (the host retries), and on the last allowed attempt a row first
+    records why the message is about to be poisoned."""
+    try:
+        folder = parse_message(body)
+    except BadMessage as exc:
+        record_poisoned(records, INVALID_MESSAGES_PARTITION, body, "BadMessage", str(exc), dequeue_count)
+        send_to_poison(settings, body)
+        log.error("training request poisoned: %s", exc)
+        return None
+    try:
+        return start_training_if_due(settings, folder, client, records)
+    except Exception as exc:
+        if dequeue_count >= settings.queue_max_dequeue_count:
+            code = exc.code if isinstance(exc, FormRecognizerError) else type(exc).__name__
+            message = exc.message if isinstance(exc, FormRecognizerError) else str(exc)
+            record_poisoned(records, folder, body, code, f"failed {dequeue_count} times; last: {message}",
+                            dequeue_count)
+        raise
