@@ -2,7 +2,7 @@
 
 Keys are chosen for the questions users ask: a folder's documents/runs/models are one partition each;
 a model's fields and training documents are one partition each. `TrainingRuns` also holds one
-folder-state row per folder (RowKey `!folder`), the row training claims are made on with ETags.
+folder-state row per folder (RowKey `~folder`), the row training claims are made on with ETags.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from shared.names import encode_key
 from shared.settings import Settings
 from shared.storage import table_service
 
-FOLDER_STATE_KEY = "!folder"
+FOLDER_STATE_KEY = "~folder"  # sorts after the run ids (digits), so "newest first" stays simple
 MAX_TEXT = 8000  # table strings are limited to 64 KiB (32 K UTF-16 chars); keep rows well under
 
 

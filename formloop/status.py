@@ -1,0 +1,196 @@
+"""`formloop status`: the pipeline's tables (documents, training runs, models, fields) as tables.
+
+Also home of the CLI's storage connection rules, shared with `formloop upload`: `--connection-string`,
+else `--account-name` (Entra ID via DefaultAzureCredential), else `FORMS_STORAGE` from the environment,
+else from `local.settings.json` in the current directory or the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--connection-string",
+        help="storage connection string (default: FORMS_STORAGE from the environment or local.settings.json)",
+    )
+    parser.add_argument(
+        "--account-name",
+        help="storage account name; signs in with Entra ID "
+        "(DefaultAzureCredential) instead of a connection string",
+    )
+    parser.add_argument("--container", help="forms container (default: FORMS_CONTAINER or 'forms')")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--folder", help="only this folder (form type)")
+    parser.add_argument("--limit", type=int, default=50, help="rows per table (default 50)")
+    add_connection_arguments(parser)
+
+
+def _local_settings_values() -> dict[str, str]:
+    for directory in (Path.cwd(), REPO_ROOT):
+        path = directory / "local.settings.json"
+        if path.exists():
+            try:
+                values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+            except (OSError, ValueError):
+                continue
+            return {str(k): str(v) for k, v in values.items() if v is not None}
+    return {}
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    """Pipeline settings for the CLI: local.settings.json < environment < command-line flags."""
+    from shared.settings import load_settings
+
+    env: dict[str, str] = {**_local_settings_values(), **os.environ}
+    connection_string = getattr(args, "connection_string", None)
+    account = getattr(args, "account_name", None)
+    if connection_string:
+        env["FORMS_STORAGE"] = connection_string
+    elif account:
+        env["FORMS_STORAGE"] = ""
+        for service in ("blob", "queue", "table"):
+            env[f"FORMS_STORAGE__{service}ServiceUri"] = f"https://{account}.{service}.core.windows.net"
+        env["FORMS_STORAGE__credential"] = ""  # DefaultAzureCredential: the developer's own login
+    if getattr(args, "container", None):
+        env["FORMS_CONTAINER"] = args.container
+    env.setdefault("FORM_RECOGNIZER_ENDPOINT", "http://not-used-by-the-cli")
+    if not env.get("FORM_RECOGNIZER_ENDPOINT"):
+        env["FORM_RECOGNIZER_ENDPOINT"] = "http://not-used-by-the-cli"
+    return load_settings(env)
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _accuracy(value: Any) -> str:
+    return f"{float(value):.3f}" if isinstance(value, int | float) else ""
+
+
+def _query(table: Any, folder: str | None, limit: int) -> list[dict[str, Any]]:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from shared.names import encode_key
+
+    try:
+        if folder is None:
+            rows = table.list_entities()
+        else:
+            rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
+        out = []
+        for row in rows:
+            out.append(dict(row))
+            if len(out) >= 10 * limit:
+                break
+        return out
+    except ResourceNotFoundError:  # the table appears with its first row
+        return []
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from shared.records import FOLDER_STATE_KEY, Records
+    from shared.settings import SettingsError
+
+    console = Console()
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    folder: str | None = getattr(args, "folder", None)
+    limit: int = int(getattr(args, "limit", 50) or 50)
+    records = Records(settings)
+
+    docs = sorted(
+        _query(records.documents, folder, limit), key=lambda r: (r.get("folder", ""), r.get("document", ""))
+    )
+    table = Table(title=f"Documents ({len(docs)})")
+    for col in ("folder", "document", "status", "pages", "OCR s", "labels", "error"):
+        table.add_column(col)
+    for row in docs[:limit]:
+        error = row.get("errorMessage") or row.get("labelsErrorMessage") or ""
+        code = row.get("errorCode") or row.get("labelsErrorCode") or ""
+        labels = row.get("labelsStatus") or ""
+        table.add_row(
+            _short(row.get("folder"), 24),
+            _short(row.get("document"), 40),
+            str(row.get("status", "")),
+            str(row.get("pages", "")),
+            str(row.get("ocrDurationSeconds", "")),
+            labels,
+            _short(f"{code}: {error}" if code else error),
+        )
+    console.print(table)
+
+    all_runs = _query(records.runs, folder, limit)
+    states = [r for r in all_runs if r["RowKey"] == FOLDER_STATE_KEY]
+    runs = sorted((r for r in all_runs if r["RowKey"] != FOLDER_STATE_KEY), key=lambda r: r["RowKey"])
+    table = Table(title=f"Training runs ({len(runs)}, newest first)")
+    for col in ("folder", "run", "status", "labeled", "model", "accuracy", "submitted", "finished", "error"):
+        table.add_column(col)
+    for row in runs[:limit]:
+        error = f"{row.get('errorCode')}: {row.get('errorMessage')}" if row.get("errorCode") else ""
+        table.add_row(
+            _short(row.get("folder"), 24),
+            str(row.get("runId", "")),
+            str(row.get("status", "")),
+            str(row.get("labeledCount", "")),
+            _short(row.get("modelId"), 36),
+            _accuracy(row.get("averageModelAccuracy")),
+            str(row.get("submittedAt", "")),
+            str(row.get("finishedAt", "")),
+            _short(error),
+        )
+    console.print(table)
+    for state in states:
+        console.print(
+            f"folder [bold]{state.get('folder', '')}[/bold]: last decision: "
+            f"{state.get('lastDecision', '-')} ({state.get('lastDecisionAt', '')}); "
+            f"current model: {state.get('currentModelId') or '-'}"
+        )
+
+    models = sorted(
+        _query(records.models, folder, limit), key=lambda r: str(r.get("createdDateTime", "")), reverse=True
+    )
+    table = Table(title=f"Models ({len(models)})")
+    for col in ("folder", "model", "status", "current", "accuracy", "fields", "documents", "created"):
+        table.add_column(col)
+    for row in models[:limit]:
+        table.add_row(
+            _short(row.get("folder"), 24),
+            str(row.get("modelId", "")),
+            str(row.get("status", "")),
+            "yes" if row.get("isCurrent") else "",
+            _accuracy(row.get("averageModelAccuracy")),
+            str(row.get("fieldCount", "")),
+            str(row.get("trainingDocumentCount", "")),
+            str(row.get("createdDateTime", "")),
+        )
+    console.print(table)
+
+    current = [m for m in models if m.get("isCurrent")]
+    for model in current[:limit]:
+        fields = _query(records.fields, str(model["modelId"]), limit)
+        table = Table(
+            title=f"Fields of the current model of {model.get('folder', '')!r} ({model['modelId']})"
+        )
+        table.add_column("field")
+        table.add_column("accuracy")
+        for row in sorted(fields, key=lambda r: str(r.get("fieldName", "")))[:limit]:
+            table.add_row(str(row.get("fieldName", "")), _accuracy(row.get("accuracy")))
+        console.print(table)
+    return 0

@@ -1,0 +1,79 @@
+"""`formloop upload PATH... --folder NAME`: put forms, labels and fields.json into a folder.
+
+Files are streamed from disk (no whole-file reads), with a progress bar. A directory uploads the
+files directly inside it (sub-directories become sub-folders). The pipeline takes it from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import mimetypes
+from pathlib import Path
+
+from formloop.status import add_connection_arguments, settings_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or directories to upload")
+    parser.add_argument("--folder", required=True, help="target folder (one folder per form type)")
+    add_connection_arguments(parser)
+
+
+def collect(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(local file, name relative to the folder) for every file to upload, in a stable order."""
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                found.append((file, file.relative_to(path).as_posix()))
+        elif path.is_file():
+            found.append((path, path.name))
+        else:
+            raise FileNotFoundError(f"no such file or directory: {path}")
+    return found
+
+
+def run_upload(args: argparse.Namespace) -> int:
+    from azure.core.exceptions import ResourceExistsError
+    from azure.storage.blob import ContentSettings
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from shared.settings import SettingsError
+    from shared.storage import blob_service
+
+    console = Console()
+    try:
+        settings = settings_from_args(args)
+        files = collect(list(args.paths))
+    except (SettingsError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    if not files:
+        console.print("[yellow]nothing to upload[/yellow]")
+        return 1
+    folder = str(args.folder).strip("/")
+    container = blob_service(settings).get_container_client(settings.forms_container)
+    with contextlib.suppress(ResourceExistsError):
+        container.create_container()
+    total = sum(f.stat().st_size for f, _ in files)
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(
+            f"uploading {len(files)} files to {settings.forms_container}/{folder}/", total=total
+        )
+        for path, relative in files:
+            name = f"{folder}/{relative}" if folder else relative
+            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            with path.open("rb") as stream:
+                container.upload_blob(
+                    name,
+                    stream,
+                    overwrite=True,
+                    length=path.stat().st_size,
+                    content_settings=ContentSettings(content_type=ctype),
+                )
+            progress.advance(task, path.stat().st_size)
+    console.print(f"uploaded {len(files)} files; see progress with `formloop status --folder {folder}`")
+    return 0
