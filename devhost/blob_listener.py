@@ -24,7 +24,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.functions import InputStream
+from azure.functions.blob import InputStream
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient
 

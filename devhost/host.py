@@ -18,7 +18,7 @@ from devhost.app_loader import FunctionSpec, load_functions
 from devhost.blob_listener import POISON_QUEUE, BlobListener
 from devhost.blob_path import BlobPathError, parse_blob_path
 from devhost.connections import HOST_STORAGE, resolve_connection
-from devhost.inflight import InFlight, short_error
+from devhost.inflight import InFlight, log_crash, short_error
 from devhost.invoker import Invoker
 from devhost.queue_listener import QueueListener
 from devhost.receipts import BlobReceipts, ensure_hosts_container
@@ -181,7 +181,12 @@ async def serve(listeners: list[Listener], options: Options) -> int:
         log.warning(
             "No job functions found. devhost serves blob, queue and timer triggers of function_app.py"
         )
-    runs = [loop.create_task(listener.run(stopping)) for listener in listeners]
+    runs = [
+        loop.create_task(listener.run(stopping), name=f"listener {listener.spec.name}")
+        for listener in listeners
+    ]
+    for run in runs:
+        run.add_done_callback(log_crash)
     log.info("Host started (%d function(s)). Press Ctrl-C to stop.", len(listeners))
 
     await stopping.wait()

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Coroutine
 from typing import Any
+
+log = logging.getLogger("devhost")
+
+
+def log_crash(task: asyncio.Task[Any]) -> None:
+    """A devhost task must never die silently: say what broke (a bug in devhost, not in the app)."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error("devhost task %s crashed: %s: %s", task.get_name(), type(exc).__name__, exc, exc_info=exc)
 
 
 class InFlight:
@@ -18,6 +30,7 @@ class InFlight:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(log_crash)
         return task
 
     def __len__(self) -> int:

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import time
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,17 @@ from typing import Any
 from devhost.app_loader import FunctionSpec
 
 log = logging.getLogger("devhost")
+
+
+_HOST_FRAMES = ("/devhost/", "/asyncio/", "/concurrent/")
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback from the app's own frames on: devhost's and asyncio's frames only add noise."""
+    tb = exc.__traceback__
+    while tb is not None and any(part in tb.tb_frame.f_code.co_filename for part in _HOST_FRAMES):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
 
 
 class FunctionTimeoutError(TimeoutError):
@@ -59,6 +71,8 @@ class Invoker:
             try:
                 await asyncio.wait_for(call, self._timeout)
             except TimeoutError as exc:
+                if self._timeout is None or time.perf_counter() - started < self._timeout:
+                    raise  # the function's own TimeoutError, not the host's limit
                 raise FunctionTimeoutError(
                     f"Timeout value of {timedelta(seconds=self._timeout or 0)} was exceeded by function "
                     f"Functions.{spec.name}"
@@ -73,16 +87,15 @@ class Invoker:
             raise
         except Exception as exc:
             duration = time.perf_counter() - started
+            detail = "" if isinstance(exc, FunctionTimeoutError) else "\n" + user_traceback(exc)
             log.error(
-                "Executed 'Functions.%s' (Failed, Id=%s, Duration=%.0fms) %s: %s",
+                "Executed 'Functions.%s' (Failed, Id=%s, Duration=%.0fms) %s: %s%s",
                 spec.name,
                 invocation_id,
                 duration * 1000,
                 type(exc).__name__,
                 exc,
-                exc_info=(type(exc), exc, exc.__traceback__)
-                if not isinstance(exc, FunctionTimeoutError)
-                else None,
+                detail,
             )
             return Outcome(invocation_id, False, duration, exc)
         finally:

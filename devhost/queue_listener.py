@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
-from azure.functions import QueueMessage
+from azure.functions.queue import QueueMessage
 from azure.storage.queue import QueueClient
 from azure.storage.queue import QueueMessage as StorageMessage
 

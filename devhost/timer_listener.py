@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core.exceptions import AzureError
-from azure.functions import TimerRequest
+from azure.functions.timer import TimerRequest
 from croniter import croniter
 
 from devhost.app_loader import FunctionSpec
