@@ -7,12 +7,10 @@ flat however long the document is. Used by the layout routes and by custom-model
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from collections.abc import Iterator
 
-import pdfplumber
 import pypdfium2 as pdfium
 
 from engine.documents import PDF, iter_image_pages, sniff_content_type
@@ -60,17 +58,16 @@ def check_page_range(pages: list[int] | None, page_count: int) -> None:
 def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
                language: str | None) -> Iterator[PageText]:
     try:
-        plumber = pdfplumber.open(io.BytesIO(data))
-    except Exception as e:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
         raise invalid_image(f"({e})") from None
-    rendered: pdfium.PdfDocument | None = None
     try:
-        numbers = wanted or list(range(1, len(plumber.pages) + 1))
-        check_page_range(numbers, len(plumber.pages))
+        numbers = wanted or list(range(1, len(doc) + 1))
+        check_page_range(numbers, len(doc))
         for n in numbers:
-            page = plumber.pages[n - 1]
+            page = doc[n - 1]
             try:
-                width, height = float(page.width) / 72.0, float(page.height) / 72.0
+                width, height = (v / 72.0 for v in page.get_size())
                 words = page_words(page)
                 if words:
                     yield PageText(number=n, width=width, height=height, unit="inch",
@@ -79,13 +76,9 @@ def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
                     continue
             finally:
                 page.close()
-            if rendered is None:
-                rendered = pdfium.PdfDocument(data)
-            yield _ocr_pdf_page(rendered, n, ocr, language)
+            yield _ocr_pdf_page(doc, n, ocr, language)
     finally:
-        plumber.close()
-        if rendered is not None:
-            rendered.close()
+        doc.close()
 
 
 def _ocr_pdf_page(doc: pdfium.PdfDocument, n: int, ocr: OcrEngine, language: str | None) -> PageText:

@@ -1,49 +1,116 @@
-"""Read a PDF page's own text layer with pdfplumber: exact words and boxes, no OCR.
+"""Read a PDF page's own text layer with PDFium: exact words and boxes, no OCR.
 
-Check boxes drawn as small square rectangles become selection marks; a mark counts as selected when
-something (a glyph, a line, a filled shape) is drawn inside it.
+PDFium (C) instead of pdfplumber (pure Python): the text layer of a form page is read in a few
+milliseconds instead of ~150 ms, which is what makes ≥50 pages/s per core possible. Check boxes drawn
+as small square paths become selection marks; a mark is selected when it is filled dark or when
+something (a glyph, a stroke) is drawn inside it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import ctypes
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from engine.pagemodel import SelectionMark, Word
 
 PT_PER_INCH = 72.0
 MARK_MIN_IN, MARK_MAX_IN = 0.07, 0.4
+_PATH, _TEXT = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT
 
 
-def page_words(page: Any) -> list[Word]:
-    """Words of a pdfplumber page in inches (upright text only; vertical runs are rare on forms)."""
-    words = []
-    for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5, y_tolerance=2):
-        text = w["text"].strip()
-        if not text:
+class _Frame:
+    """PDF user space (points, y up, maybe /Rotate'd) -> displayed page in inches, y down."""
+
+    def __init__(self, page: pdfium.PdfPage) -> None:
+        self.rotation = page.get_rotation() % 360
+        left, bottom, right, top = page.get_mediabox()
+        self.left, self.bottom, self.right, self.top = left, bottom, right, top
+
+    def box(self, l: float, b: float, r: float, t: float) -> tuple[float, float, float, float]:  # noqa: E741
+        w, h = self.right - self.left, self.top - self.bottom
+        x0, x1 = l - self.left, r - self.left
+        y0, y1 = self.top - t, self.top - b  # y down from the top edge
+        if self.rotation == 90:
+            x0, y0, x1, y1 = h - y1, x0, h - y0, x1
+        elif self.rotation == 180:
+            x0, y0, x1, y1 = w - x1, h - y1, w - x0, h - y0
+        elif self.rotation == 270:
+            x0, y0, x1, y1 = y0, w - x1, y1, w - x0
+        return x0 / PT_PER_INCH, y0 / PT_PER_INCH, x1 / PT_PER_INCH, y1 / PT_PER_INCH
+
+
+def page_words(page: pdfium.PdfPage) -> list[Word]:
+    """Words (whitespace-separated runs of characters) with their union boxes, in inches."""
+    frame = _Frame(page)
+    textpage = page.get_textpage()
+    try:
+        n = textpage.count_chars()
+        if n <= 0:
+            return []
+        text = textpage.get_text_range(0, n)
+        if len(text) != n:  # characters outside the BMP: fall back to per-character text
+            text = "".join(textpage.get_text_range(i, 1)[:1] or " " for i in range(n))
+        words: list[Word] = []
+        chars: list[str] = []
+        box: list[float] = []
+        for i, ch in enumerate(text):
+            if ch.isspace() or ch == "\x00":
+                if chars:
+                    words.append(Word("".join(chars), *frame.box(*box)))
+                    chars, box = [], []
+                continue
+            l, b, r, t = textpage.get_charbox(i, loose=True)  # noqa: E741
+            if not chars:
+                box = [l, b, r, t]
+            else:
+                # A big jump back or down inside one "word" means the text layer runs elsewhere.
+                if l < box[0] - 1 or b > box[3]:
+                    words.append(Word("".join(chars), *frame.box(*box)))
+                    chars, box = [], [l, b, r, t]
+                box = [min(box[0], l), min(box[1], b), max(box[2], r), max(box[3], t)]
+            chars.append(ch)
+        if chars:
+            words.append(Word("".join(chars), *frame.box(*box)))
+        return words
+    finally:
+        textpage.close()
+
+
+def _draw_mode(obj: pdfium.PdfObject) -> tuple[bool, bool]:
+    fill, stroke = ctypes.c_int(0), ctypes.c_int(0)
+    pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke))
+    return fill.value != 0, bool(stroke.value)
+
+
+def _dark_fill(obj: pdfium.PdfObject) -> bool:
+    r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
+    if not pdfium_c.FPDFPageObj_GetFillColor(obj.raw, *(ctypes.byref(v) for v in (r, g, b, a))):
+        return False
+    return a.value > 0 and (r.value + g.value + b.value) / 3 < 128
+
+
+def page_selection_marks(page: pdfium.PdfPage) -> list[SelectionMark]:
+    frame = _Frame(page)
+    boxes: list[tuple[tuple[float, float, float, float], bool]] = []
+    others: list[tuple[float, float, float, float]] = []
+    for obj in page.get_objects(filter=[_PATH, _TEXT], max_depth=2):
+        bounds = frame.box(*obj.get_bounds())
+        others.append(bounds)
+        if obj.type != _PATH:
             continue
-        words.append(Word(text, w["x0"] / PT_PER_INCH, w["top"] / PT_PER_INCH,
-                          w["x1"] / PT_PER_INCH, w["bottom"] / PT_PER_INCH, 1.0))
-    return words
-
-
-def page_selection_marks(page: Any) -> list[SelectionMark]:
-    marks: list[SelectionMark] = []
-    boxes = []
-    for r in page.rects:
-        w, h = r["width"] / PT_PER_INCH, r["height"] / PT_PER_INCH
+        w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
         if MARK_MIN_IN <= w <= MARK_MAX_IN and MARK_MIN_IN <= h <= MARK_MAX_IN and 0.8 <= w / h <= 1.25:
-            boxes.append((r["x0"], r["top"], r["x1"], r["bottom"]))
-    if not boxes:
-        return marks
-    inner = [(o["x0"], o["top"], o["x1"], o["bottom"]) for o in (*page.chars, *page.lines, *page.curves)]
-    inner += [(r["x0"], r["top"], r["x1"], r["bottom"]) for r in page.rects if r.get("fill")]
-    for x0, y0, x1, y1 in boxes:
-        pad = 0.15 * (x1 - x0)
+            fill, _stroke = _draw_mode(obj)
+            boxes.append((bounds, fill and _dark_fill(obj)))
+    marks: list[SelectionMark] = []
+    for (x0, y0, x1, y1), filled in boxes:
+        pad = 0.2 * (x1 - x0)
         ix0, iy0, ix1, iy1 = x0 + pad, y0 + pad, x1 - pad, y1 - pad
-        selected = any(a < ix1 and c > ix0 and b < iy1 and d > iy0 and (c - a) < (x1 - x0) * 0.95
-                       for a, b, c, d in inner)
-        marks.append(SelectionMark(x0 / PT_PER_INCH, y0 / PT_PER_INCH, x1 / PT_PER_INCH, y1 / PT_PER_INCH,
-                                   selected, 0.99))
+        inside = any(a < ix1 and c > ix0 and b < iy1 and d > iy0 and (c - a) < 0.9 * (x1 - x0)
+                     for a, b, c, d in others)
+        marks.append(SelectionMark(x0, y0, x1, y1, filled or inside, 0.99))
     return _dedupe(marks)
 
 
@@ -51,8 +118,8 @@ def _dedupe(marks: list[SelectionMark]) -> list[SelectionMark]:
     """A box drawn twice (fill + stroke) is one mark."""
     out: list[SelectionMark] = []
     for m in marks:
-        twin = next((o for o in out if abs(o.x0 - m.x0) < 0.02 and abs(o.y0 - m.y0) < 0.02
-                     and abs(o.x1 - m.x1) < 0.02), None)
+        twin = next((o for o in out if abs(o.x0 - m.x0) < 0.03 and abs(o.y0 - m.y0) < 0.03
+                     and abs(o.x1 - m.x1) < 0.03), None)
         if twin is None:
             out.append(m)
         else:

@@ -15,6 +15,7 @@ from PIL import Image
 from engine.lines import reading_order, split_at_gaps
 from engine.ocr import OcrEngine, OcrWord
 from engine.pagemodel import Line, PageText, Word
+from engine.rules import erase_rules
 from engine.selection_marks import detect_marks
 
 GOOD_CONFIDENCE = 0.6
@@ -29,6 +30,11 @@ def _looks_upright(words: list[OcrWord]) -> bool:
     if len(real) < MIN_WORDS:
         return False
     good = sum(1 for w in real if w.confidence >= GOOD_CONFIDENCE and len(w.text) >= 2)
+    # Tesseract reads lines turned by 90 degrees too, but then its word boxes stand upright.
+    long_words = [w for w in real if len(w.text) >= 3]
+    standing = sum(1 for w in long_words if w.height > w.width)
+    if long_words and standing / len(long_words) > 0.5:
+        return False
     return good / len(real) >= MIN_GOOD_SHARE
 
 
@@ -66,13 +72,13 @@ def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | No
     width, height = image.size
     rotation = 0
     upright = image
-    words = ocr.recognize(image, language)
+    words = ocr.recognize(erase_rules(image), language)
     if not _looks_upright(words):
         rotation = ocr.detect_rotation(image)
         if rotation:
             # Text turned r degrees clockwise: turn the image r degrees counter-clockwise to read it.
             upright = image.transpose(_TRANSPOSE[rotation])
-            words = ocr.recognize(upright, language)
+            words = ocr.recognize(erase_rules(upright), language)
     lines = _lines_from_ocr(words)
     heights = [w.height for ln in lines for w in ln.words]
     text_height = median(heights) if heights else 20.0
