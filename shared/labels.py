@@ -147,7 +147,7 @@ def validate_labels(raw: bytes) -> LabelCheck:
     if not isinstance(data, dict):
         check.errors.append("the top level must be a JSON object")
         return check
-    if "version" in data and "docName" in data:
+    if "docName" in data or ("version" in data and "document" not in data):
         _check_v1_format(data, check)
     elif "document" in data or "labels" in data:
         _check_tool_format(data, check)
