@@ -163,7 +163,8 @@ def private_engine(tmp_path: Path) -> Iterator[Callable[..., EngineInfo]]:
     started: list[EngineInfo] = []
 
     def start(data_dir: Path | None = None, **kw) -> EngineInfo:  # type: ignore[no-untyped-def]
-        info = start_engine(data_dir or tmp_path / "data", log_path=tmp_path / f"engine{len(started)}.log", **kw)
+        log = tmp_path / f"engine{len(started)}.log"
+        info = start_engine(data_dir or tmp_path / "data", log_path=log, **kw)
         started.append(info)
         return info
 
