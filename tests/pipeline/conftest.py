@@ -53,8 +53,13 @@ def pipeline_env(azurite: AzuriteInfo, endpoint: str, api_key: str, **overrides:
 
 
 def fast_client(settings: Settings, endpoint: str | None = None, **overrides: Any) -> FormRecognizerClient:
-    options: dict[str, Any] = {"timeout": 30.0, "retry_budget": 20.0, "backoff": 0.05, "max_backoff": 0.5,
-                               "poll_interval": 0.1}
+    options: dict[str, Any] = {
+        "timeout": 30.0,
+        "retry_budget": 20.0,
+        "backoff": 0.05,
+        "max_backoff": 0.5,
+        "poll_interval": 0.1,
+    }
     options.update(overrides)
     return FormRecognizerClient(endpoint or settings.fr_endpoint, settings.fr_key, settings.fr_api, **options)
 
@@ -70,7 +75,8 @@ class Stack:
 
     def upload(self, name: str, data: bytes) -> None:
         blob_service(self.settings).get_blob_client(self.settings.forms_container, name).upload_blob(
-            data, overwrite=True)
+            data, overwrite=True
+        )
 
     def blob_names(self) -> list[str]:
         container = blob_service(self.settings).get_container_client(self.settings.forms_container)
@@ -120,11 +126,20 @@ class FaultServer:
         if fault is not None:
             reply = fault
         elif self.target is not None:
-            upstream = requests.request(method, self.target + path, data=body or None, timeout=60,
-                                        headers={k: v for k, v in headers.items()
-                                                 if k.lower() not in ("content-length", "connection")})
-            keep = {k: v for k, v in upstream.headers.items()
-                    if k.lower() in ("content-type", "operation-location", "location", "retry-after")}
+            upstream = requests.request(
+                method,
+                self.target + path,
+                data=body or None,
+                timeout=60,
+                headers={
+                    k: v for k, v in headers.items() if k.lower() not in ("content-length", "connection")
+                },
+            )
+            keep = {
+                k: v
+                for k, v in upstream.headers.items()
+                if k.lower() in ("content-type", "operation-location", "location", "retry-after")
+            }
             reply = (upstream.status_code, keep, upstream.content)
         elif self.fallback is not None:
             reply = self.fallback(method, path, body)
@@ -144,8 +159,9 @@ def error_reply(status: int, code: str, message: str, **headers: str) -> Reply:
 def fault_server() -> Iterator[Callable[..., FaultServer]]:
     servers: list[http.server.ThreadingHTTPServer] = []
 
-    def start(target: str | None = None,
-              fallback: Callable[[str, str, bytes], Reply] | None = None) -> FaultServer:
+    def start(
+        target: str | None = None, fallback: Callable[[str, str, bytes], Reply] | None = None
+    ) -> FaultServer:
         state: dict[str, FaultServer] = {}
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -155,7 +171,8 @@ def fault_server() -> Iterator[Callable[..., FaultServer]]:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, headers, payload = state["server"].next_reply(
-                    self.command, self.path, body, dict(self.headers.items()))
+                    self.command, self.path, body, dict(self.headers.items())
+                )
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

@@ -31,14 +31,17 @@ def test_settings_defaults_follow_the_spec() -> None:
     assert SETTINGS_SPEC["TRAINING_THRESHOLD"] == "10" and SETTINGS_SPEC["FORM_RECOGNIZER_ENDPOINT"] is None
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"FORMS_STORAGE": "x"}, "FORM_RECOGNIZER_ENDPOINT is required"),
-    ({"FORM_RECOGNIZER_ENDPOINT": "http://e"}, "storage is not configured"),
-    ({**BASE_ENV, "TRAINING_THRESHOLD": "ten"}, "TRAINING_THRESHOLD must be an integer"),
-    ({**BASE_ENV, "TRAINING_THRESHOLD": "0"}, "at least 1"),
-    ({**BASE_ENV, "FORM_RECOGNIZER_API": "v3.0"}, "FORM_RECOGNIZER_API must be one of"),
-    ({**BASE_ENV, "SAS_EXPIRY_MINUTES": "600"}, "at most 120"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FORMS_STORAGE": "x"}, "FORM_RECOGNIZER_ENDPOINT is required"),
+        ({"FORM_RECOGNIZER_ENDPOINT": "http://e"}, "storage is not configured"),
+        ({**BASE_ENV, "TRAINING_THRESHOLD": "ten"}, "TRAINING_THRESHOLD must be an integer"),
+        ({**BASE_ENV, "TRAINING_THRESHOLD": "0"}, "at least 1"),
+        ({**BASE_ENV, "FORM_RECOGNIZER_API": "v3.0"}, "FORM_RECOGNIZER_API must be one of"),
+        ({**BASE_ENV, "SAS_EXPIRY_MINUTES": "600"}, "at most 120"),
+    ],
+)
 def test_settings_reject_unusable_values(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
@@ -49,14 +52,25 @@ def test_settings_accept_dialect_spellings() -> None:
     assert load_settings({**BASE_ENV, "FORM_RECOGNIZER_API": "v2.0-preview"}).fr_api == "2.0-preview"
 
 
-@pytest.mark.parametrize(("name", "kind"), [
-    ("po/Form_1.jpg", BlobKind.SOURCE), ("po/scan.TIFF", BlobKind.SOURCE), ("a.Pdf", BlobKind.SOURCE),
-    ("po/x.bmp", BlobKind.SOURCE), ("po/x.jpeg", BlobKind.SOURCE), ("po/x.png", BlobKind.SOURCE),
-    ("po/x.tif", BlobKind.SOURCE),
-    ("po/Form_1.jpg.labels.json", BlobKind.LABELS), ("po/Form_1.jpg.ocr.json", BlobKind.OCR),
-    ("po/fields.json", BlobKind.FIELDS), ("po/notes.txt", BlobKind.OTHER), ("po/x.docx", BlobKind.OTHER),
-    ("po/notes.txt.labels.json", BlobKind.OTHER), ("po/Form_1.jpg.ocr.json.labels.json", BlobKind.OTHER),
-])
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("po/Form_1.jpg", BlobKind.SOURCE),
+        ("po/scan.TIFF", BlobKind.SOURCE),
+        ("a.Pdf", BlobKind.SOURCE),
+        ("po/x.bmp", BlobKind.SOURCE),
+        ("po/x.jpeg", BlobKind.SOURCE),
+        ("po/x.png", BlobKind.SOURCE),
+        ("po/x.tif", BlobKind.SOURCE),
+        ("po/Form_1.jpg.labels.json", BlobKind.LABELS),
+        ("po/Form_1.jpg.ocr.json", BlobKind.OCR),
+        ("po/fields.json", BlobKind.FIELDS),
+        ("po/notes.txt", BlobKind.OTHER),
+        ("po/x.docx", BlobKind.OTHER),
+        ("po/notes.txt.labels.json", BlobKind.OTHER),
+        ("po/Form_1.jpg.ocr.json.labels.json", BlobKind.OTHER),
+    ],
+)
 def test_classify_never_treats_outputs_as_inputs(name: str, kind: BlobKind) -> None:
     assert classify(name) is kind
 
@@ -66,8 +80,10 @@ def test_folders_and_prefixes() -> None:
     assert folder_prefix("a") == "a/" and folder_prefix("") == ""
 
 
-@pytest.mark.parametrize("value", ["plain", "a/b", "back\\slash", "hash#tag", "what?", "100%", "tab\there",
-                                   "ctl\x01\x7f", "ünïcødé/ß", ""])
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "a/b", "back\\slash", "hash#tag", "what?", "100%", "tab\there", "ctl\x01\x7f", "ünïcødé/ß", ""],
+)
 def test_table_keys_round_trip_without_forbidden_characters(value: str) -> None:
     key = encode_key(value)
     assert not any(c in key for c in "/\\#?") and all(ord(c) >= 32 and not 127 <= ord(c) < 160 for c in key)
@@ -86,24 +102,39 @@ def test_bundled_label_files_in_both_formats_are_valid() -> None:
     assert sorted(v1.field_names) == sorted(tool.field_names) and v1.label_count == 15
 
 
-@pytest.mark.parametrize(("raw", "error"), [
-    (b"", "empty"),
-    (b"{not json", "not valid JSON"),
-    (b"[1, 2]", "top level must be a JSON object"),
-    (b'{"hello": 1}', "neither label format"),
-    (b'{"document": "a.pdf", "labels": "x"}', "'labels' must be a list"),
-    (b'{"document": "a.pdf", "labels": []}', "no labeled values"),
-    (b'{"document": "a.pdf", "labels": [{"label": "A", "value": [{"page": 0, "text": "x", '
-     b'"boundingBoxes": [[0,0,1,0,1,1,0,1]]}]}]}', "page must be a whole number"),
-    (b'{"document": "a.pdf", "labels": [{"label": "A", "value": [{"page": 1, "text": "x", '
-     b'"boundingBoxes": [[0,0,1,0]]}]}]}', "8 numbers"),
-    (b'{"document": "a.pdf", "labels": [{"label": "A", "value": [{"page": 1, "text": "x", '
-     b'"boundingBoxes": [[0,0,700,0,700,20,0,20]]}]}]}', "normalised"),
-    (b'{"document": "a.pdf", "labels": [{"value": []}]}', "'label' (the field name) is missing"),
-    (b'{"version": "v1.0", "docName": "a.pdf", "labels": [{"fieldKey": "A", "regions": [{"pageNumber": 1, '
-     b'"polygon": [0.1, 0.1]}]}]}', "8 numbers"),
-    (b'{"version": "v1.0", "labels": []}', "'docName' must name"),
-])
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"", "empty"),
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "top level must be a JSON object"),
+        (b'{"hello": 1}', "neither label format"),
+        (b'{"document": "a.pdf", "labels": "x"}', "'labels' must be a list"),
+        (b'{"document": "a.pdf", "labels": []}', "no labeled values"),
+        (
+            b'{"document": "a.pdf", "labels": [{"label": "A", "value": [{"page": 0, "text": "x", '
+            b'"boundingBoxes": [[0,0,1,0,1,1,0,1]]}]}]}',
+            "page must be a whole number",
+        ),
+        (
+            b'{"document": "a.pdf", "labels": [{"label": "A", "value": [{"page": 1, "text": "x", '
+            b'"boundingBoxes": [[0,0,1,0]]}]}]}',
+            "8 numbers",
+        ),
+        (
+            b'{"document": "a.pdf", "labels": [{"label": "A", "value": [{"page": 1, "text": "x", '
+            b'"boundingBoxes": [[0,0,700,0,700,20,0,20]]}]}]}',
+            "normalised",
+        ),
+        (b'{"document": "a.pdf", "labels": [{"value": []}]}', "'label' (the field name) is missing"),
+        (
+            b'{"version": "v1.0", "docName": "a.pdf", "labels": [{"fieldKey": "A", '
+            b'"regions": [{"pageNumber": 1, "polygon": [0.1, 0.1]}]}]}',
+            "8 numbers",
+        ),
+        (b'{"version": "v1.0", "labels": []}', "'docName' must name"),
+    ],
+)
 def test_malformed_labels_are_explained(raw: bytes, error: str) -> None:
     check = validate_labels(raw)
     assert not check.ok
@@ -162,23 +193,50 @@ def test_queue_messages() -> None:
 
 
 def test_training_bodies_of_both_dialects_are_read_alike() -> None:
-    v21 = parse_training_body({
-        "modelInfo": {"modelId": "m1", "status": "ready", "createdDateTime": "2021-01-01T00:00:00Z",
-                      "lastUpdatedDateTime": "2021-01-01T00:00:09Z", "modelName": "po"},
-        "trainResult": {"averageModelAccuracy": 0.96, "fields": [{"fieldName": "Total", "accuracy": 0.99}],
-                        "trainingDocuments": [{"documentName": "a.pdf", "pages": 1, "status": "succeeded",
-                                               "errors": []}], "errors": []}})
-    legacy = parse_training_body({
-        "status": "Succeeded", "createdDateTime": "2019", "lastUpdatedDateTime": "2019",
-        "trainResult": {"modelId": "m1", "trainingDocuments": [{"documentName": "a.pdf", "pages": 1,
-                                                                "status": "Success"}],
-                        "trainingFields": {"fields": [{"fieldName": "Total", "accuracy": 0.99}],
-                                           "averageModelAccuracy": 0.96}, "errors": []}})
+    v21 = parse_training_body(
+        {
+            "modelInfo": {
+                "modelId": "m1",
+                "status": "ready",
+                "createdDateTime": "2021-01-01T00:00:00Z",
+                "lastUpdatedDateTime": "2021-01-01T00:00:09Z",
+                "modelName": "po",
+            },
+            "trainResult": {
+                "averageModelAccuracy": 0.96,
+                "fields": [{"fieldName": "Total", "accuracy": 0.99}],
+                "trainingDocuments": [
+                    {"documentName": "a.pdf", "pages": 1, "status": "succeeded", "errors": []}
+                ],
+                "errors": [],
+            },
+        }
+    )
+    legacy = parse_training_body(
+        {
+            "status": "Succeeded",
+            "createdDateTime": "2019",
+            "lastUpdatedDateTime": "2019",
+            "trainResult": {
+                "modelId": "m1",
+                "trainingDocuments": [{"documentName": "a.pdf", "pages": 1, "status": "Success"}],
+                "trainingFields": {
+                    "fields": [{"fieldName": "Total", "accuracy": 0.99}],
+                    "averageModelAccuracy": 0.96,
+                },
+                "errors": [],
+            },
+        }
+    )
     for outcome in (v21, legacy):
         assert outcome.state == "ready" and outcome.finished and outcome.model_id == "m1"
         assert outcome.average_accuracy == 0.96 and outcome.fields == [("Total", 0.99)]
         assert outcome.documents[0]["status"] == "succeeded"
-    invalid = parse_training_body({"modelInfo": {"modelId": "m2", "status": "invalid"},
-                                   "trainResult": {"errors": [{"code": "2014", "message": "too few"}]}})
+    invalid = parse_training_body(
+        {
+            "modelInfo": {"modelId": "m2", "status": "invalid"},
+            "trainResult": {"errors": [{"code": "2014", "message": "too few"}]},
+        }
+    )
     assert invalid.state == "invalid" and invalid.errors == [{"code": "2014", "message": "too few"}]
     assert not parse_training_body({"modelInfo": {"modelId": "m3", "status": "creating"}}).finished
