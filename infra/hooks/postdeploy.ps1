@@ -1,0 +1,46 @@
+# azd postdeploy hook (Windows): same as postdeploy.sh. Subscribes the function's Event Grid blob trigger to
+# BlobCreated events of the forms container, using the `blobs_extension` system key that exists only after
+# the code is deployed and the host has indexed the trigger.
+$ErrorActionPreference = 'Stop'
+
+$required = 'AZURE_FUNCTION_APP_NAME', 'RESOURCE_GROUP', 'SERVICE_PIPELINE_BASE_URL', 'FORMS_SYSTEM_TOPIC_NAME',
+            'FORMS_CONTAINER_NAME', 'BLOB_FUNCTION_NAME'
+foreach ($name in $required) {
+    if (-not [Environment]::GetEnvironmentVariable($name)) {
+        Write-Error "postdeploy: $name is not set; run 'azd provision' first"
+        exit 1
+    }
+}
+if (-not (Get-Command az -ErrorAction SilentlyContinue)) {
+    Write-Error 'postdeploy: the Azure CLI (az) is required to create the Event Grid subscription'
+    exit 1
+}
+
+$key = ''
+for ($attempt = 1; $attempt -le 18; $attempt++) {
+    $key = az functionapp keys list --name $env:AZURE_FUNCTION_APP_NAME --resource-group $env:RESOURCE_GROUP `
+        --query 'systemKeys.blobs_extension' --output tsv 2>$null
+    if ($key) { break }
+    Write-Host "postdeploy: waiting for the blob trigger's key (attempt $attempt of 18)"
+    Start-Sleep -Seconds 10
+}
+if (-not $key) {
+    Write-Error "postdeploy: the function app has no blobs_extension key; check that $env:BLOB_FUNCTION_NAME is a blob trigger with source EventGrid"
+    exit 1
+}
+
+$endpoint = "$($env:SERVICE_PIPELINE_BASE_URL)/runtime/webhooks/blobs?functionName=Host.Functions.$($env:BLOB_FUNCTION_NAME)&code=$key"
+# az on Windows passes '&' through cmd: quote the whole URL.
+az eventgrid system-topic event-subscription create `
+    --name 'forms-blob-created' `
+    --resource-group $env:RESOURCE_GROUP `
+    --system-topic-name $env:FORMS_SYSTEM_TOPIC_NAME `
+    --endpoint-type webhook `
+    --endpoint "`"$endpoint`"" `
+    --included-event-types Microsoft.Storage.BlobCreated `
+    --subject-begins-with "/blobServices/default/containers/$($env:FORMS_CONTAINER_NAME)/" `
+    --max-delivery-attempts 30 `
+    --event-ttl 1440 `
+    --output none
+if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+Write-Host "postdeploy: Event Grid delivers BlobCreated in '$($env:FORMS_CONTAINER_NAME)' to $($env:BLOB_FUNCTION_NAME)"

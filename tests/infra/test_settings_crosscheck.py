@@ -1,0 +1,215 @@
+"""What the code reads and what the Bicep sets agree: settings, names, identity, security, roles."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from shared.settings import SETTINGS_SPEC, load_settings, uses_event_grid_source
+from tests.infra.bicep_eval import UNKNOWN, BicepFile
+
+REPO = Path(__file__).resolve().parents[2]
+MAIN = BicepFile.load(REPO / "infra" / "main.bicep")
+APP_SETTINGS: dict = MAIN.var("appSettings")
+STORAGE = MAIN.child("storage")
+# Settings the Functions host and the Azure SDK read (not shared/settings.py).
+PLATFORM_SETTINGS = {
+    "AzureWebJobsStorage__credential",
+    "AzureWebJobsStorage__clientId",
+    "AzureWebJobsStorage__blobServiceUri",
+    "AzureWebJobsStorage__queueServiceUri",
+    "AzureWebJobsStorage__tableServiceUri",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    "AZURE_CLIENT_ID",
+}
+# Built-in Azure role definition ids (public, identical in every tenant).
+ROLE_IDS = {
+    "storageBlobDataOwner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "storageBlobDataContributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "storageQueueDataContributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "storageTableDataContributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "cognitiveServicesUser": "a97b65f3-24c7-4388-baec-2e87135dc908",
+    "monitoringMetricsPublisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+}
+TABLE_SETTINGS = (
+    "DOCUMENTS_TABLE",
+    "TRAINING_RUNS_TABLE",
+    "MODELS_TABLE",
+    "FIELDS_TABLE",
+    "TRAINING_DOCUMENTS_TABLE",
+)
+
+
+def _deployed_environment() -> dict[str, str]:
+    """The app settings as the function will see them; values only Azure knows get plausible stand-ins."""
+    stand_ins = {"FORM_RECOGNIZER_ENDPOINT": "https://cog-fr-x.cognitiveservices.azure.com/"}
+    env = {}
+    for name, value in APP_SETTINGS.items():
+        env[name] = stand_ins.get(name, "00000000-0000-0000-0000-000000000000") if value is UNKNOWN else value
+    return env
+
+
+def test_every_setting_the_code_reads_is_set_by_bicep_or_has_a_default() -> None:
+    missing = [
+        name for name, default in SETTINGS_SPEC.items() if default is None and name not in APP_SETTINGS
+    ]
+    assert not missing, f"required settings not set in infra/main.bicep: {missing}"
+    assert all(name in APP_SETTINGS or SETTINGS_SPEC[name] is not None for name in SETTINGS_SPEC)
+
+
+def test_every_bicep_app_setting_is_read_by_someone() -> None:
+    """A misspelt setting (e.g. FORMS_STORAGE__blobServiceURI) would be silently ignored at runtime."""
+    unknown = set(APP_SETTINGS) - set(SETTINGS_SPEC) - PLATFORM_SETTINGS
+    assert not unknown, f"app settings nobody reads: {sorted(unknown)}"
+
+
+def test_the_deployed_settings_load_as_identity_based_event_grid_settings() -> None:
+    env = _deployed_environment()
+    settings = load_settings(env)
+    assert settings.uses_identity and not settings.connection_string
+    assert settings.credential_kind == "managedidentity"
+    assert settings.blob_service_uri.startswith("https://") and ".blob." in settings.blob_service_uri
+    assert ".queue." in settings.queue_service_uri and ".table." in settings.table_service_uri
+    assert settings.fr_key == ""  # Entra ID tokens, no key in the app settings
+    assert uses_event_grid_source(env)
+    # The same user-assigned identity is used for the data, the host storage and the SDK's default credential.
+    identity = MAIN.value(MAIN.variables["appSettings"]["value"]["FORMS_STORAGE__clientId"])
+    assert identity is UNKNOWN  # a module output, not a literal
+    for name in ("FORMS_STORAGE__clientId", "AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"):
+        assert (
+            MAIN.variables["appSettings"]["value"][name]
+            == MAIN.variables["appSettings"]["value"]["FORMS_STORAGE__clientId"]
+        )
+
+
+def test_binding_expressions_in_function_app_are_app_settings() -> None:
+    """`%NAME%` is resolved by the Functions host from app settings; a Python default does not help it."""
+    used = set(re.findall(r"%([A-Za-z_][A-Za-z0-9_]*)%", (REPO / "function_app.py").read_text()))
+    assert {"FORMS_CONTAINER", "TRAINING_QUEUE", "POLL_SCHEDULE"} <= used
+    assert used <= set(APP_SETTINGS)
+
+
+def test_blob_trigger_connection_is_the_identity_based_prefix() -> None:
+    source = (REPO / "function_app.py").read_text()
+    connections = set(re.findall(r'connection="([^"]+)"', source))
+    assert connections == {"FORMS_STORAGE"}
+    for suffix in ("blobServiceUri", "queueServiceUri", "tableServiceUri", "credential", "clientId"):
+        assert f"FORMS_STORAGE__{suffix}" in APP_SETTINGS
+
+
+def test_container_queue_and_table_names_match_what_the_storage_module_creates() -> None:
+    forms = STORAGE.module_params("forms")
+    containers = [c["name"] for c in forms["blobServices"]["containers"]]
+    queues = [q["name"] for q in forms["queueServices"]["queues"]]
+    tables = [t["name"] for t in forms["tableServices"]["tables"]]
+    settings = load_settings(_deployed_environment())
+    assert containers == [APP_SETTINGS["FORMS_CONTAINER"]] == [settings.forms_container]
+    assert queues == [APP_SETTINGS["TRAINING_QUEUE"], settings.poison_queue]
+    assert tables == [APP_SETTINGS[name] for name in TABLE_SETTINGS] == list(settings.table_names)
+    # ... and they are the names the local stack uses, so one set of docs fits both.
+    assert APP_SETTINGS["FORMS_CONTAINER"] == SETTINGS_SPEC["FORMS_CONTAINER"]
+    assert APP_SETTINGS["TRAINING_QUEUE"] == SETTINGS_SPEC["TRAINING_QUEUE"]
+    assert [APP_SETTINGS[name] for name in TABLE_SETTINGS] == [SETTINGS_SPEC[name] for name in TABLE_SETTINGS]
+
+
+def test_event_grid_topic_watches_the_forms_account_and_the_webhook_targets_the_blob_trigger() -> None:
+    topic = MAIN.module_params("eventGridTopic")
+    assert topic["topicType"] == "Microsoft.Storage.StorageAccounts"
+    assert MAIN.modules["eventGridTopic"]["config"]["params"]["source"] == {
+        "operator": {
+            "type": "property_accessor",
+            "operands": {
+                "operand_1": "storage",
+                "operand_2": {
+                    "operator": {
+                        "type": "property_accessor",
+                        "operands": {"operand_1": "outputs", "operand_2": "formsStorageId"},
+                    }
+                },
+            },
+        }
+    }
+    outputs = MAIN.doc["outputs"]
+    assert MAIN.value(outputs["FORMS_CONTAINER_NAME"]["value"]) == APP_SETTINGS["FORMS_CONTAINER"]
+    tree = ast.parse((REPO / "function_app.py").read_text())
+    blob_functions = [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any(
+            isinstance(d, ast.Call) and getattr(d.func, "attr", "") == "blob_trigger"
+            for d in node.decorator_list
+        )
+    ]
+    assert blob_functions == [MAIN.value(outputs["BLOB_FUNCTION_NAME"]["value"])]
+
+
+def test_function_app_is_flex_consumption_python_311_with_the_user_assigned_identity() -> None:
+    function = MAIN.child("functionApp")
+    plan = function.module_params("plan")
+    site = function.module_params("site")
+    assert plan["sku"] == {"name": "FC1", "tier": "FlexConsumption"} and plan["reserved"] is True
+    assert site["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.11"}
+    assert site["httpsOnly"] is True
+    storage = site["functionAppConfig"]["deployment"]["storage"]
+    assert storage["authentication"]["type"] == "UserAssignedIdentity"
+    host_container = STORAGE.module_params("host")["blobServices"]["containers"][0]["name"]
+    assert storage["value"] == f"{APP_SETTINGS['AzureWebJobsStorage__blobServiceUri']}/{host_container}"
+    # Flex takes the runtime from functionAppConfig and rejects these settings.
+    assert not {"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE"} & set(
+        site["appSettingsKeyValuePairs"]
+    )
+    assert site["appSettingsKeyValuePairs"] == APP_SETTINGS
+
+
+@pytest.mark.parametrize("account", ["forms", "host"])
+def test_storage_accounts_are_secure_by_default(account: str) -> None:
+    params = STORAGE.module_params(account)
+    assert params["allowSharedKeyAccess"] is False
+    assert params["allowBlobPublicAccess"] is False
+    assert params["minimumTlsVersion"] == "TLS1_2"
+    assert params["supportsHttpsTrafficOnly"] is True
+    assert all(c["publicAccess"] == "None" for c in params["blobServices"]["containers"])
+
+
+def test_no_secret_or_key_reaches_the_app_settings() -> None:
+    assert "FORM_RECOGNIZER_KEY" not in APP_SETTINGS
+    assert not [n for n in APP_SETTINGS if n == "FORMS_STORAGE" or n == "AzureWebJobsStorage"]
+    for path in (REPO / "infra").rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert "AccountKey=" not in text and "listKeys(" not in text, path
+
+
+def test_document_intelligence_is_a_form_recognizer_account_reached_with_entra_id() -> None:
+    account = MAIN.child("documentIntelligence").module_params("account")
+    assert account["kind"] == "FormRecognizer"
+    assert account["customSubDomainName"] == account["name"]  # required for token authentication
+    assert MAIN.params["documentIntelligenceDisableLocalAuth"]["default"] is True
+
+
+def test_roles_are_the_builtin_ids_and_the_identity_gets_what_the_pipeline_needs() -> None:
+    assert MAIN.var("roles") == ROLE_IDS
+    identity_roles = {a["roleDefinitionIdOrName"] for a in STORAGE.var("identityAssignments")}
+    assert identity_roles == {
+        ROLE_IDS["storageBlobDataOwner"],
+        ROLE_IDS["storageQueueDataContributor"],
+        ROLE_IDS["storageTableDataContributor"],
+    }
+    assert all(a["principalType"] == "ServicePrincipal" for a in STORAGE.var("identityAssignments"))
+    user_roles = {a["roleDefinitionIdOrName"] for a in STORAGE.var("userAssignments")}
+    assert ROLE_IDS["storageTableDataContributor"] in user_roles  # `formloop status` reads the tables
+    assert ROLE_IDS["storageBlobDataContributor"] in user_roles  # `formloop upload` writes blobs
+    cognitive = MAIN.child("documentIntelligence")
+    assert [a["roleDefinitionIdOrName"] for a in cognitive.var("identityAssignment")] == [
+        ROLE_IDS["cognitiveServicesUser"]
+    ]
+    monitoring = MAIN.child("monitoring").module_params("applicationInsights")
+    assert [a["roleDefinitionIdOrName"] for a in monitoring["roleAssignments"]] == [
+        ROLE_IDS["monitoringMetricsPublisher"]
+    ]
+    assert monitoring["disableLocalAuth"] is True
