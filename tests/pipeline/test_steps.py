@@ -1,0 +1,245 @@
+"""The pipeline's steps against the real Azurite and the real engine (no trigger involved)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from shared.blob_step import handle_blob
+from shared.formrecognizer import FormRecognizerClient
+from shared.labels_step import process_labels
+from shared.names import BlobKind
+from shared.ocr_step import process_source
+from shared.storage import blob_service, queue_service
+from shared.training_poll import poll_training_runs
+from shared.training_start import start_training_if_due
+from tests.formgen.generate import generate
+from tests.pipeline.conftest import FaultServer, Stack, error_reply, fast_client
+
+
+class CountingClient(FormRecognizerClient):
+    """The real client, counting the Layout POSTs it makes (to prove no repeated OCR)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.layout_posts = 0
+        self.train_posts = 0
+
+    def begin_layout(self, document, content_type):  # type: ignore[no-untyped-def]
+        self.layout_posts += 1
+        return super().begin_layout(document, content_type)
+
+    def begin_training(self, source_url, prefix, model_name=""):  # type: ignore[no-untyped-def]
+        self.train_posts += 1
+        return super().begin_training(source_url, prefix, model_name)
+
+
+def counting(stack: Stack) -> CountingClient:
+    s = stack.settings
+    return CountingClient(
+        s.fr_endpoint, s.fr_key, s.fr_api, backoff=0.05, poll_interval=0.1, retry_budget=20.0
+    )
+
+
+def queue_messages(stack: Stack, queue: str | None = None) -> list[str]:
+    client = queue_service(stack.settings).get_queue_client(queue or stack.settings.training_queue)
+    return [m.content for m in client.receive_messages(max_messages=32, visibility_timeout=1)]
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory: pytest.TempPathFactory) -> list:
+    return generate("invoice", 12, tmp_path_factory.mktemp("forms"), kind="pdf")
+
+
+def upload_form(stack: Stack, folder: str, path: Path) -> str:
+    name = f"{folder}/{path.name}"
+    stack.upload(name, path.read_bytes())
+    return name
+
+
+def test_ocr_writes_the_layout_beside_the_form_once_per_version(stack: Stack, forms: list) -> None:
+    client = counting(stack)
+    name = upload_form(stack, "inv", forms[0].path)
+    first = process_source(stack.settings, name, client, stack.records)
+    assert first.status == "succeeded" and first.pages == 1
+    container = blob_service(stack.settings).get_container_client(stack.settings.forms_container)
+    ocr = container.get_blob_client(name + ".ocr.json")
+    body = json.loads(ocr.download_blob().readall())
+    assert body["status"] == "succeeded" and body["analyzeResult"]["readResults"][0]["lines"]
+    props = ocr.get_blob_properties()
+    source_etag = container.get_blob_client(name).get_blob_properties().etag.strip('"')
+    assert props.metadata["source_etag"] == source_etag and props.metadata["api_version"] == "v2.1"
+    row = stack.records.document("inv", forms[0].path.name)
+    assert row and row["status"] == "succeeded" and row["pages"] == 1 and row["ocrDurationSeconds"] > 0
+
+    # the same event again, and a re-upload of identical bytes: no repeated OCR
+    assert process_source(stack.settings, name, client, stack.records).status == "skipped"
+    stack.upload(name, forms[0].path.read_bytes())
+    assert process_source(stack.settings, name, client, stack.records).status == "skipped"
+    assert client.layout_posts == 1 and ocr.get_blob_properties().etag == props.etag
+
+    # a changed form gets a fresh OCR file
+    stack.upload(name, forms[1].path.read_bytes())
+    assert process_source(stack.settings, name, client, stack.records).status == "succeeded"
+    assert client.layout_posts == 2
+    assert ocr.get_blob_properties().metadata["source_etag"] != props.metadata["source_etag"]
+
+
+def _huge_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (10050, 60), 255).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_bad_forms_get_a_failed_row_and_hold_nothing_up(stack: Stack, forms: list) -> None:
+    client = counting(stack)
+    bad = {
+        "bad/corrupt.pdf": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage without xref",
+        "bad/empty.pdf": b"",
+        "bad/not-really.png": b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
+        "bad/huge.png": _huge_png(),
+    }
+    for name, data in bad.items():
+        stack.upload(name, data)
+    good = upload_form(stack, "bad", forms[2].path)
+    for name in bad:
+        outcome = handle_blob(stack.settings, name, client, stack.records)
+        assert outcome.kind is BlobKind.SOURCE and outcome.status == "failed", (name, outcome)
+        row = stack.records.document("bad", name.split("/")[1])
+        assert row and row["status"] == "failed" and row["errorCode"] and row["errorMessage"], row
+        assert row["httpStatus"] in (400, 415)
+    assert handle_blob(stack.settings, good, client, stack.records).status == "succeeded"
+    posts = client.layout_posts
+    # a re-delivered event for a failed version is not retried
+    for name in bad:
+        assert handle_blob(stack.settings, name, client, stack.records).status != "succeeded"
+    assert client.layout_posts == posts
+    assert handle_blob(stack.settings, "bad/readme.txt", client, stack.records).status == "ignored"
+    assert handle_blob(stack.settings, good + ".ocr.json", client, stack.records).status == "ignored"
+    names = stack.blob_names()
+    assert [n for n in names if n.endswith(".ocr.json")] == [good + ".ocr.json"]
+
+
+def test_labels_are_validated_recorded_and_queue_the_folder(stack: Stack, data_dir: Path) -> None:
+    good = (data_dir / "purchase-orders" / "Form_1.jpg.labels.json").read_bytes()
+    v1 = (data_dir / "label-format-examples" / "Form_2.jpg.v1.labels.json").read_bytes()
+    stack.upload("po/Form_1.jpg.labels.json", good)
+    stack.upload("po/Form_2.jpg.labels.json", v1)
+    stack.upload("po/Form_3.jpg.labels.json", b'{"document": "Form_3.jpg", "labels": [{"label": "A"}]}')
+    checks = [
+        process_labels(stack.settings, f"po/Form_{i}.jpg.labels.json", stack.records) for i in (1, 2, 3)
+    ]
+    assert [c.ok for c in checks if c] == [True, True, False]
+    rows = stack.records.folder_documents("po")
+    assert rows["Form_1.jpg"]["labeled"] is True and rows["Form_1.jpg"]["labelFormat"] == "labeling-tool"
+    assert rows["Form_2.jpg"]["labelFormat"] == "v1.0" and rows["Form_2.jpg"]["labelCount"] == 15
+    bad = rows["Form_3.jpg"]
+    assert bad["labeled"] is False and bad["labelsStatus"] == "failed"
+    assert bad["labelsErrorCode"] == "InvalidLabels" and "'value' must be a list" in bad["labelsErrorMessage"]
+    assert [json.loads(m) for m in queue_messages(stack)] == [{"folder": "po"}] * 3
+
+
+def _prepare_labeled_folder(stack: Stack, data_dir: Path, folder: str, count: int) -> None:
+    """Forms with their OCR and labels, straight from the sample data (no engine needed)."""
+    po = data_dir / "purchase-orders"
+    for i in range(count):
+        src = i % 5 + 1
+        stem = f"Form_{i + 1:02d}.jpg"
+        stack.upload(f"{folder}/{stem}", (po / f"Form_{src}.jpg").read_bytes())
+        stack.upload(f"{folder}/{stem}.ocr.json", (po / f"Form_{src}.jpg.ocr.json").read_bytes())
+        labels = json.loads((po / f"Form_{src}.jpg.labels.json").read_text())
+        labels["document"] = stem
+        stack.upload(f"{folder}/{stem}.labels.json", json.dumps(labels).encode())
+    stack.upload(f"{folder}/fields.json", (po / "fields.json").read_bytes())
+
+
+def test_many_concurrent_requests_start_exactly_one_run_which_is_recorded_when_done(
+    stack: Stack, data_dir: Path
+) -> None:
+    _prepare_labeled_folder(stack, data_dir, "po", 10)
+    client = counting(stack)
+    stack = stack.with_settings(TRAINING_THRESHOLD="10")
+    decisions: list = []
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(3):
+            decisions.append(start_training_if_due(stack.settings, "po", client, stack.records))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(d.train for d in decisions) == 1 and client.train_posts == 1
+    runs = stack.records.folder_runs("po")
+    assert len(runs) == 1 and runs[0]["status"] == "submitted" and runs[0]["labeledCount"] == 10
+    assert runs[0]["operationUrl"].startswith(stack.settings.fr_endpoint)
+
+    deadline = time.monotonic() + 120
+    while stack.records.folder_runs("po")[0]["status"] in ("submitted", "running"):
+        assert time.monotonic() < deadline, "training did not finish"
+        poll_training_runs(stack.settings, client, stack.records)
+        time.sleep(0.5)
+    run = stack.records.folder_runs("po")[0]
+    assert (
+        run["status"] == "succeeded" and run["modelStatus"] == "ready" and run["trainingDocumentCount"] == 10
+    )
+    model_id = run["modelId"]
+    models = stack.records.folder_models("po")
+    assert [(m["modelId"], m["status"], m["isCurrent"]) for m in models] == [(model_id, "ready", True)]
+    assert 0 <= models[0]["averageModelAccuracy"] <= 1 and models[0]["fieldCount"] == 15
+    fields = list(stack.records.fields.query_entities("PartitionKey eq @p", parameters={"p": model_id}))
+    assert len(fields) == 15 and all(0 <= f["accuracy"] <= 1 for f in fields)
+    docs = list(
+        stack.records.training_documents.query_entities("PartitionKey eq @p", parameters={"p": model_id})
+    )
+    assert sorted(d["documentName"] for d in docs) == [f"Form_{i:02d}.jpg" for i in range(1, 11)]
+    assert all(d["status"] == "succeeded" and d["pages"] == 1 for d in docs)
+    state, _ = stack.records.get_folder_state("po")
+    assert state and state["activeRunId"] == "" and state["currentModelId"] == model_id
+    # the end of a run re-queues the folder; the same labeled set does not train again
+    assert not start_training_if_due(stack.settings, "po", client, stack.records).train
+    assert "unchanged" in stack.records.get_folder_state("po")[0]["lastDecision"]
+
+
+def test_engine_throttling_for_a_while_still_processes_everything(
+    stack: Stack, forms: list, fault_server: Callable[..., FaultServer]
+) -> None:
+    proxy = fault_server(target=stack.settings.fr_endpoint)
+    faults = []
+    for i in range(8):
+        if i % 2:
+            faults.append(error_reply(503, "ServiceUnavailable", "busy"))
+        else:
+            faults.append(error_reply(429, "429", "Rate limit is exceeded.", **{"Retry-After": "0"}))
+    proxy.add_faults(*faults)
+    client = fast_client(stack.settings, endpoint=proxy.url)
+    names = [upload_form(stack, "busy", f.path) for f in forms[3:7]]
+    results = [process_source(stack.settings, n, client, stack.records).status for n in names]
+    assert results == ["succeeded"] * 4
+    assert sum(1 for _, _, s in proxy.seen if s in (429, 503)) == 8
+    assert all(n + ".ocr.json" in stack.blob_names() for n in names)
+
+
+def test_a_timed_out_run_releases_the_folder(stack: Stack, fault_server: Callable[..., FaultServer]) -> None:
+    creating = json.dumps({"modelInfo": {"modelId": "m-slow", "status": "creating"}}).encode()
+    server = fault_server(fallback=lambda m, p, b: (200, {"Content-Type": "application/json"}, creating))
+    stack = stack.with_settings(TRAINING_DEADLINE_SECONDS="1")
+    stack.records.merge(stack.records.runs, "slow", "~folder", folder="slow", activeRunId="r1")
+    stack.records.merge_run(
+        "slow", "r1", status="submitted", operationUrl=server.url + "/m", submittedAt="2020-01-01T00:00:00Z"
+    )
+    report = poll_training_runs(stack.settings, fast_client(stack.settings), stack.records)
+    assert report.finished == ["r1"]
+    run = stack.records.run("slow", "r1")
+    assert run and run["status"] == "timedOut" and run["errorCode"] == "Timeout"
+    assert stack.records.get_folder_state("slow")[0]["activeRunId"] == ""
