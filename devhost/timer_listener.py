@@ -101,14 +101,15 @@ class TimerListener:
                 status.next.isoformat(),
             )
         scheduled = now if (past_due or self._run_on_startup) else self.schedule.next_after(now)
-        status = ScheduleStatus(status.last if status else None, scheduled, now)
-        await self._write_status(status)
+        # The first invocation sees the status as the previous run left it (as on the real host).
+        shown = status or ScheduleStatus(None, scheduled, now)
+        await self._write_status(ScheduleStatus(status.last if status else None, scheduled, now))
         while not stopping.is_set():
             await sleep_or_stop(stopping, (scheduled - utcnow()).total_seconds())
             if stopping.is_set():
                 return
             request = TimerRequest(
-                past_due=past_due, schedule_status=status.as_dict(), schedule={"AdjustForDST": True}
+                past_due=past_due, schedule_status=shown.as_dict(), schedule={"AdjustForDST": True}
             )
             reason = "Timer fired at " + utcnow().isoformat() + (" (past due)" if past_due else "")
             await self.inflight.spawn(self._invoker.invoke(self.spec, request, reason))
@@ -117,8 +118,8 @@ class TimerListener:
             past_due = following < now
             fired = scheduled
             scheduled = now if past_due else following
-            status = ScheduleStatus(fired, scheduled, now)
-            await self._write_status(status)
+            shown = ScheduleStatus(fired, scheduled, now)
+            await self._write_status(shown)
 
     async def _read_status(self) -> ScheduleStatus | None:
         try:
