@@ -30,17 +30,26 @@ if (-not $key) {
 }
 
 $endpoint = "$($env:SERVICE_PIPELINE_BASE_URL)/runtime/webhooks/blobs?functionName=Host.Functions.$($env:BLOB_FUNCTION_NAME)&code=$key"
-# az on Windows passes '&' through cmd: quote the whole URL.
-az eventgrid system-topic event-subscription create `
-    --name 'forms-blob-created' `
-    --resource-group $env:RESOURCE_GROUP `
-    --system-topic-name $env:FORMS_SYSTEM_TOPIC_NAME `
-    --endpoint-type webhook `
-    --endpoint "`"$endpoint`"" `
-    --included-event-types Microsoft.Storage.BlobCreated `
-    --subject-begins-with "/blobServices/default/containers/$($env:FORMS_CONTAINER_NAME)/" `
-    --max-delivery-attempts 30 `
-    --event-ttl 1440 `
-    --output none
-if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+# Event Grid validates the webhook when the subscription is created; a cold instance can miss the first
+# handshake, so try a few times. az on Windows passes '&' through cmd: quote the whole URL.
+for ($attempt = 1; $attempt -le 3; $attempt++) {
+    az eventgrid system-topic event-subscription create `
+        --name 'forms-blob-created' `
+        --resource-group $env:RESOURCE_GROUP `
+        --system-topic-name $env:FORMS_SYSTEM_TOPIC_NAME `
+        --endpoint-type webhook `
+        --endpoint "`"$endpoint`"" `
+        --included-event-types Microsoft.Storage.BlobCreated `
+        --subject-begins-with "/blobServices/default/containers/$($env:FORMS_CONTAINER_NAME)/" `
+        --max-delivery-attempts 30 `
+        --event-ttl 1440 `
+        --output none
+    if ($LASTEXITCODE -eq 0) { break }
+    if ($attempt -eq 3) {
+        Write-Error "postdeploy: could not create the Event Grid subscription; re-run 'azd deploy' to retry"
+        exit 1
+    }
+    Write-Host "postdeploy: webhook validation failed (attempt $attempt of 3); retrying in 20 s"
+    Start-Sleep -Seconds 20
+}
 Write-Host "postdeploy: Event Grid delivers BlobCreated in '$($env:FORMS_CONTAINER_NAME)' to $($env:BLOB_FUNCTION_NAME)"

@@ -18,6 +18,8 @@ if ! command -v az >/dev/null 2>&1; then
   exit 1
 fi
 
+wait="${POSTDEPLOY_WAIT_SECONDS:-10}"  # pause between attempts (tests shorten it)
+
 # The key appears a little after deployment, when the host has started and indexed the functions.
 key=""
 attempt=1
@@ -26,7 +28,7 @@ while [ "$attempt" -le 18 ]; do
         --query "systemKeys.blobs_extension" --output tsv 2>/dev/null || true)
   [ -n "$key" ] && break
   echo "postdeploy: waiting for the blob trigger's key (attempt $attempt of 18)"
-  sleep 10
+  sleep "$wait"
   attempt=$((attempt + 1))
 done
 if [ -z "$key" ]; then
@@ -36,15 +38,26 @@ if [ -z "$key" ]; then
 fi
 
 endpoint="${SERVICE_PIPELINE_BASE_URL}/runtime/webhooks/blobs?functionName=Host.Functions.${BLOB_FUNCTION_NAME}&code=${key}"
-az eventgrid system-topic event-subscription create \
-  --name "forms-blob-created" \
-  --resource-group "$RESOURCE_GROUP" \
-  --system-topic-name "$FORMS_SYSTEM_TOPIC_NAME" \
-  --endpoint-type webhook \
-  --endpoint "$endpoint" \
-  --included-event-types Microsoft.Storage.BlobCreated \
-  --subject-begins-with "/blobServices/default/containers/${FORMS_CONTAINER_NAME}/" \
-  --max-delivery-attempts 30 \
-  --event-ttl 1440 \
-  --output none
+# Event Grid validates the webhook when the subscription is created; a cold instance can miss the first
+# handshake, so try a few times.
+attempt=1
+until az eventgrid system-topic event-subscription create \
+        --name "forms-blob-created" \
+        --resource-group "$RESOURCE_GROUP" \
+        --system-topic-name "$FORMS_SYSTEM_TOPIC_NAME" \
+        --endpoint-type webhook \
+        --endpoint "$endpoint" \
+        --included-event-types Microsoft.Storage.BlobCreated \
+        --subject-begins-with "/blobServices/default/containers/${FORMS_CONTAINER_NAME}/" \
+        --max-delivery-attempts 30 \
+        --event-ttl 1440 \
+        --output none; do
+  if [ "$attempt" -ge 3 ]; then
+    echo "postdeploy: could not create the Event Grid subscription; re-run 'azd deploy' to retry" >&2
+    exit 1
+  fi
+  echo "postdeploy: webhook validation failed (attempt $attempt of 3); retrying"
+  sleep $((wait * 2))
+  attempt=$((attempt + 1))
+done
 echo "postdeploy: Event Grid delivers BlobCreated in '${FORMS_CONTAINER_NAME}' to ${BLOB_FUNCTION_NAME}"
