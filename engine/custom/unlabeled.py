@@ -24,18 +24,20 @@ def _split_key(line: list[Word]) -> tuple[list[Word], list[Word]] | None:
     return None
 
 
-def fingerprint(ocr: OcrDocument) -> set[str]:
-    out: set[str] = set()
+def key_texts(ocr: OcrDocument) -> dict[str, str]:
+    """{normalised key text: key text as printed} of every line that starts with a key."""
+    out: dict[str, str] = {}
     for p in ocr.pages:
         for line in p.lines:
-            if not line:
-                continue
-            kv = _split_key(line)
+            kv = _split_key(line) if line else None
             if kv is not None:
-                out.add(norm_text(" ".join(w.text for w in kv[0])))
-            elif len(line) <= 3:
-                out.add(norm_text(" ".join(w.text for w in line)))
+                text = " ".join(w.text for w in kv[0])
+                out.setdefault(norm_text(text), text)
     return out
+
+
+def fingerprint(ocr: OcrDocument) -> set[str]:
+    return set(key_texts(ocr))
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -45,8 +47,12 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 def train_unlabeled(docs: list[tuple[str, OcrDocument]]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Returns (params, keys) where keys is the protocol's {"clusters": {"0": [key texts]}}."""
     clusters: list[dict[str, Any]] = []
+    printed: dict[str, str] = {}
     for _name, ocr in docs:
-        fp = fingerprint(ocr)
+        keys_of_doc = key_texts(ocr)
+        for k, v in keys_of_doc.items():
+            printed.setdefault(k, v)
+        fp = set(keys_of_doc)
         best = max(clusters, key=lambda c: _jaccard(fp, c["seed"]), default=None)
         if best is not None and _jaccard(fp, best["seed"]) >= JOIN_SIMILARITY:
             best["members"].append(fp)
@@ -58,9 +64,8 @@ def train_unlabeled(docs: list[tuple[str, OcrDocument]]) -> tuple[dict[str, Any]
         counts = Counter(k for fp in c["members"] for k in fp)
         need = max(1, (len(c["members"]) + 1) // 2)
         common = sorted(k for k, n in counts.items() if n >= need)
-        key_texts = [k for k in common if k.endswith(":")]
-        params_clusters[str(i)] = {"fingerprint": common, "keys": key_texts}
-        keys[str(i)] = key_texts
+        params_clusters[str(i)] = {"fingerprint": common, "keys": common}
+        keys[str(i)] = [printed[k] for k in common]
     params = {"format": "formloop-custom-model", "version": FORMAT_VERSION, "kind": "unlabeled",
               "clusters": params_clusters}
     return params, {"clusters": keys}
