@@ -78,7 +78,8 @@ def example_of(doc: TrainDoc, mf: MatchedField) -> dict[str, Any] | None:
     span = mark_span(pi, mf.mark) if mf.mark is not None else span_of_words(pi, mf.words)
     if span is None:
         return None
-    return {"page": span.page, "box": list(span.box), "text": norm_text(mf.text), "nwords": len(span.words),
+    return {"page": span.page, "box": list(span.box), "text": norm_text(mf.text), "raw_text": mf.text,
+            "nwords": len(span.words),
             "nlines": span.nlines, "left_ctx": span.left_ctx, "right_ctx": span.right_ctx,
             "bol": span.left_ctx == BOL, "eol": span.right_ctx == EOL, "is_mark": mf.mark is not None,
             "anchors": {t: list(c) for t, c in pi.anchors.items()}}
@@ -114,6 +115,8 @@ def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_d
         "anchors": [{"text": t, "offset": [float(v) for v in m], "std": s}
                     for _, t, m, s in ranked[:MAX_ANCHORS_KEPT]],
         "values": values, "constant": n >= 2 and len(values) == 1,
+        "prefix": _common_prefix([e["raw_text"] for e in examples]),
+        "nospace": n >= 2 and all(" " not in e["raw_text"].strip() for e in examples),
         "shapes": sorted({text_shape(e["text"]) for e in examples}),
         "lengths": sorted({len(e["text"]) for e in examples}),
         "nwords": [min(e["nwords"] for e in examples), max(e["nwords"] for e in examples)],
@@ -123,6 +126,40 @@ def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_d
         "right_ctx": {k: v / n for k, v in Counter(e["right_ctx"] for e in examples).items()},
         "bol": sum(e["bol"] for e in examples) / n, "eol": sum(e["eol"] for e in examples) / n,
     }
+
+
+_CONFUSABLE = str.maketrans({"0": "O", "1": "I", "l": "I", "|": "I", "5": "S", "8": "B", "2": "Z"})
+
+
+_AS_DIGIT = str.maketrans({"O": "0", "o": "0", "@": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1",
+                          "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "G": "6"})
+
+
+def _common_prefix(texts: list[str]) -> str:
+    if len(texts) < 2:
+        return ""
+    first = texts[0]
+    n = 0
+    while n < len(first) and all(len(t) > n and t[n] == first[n] for t in texts):
+        n += 1
+    return first[:n]
+
+
+def fix_text(fs: dict[str, Any], text: str) -> str:
+    """Undo OCR look-alike confusions (0/O, 1/I, 5/S...) in the printed prefix every training value shares,
+    e.g. "P0123" -> "PO123" when every labeled value starts with "PO"."""
+    if fs.get("nospace"):  # every labeled value was one token: OCR split it (e-mails, phone numbers)
+        text = "".join(text.split())
+    if fs.get("type") in ("number", "integer", "date", "time") and not typed_value(fs["type"], text):
+        digits = text.translate(_AS_DIGIT)
+        if typed_value(fs["type"], digits):
+            return digits
+    prefix = fs.get("prefix", "")
+    if not prefix or text.startswith(prefix) or len(text) < len(prefix):
+        return text
+    if text[: len(prefix)].translate(_CONFUSABLE) == prefix.translate(_CONFUSABLE):
+        return prefix + text[len(prefix):]
+    return text
 
 
 def build_stats(docs: list[TrainDoc], field_types: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -222,8 +259,8 @@ def field_candidates(fs: dict[str, Any], pages: dict[int, PageIndex], sims: _Sim
         spans = [mark_span(pi, m) for m in pi.page.marks
                  if abs(m.box[1] - med[2]) < RADIUS_V * h and abs(m.box[0] - med[0]) < RADIUS_H * h]
     else:
-        max_words = fs["nwords"][1] + 2
-        max_lines = fs["nlines"]
+        max_words = max(fs["nwords"][1] + 2, int(fs["nwords"][1] * 1.5))
+        max_lines = fs["nlines"] + 1 if fs["nlines"] > 1 else 1  # a multi-line value may grow a line
         lo_x, hi_x = med[0] - RADIUS_H * h, med[1] + RADIUS_H * h
         for li, line in enumerate(pi.lines):
             if abs(line[0].box[1] - med[2]) > RADIUS_V * h + (line[-1].box[3] - line[0].box[1]):

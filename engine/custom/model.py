@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from engine.custom.features import FEATURES, TrainDoc, build_stats, field_candidates, new_sim_cache
+from engine.custom.features import FEATURES, TrainDoc, build_stats, field_candidates, fix_text, new_sim_cache
 from engine.custom.matching import MatchedField
 from engine.custom.spans import PageIndex, Span, norm_text, words_key
 
@@ -29,6 +29,7 @@ class Pick:
     span: Span | None
     score: float  # raw scorer probability of the chosen span
     confidence: float = 0.0
+    text: str | None = None  # the value as printed (OCR look-alike confusions undone)
 
 
 @dataclass
@@ -62,7 +63,8 @@ def score_rows(scorer: dict[str, Any], X: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(z + scorer["intercept"])))
 
 
-def decode(cands: dict[str, tuple[list[Span], np.ndarray]], threshold: float) -> dict[str, Pick]:
+def decode(cands: dict[str, tuple[list[Span], np.ndarray]], threshold: float,
+           fields: dict[str, dict[str, Any]]) -> dict[str, Pick]:
     """Best span per field; an OCR element goes to one field at most (highest score first)."""
     options: list[tuple[float, str, int]] = []
     for name, (_spans, probs) in cands.items():
@@ -79,7 +81,8 @@ def decode(cands: dict[str, tuple[list[Span], np.ndarray]], threshold: float) ->
             continue
         if p < threshold:
             continue
-        picks[name] = Pick(name, span, p)
+        text = span.mark.state if span.mark is not None else fix_text(fields[name], span.text)
+        picks[name] = Pick(name, span, p, text=text)
         used |= span.key
     for name in cands:
         if name not in picks:
@@ -113,14 +116,14 @@ def calibrate(calib: dict[str, Any], score: float, field_acc: float) -> float:
     return round(1 / (1 + math.exp(-z)), 3)
 
 
-def exact_match(pick: Span | None, truth: str | None, truth_key: frozenset | None) -> bool:
+def exact_match(pick: Span | None, text: str | None, truth: str | None, truth_key: frozenset | None) -> bool:
     if truth is None:
         return pick is None
-    if pick is None:
+    if pick is None or text is None:
         return False
     if pick.mark is not None:
         return pick.mark.state.lower() == truth.lower()
-    return norm_text(pick.text) == norm_text(truth) or (not truth and pick.key == truth_key)
+    return norm_text(text) == norm_text(truth) or (not truth and pick.key == truth_key)
 
 
 def truth_key(mf: MatchedField) -> frozenset:
@@ -144,10 +147,12 @@ def train(docs: list[TrainDoc], field_types: dict[str, str], model_name: str = "
     rows: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     per_doc: list[dict[str, tuple[list[Span], np.ndarray]]] = []
+    stats_for: list[dict[str, dict[str, Any]]] = []
     field_names: set[str] = set()
     for i, d in enumerate(docs):
         others = [x for j, x in enumerate(docs) if j != i] if n >= MIN_DOCS_FOR_CV else docs
         stats = build_stats(others, field_types)
+        stats_for.append(stats)
         field_names |= set(stats)
         sims = new_sim_cache()
         doc_cands: dict[str, tuple[list[Span], np.ndarray]] = {}
@@ -164,22 +169,21 @@ def train(docs: list[TrainDoc], field_types: dict[str, str], model_name: str = "
     y_all = np.concatenate(labels) if labels else np.zeros(0, dtype=int)
     offsets = np.cumsum([0] + [sum(len(X) for _, X in dc.values()) for dc in per_doc])
     report = TrainReport()
-    loo_scores: list[tuple[int, str, float, bool]] = []
     if n >= MIN_DOCS_FOR_CV:
         for i, doc_cands in enumerate(per_doc):
             mask = np.ones(len(X_all), dtype=bool)
             mask[offsets[i]:offsets[i + 1]] = False
             scorer = _fit_scorer(X_all[mask], y_all[mask])
             scored = {name: (spans, score_rows(scorer, X)) for name, (spans, X) in doc_cands.items()}
-            picks = decode(scored, 0.0)
+            picks = decode(scored, 0.0, stats_for[i])
             for name in sorted(field_names):
                 pick = picks.get(name)
                 truth, tkey = _truth(docs[i], name)
                 span = pick.span if pick else None
-                loo_scores.append((i, name, pick.score if pick else 0.0, truth is not None))
+                text = pick.text if pick else None
                 report.loo.append({"doc": docs[i].name, "field": name, "score": pick.score if pick else 0.0,
-                                   "predicted": None if span is None else span.text, "truth": truth,
-                                   "correct_if_kept": exact_match(span, truth, tkey),
+                                   "predicted": text, "truth": truth,
+                                   "correct_if_kept": exact_match(span, text, truth, tkey),
                                    "present": truth is not None})
     threshold = _choose_threshold(report.loo)
     for r in report.loo:
@@ -225,7 +229,7 @@ def analyze_pages(model: dict[str, Any], pages: dict[int, PageIndex]) -> dict[st
     for name, fs in model["fields"].items():
         spans, X = field_candidates(fs, pages, sims, model.get("use_values", True))
         cands[name] = (spans, score_rows(model["scorer"], X))
-    picks = decode(cands, model["threshold"])
+    picks = decode(cands, model["threshold"], model["fields"])
     for name, pick in picks.items():
         acc = model["field_accuracy"].get(name, 0.5)
         pick.confidence = calibrate(model["calibration"], pick.score, acc) if pick.span is not None else 0.0

@@ -28,7 +28,7 @@ def field_value(pick: Pick, field_type: str, include_text: bool) -> dict[str, An
         text = span.mark.state
         out: dict[str, Any] = {"type": "selectionMark", "valueSelectionMark": text, "text": text}
     else:
-        text = span.text
+        text = pick.text or span.text
         ftype = field_type if field_type != "selectionMark" else "string"
         out = {"type": ftype, **typed_value(ftype, text), "text": text}
     out.update({"page": span.page, "boundingBox": _span_polygon(span), "confidence": pick.confidence})

@@ -53,13 +53,50 @@ def words_key(words: list[Word]) -> frozenset:
     return frozenset((w.page, w.line, w.index) for w in words)
 
 
+ROW_MERGE_GAP = 2.5  # OCR lines side by side closer than this many line heights are one row
+
+
+def _line_box(ln: list[Word]) -> tuple[float, float, float, float]:
+    return (min(w.box[0] for w in ln), min(w.box[1] for w in ln), max(w.box[2] for w in ln),
+            max(w.box[3] for w in ln))
+
+
+def merge_rows(lines: list[list[Word]], h: float) -> list[list[Word]]:
+    """Join OCR lines that continue each other on the same row: OCR engines split lines at gaps
+    differently, and a value must not depend on where one did."""
+    boxes = [_line_box(ln) for ln in lines]
+    parent = list(range(len(lines)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(lines)), key=lambda i: boxes[i][0])
+    for a_pos, i in enumerate(order):
+        a = boxes[i]
+        for j in order[a_pos + 1:]:
+            b = boxes[j]
+            if b[0] - a[2] > ROW_MERGE_GAP * h:
+                break
+            overlap = min(a[3], b[3]) - max(a[1], b[1])
+            if overlap >= 0.5 * min(a[3] - a[1], b[3] - b[1]) and b[0] >= a[2] - 0.5 * h:
+                parent[find(j)] = find(i)
+                break
+    groups: dict[int, list[Word]] = {}
+    for i, ln in enumerate(lines):
+        groups.setdefault(find(i), []).extend(ln)
+    return [sorted(g, key=lambda w: w.box[0]) for _, g in sorted(groups.items())]
+
+
 def index_page(page: Page) -> PageIndex:
-    lines = [ln for ln in page.lines if ln]
-    heights = [w.box[3] - w.box[1] for ln in lines for w in ln]
+    raw_lines = [ln for ln in page.lines if ln]
+    heights = [w.box[3] - w.box[1] for ln in raw_lines for w in ln]
     h = statistics.median(heights) if heights else 0.01
     h = max(h, 1e-4)
-    boxes = [(min(w.box[0] for w in ln), min(w.box[1] for w in ln), max(w.box[2] for w in ln),
-              max(w.box[3] for w in ln)) for ln in lines]
+    lines = merge_rows(raw_lines, h)
+    boxes = [_line_box(ln) for ln in lines]
     next_line: dict[int, int] = {}
     for i, a in enumerate(boxes):
         best: tuple[float, int] | None = None
