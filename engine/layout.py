@@ -129,6 +129,12 @@ def _to_page(page: PageText, x: float, y: float) -> tuple[float, float]:
 
 
 def _quad(page: PageText, x0: float, y0: float, x1: float, y1: float) -> Quad:
+    if page.rotation == 0:  # the common case, kept cheap: thousands of boxes per page
+        if page.unit == "pixel":
+            a, b, c, d = round(x0), round(y0), round(x1), round(y1)
+        else:
+            a, b, c, d = round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4)
+        return [a, b, c, b, c, d, a, d]
     pts = [_to_page(page, x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
     if page.unit == "pixel":
         return [round(v) for p in pts for v in p]
