@@ -37,6 +37,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
         help="seconds between blob container scans (default 0.25)",
     )
     parser.add_argument(
+        "--max-scan-interval",
+        type=float,
+        default=1.0,
+        help="scan interval reached while a container stays unchanged (default 1.0)",
+    )
+    parser.add_argument(
         "--grace",
         type=float,
         default=10.0,
@@ -59,6 +65,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
         app_dir=args.app_dir,
         workers=args.workers,
         scan_interval=args.scan_interval,
+        max_scan_interval=max(args.scan_interval, args.max_scan_interval),
         grace=max(0.0, args.grace),
         only=tuple(args.functions),
     )

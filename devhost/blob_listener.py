@@ -79,6 +79,7 @@ class BlobListener:
         config: HostConfig,
         workers: int,
         scan_interval: float,
+        max_scan_interval: float = 1.0,
     ) -> None:
         self.spec = spec
         self.path = path
@@ -89,6 +90,7 @@ class BlobListener:
         self._config = config
         self._workers = max(1, workers)
         self._scan_interval = scan_interval
+        self._max_scan_interval = max(scan_interval, max_scan_interval)
         self._known: dict[str, str] = {}
         self._taken: set[BlobVersion] = set()
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
@@ -100,16 +102,21 @@ class BlobListener:
         await self._startup(stopping)
         for _ in range(self._workers):
             self.inflight.spawn(self._worker(stopping))
+        interval = self._scan_interval
         while not stopping.is_set():
             started = time.monotonic()
             try:
-                for work in await asyncio.to_thread(self._scan):
-                    self._work.put_nowait(work)
+                new = await asyncio.to_thread(self._scan)
             except AzureError as exc:
                 log.warning("blob scan of %s failed, retrying: %s", self.path.container, short_error(exc))
+                new = []
+            for work in new:
+                self._work.put_nowait(work)
             elapsed = time.monotonic() - started
-            # Never spend more than about a third of the time listing, however large the container.
-            await sleep_or_stop(stopping, max(self._scan_interval, 2 * elapsed))
+            # Fast right after a change, easing off to max_scan_interval while nothing changes; and
+            # never more than about a third of the time spent listing, however large the container.
+            interval = self._scan_interval if new else min(self._max_scan_interval, interval * 1.5)
+            await sleep_or_stop(stopping, max(interval, 2 * elapsed))
 
     async def _startup(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -40,6 +40,7 @@ class Options:
     app_dir: Path
     workers: int = 1
     scan_interval: float = 0.25
+    max_scan_interval: float = 1.0
     grace: float = 10.0
     only: tuple[str, ...] = ()
 
@@ -78,6 +79,7 @@ def build_listeners(specs: list[FunctionSpec], config: HostConfig, options: Opti
                     config=config,
                     workers=options.workers,
                     scan_interval=options.scan_interval,
+                    max_scan_interval=options.max_scan_interval,
                 )
                 source = binding.get("source") or "LogsAndContainerScan"
                 log.info(
