@@ -68,12 +68,12 @@ def _tail(proc: subprocess.Popen[bytes] | None) -> str:
     return "\n--- last lines of " + str(log) + " ---\n" + "\n".join(text)
 
 
-def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
-    """Ask a child to stop (SIGINT, like Ctrl-C), then kill it if it lingers."""
+def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0, sig: int = signal.SIGINT) -> None:
+    """Ask a child to stop (SIGINT, like Ctrl-C, by default), then kill it if it lingers."""
     if proc is None or proc.poll() is not None:
         return
     try:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()

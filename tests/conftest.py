@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,8 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteInfo]:
     log = tmp_path_factory.mktemp("azurite") / "azurite.log"
     info = start_azurite(log_path=log)
     yield info
-    stop(info.process)
+    # In-memory data needs no orderly shutdown; Node waits on idle keep-alive sockets after SIGINT.
+    stop(info.process, timeout=3, sig=signal.SIGTERM)
 
 
 @pytest.fixture(scope="session")
