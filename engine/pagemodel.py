@@ -25,29 +25,25 @@ class Word:
         return self.y1 - self.y0
 
 
-@dataclass
 class Line:
-    words: list[Word]
+    """Words of one line; the box is computed once (lines are sorted and compared many times)."""
 
-    @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
+    __slots__ = ("words", "x0", "x1", "y0", "y1")
 
-    @property
-    def y0(self) -> float:
-        return min(w.y0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
-
-    @property
-    def y1(self) -> float:
-        return max(w.y1 for w in self.words)
+    def __init__(self, words: list[Word]) -> None:
+        self.words = words
+        self.x0 = min(w.x0 for w in words)
+        self.y0 = min(w.y0 for w in words)
+        self.x1 = max(w.x1 for w in words)
+        self.y1 = max(w.y1 for w in words)
 
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
+
+    def refresh(self) -> None:
+        """Recompute the box after the words' coordinates changed (unit scaling)."""
+        self.__init__(self.words)  # type: ignore[misc]
 
 
 @dataclass

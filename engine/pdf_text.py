@@ -54,25 +54,37 @@ def page_words(page: pdfium.PdfPage) -> list[Word]:
             text = "".join(textpage.get_text_range(i, 1)[:1] or " " for i in range(n))
         words: list[Word] = []
         chars: list[str] = []
-        box: list[float] = []
+        # The hot loop of digital PDFs: one raw PDFium call per character into a reused struct.
+        rect = pdfium_c.FS_RECTF()
+        charbox = pdfium_c.FPDFText_GetLooseCharBox
+        raw = textpage.raw
+        bl = bb = br = bt = 0.0
         for i, ch in enumerate(text):
             if ch.isspace() or ch == "\x00":
                 if chars:
-                    words.append(Word("".join(chars), *frame.box(*box)))
-                    chars, box = [], []
+                    words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
+                    chars = []
                 continue
-            l, b, r, t = textpage.get_charbox(i, loose=True)  # noqa: E741
+            charbox(raw, i, rect)
+            l, b, r, t = rect.left, rect.bottom, rect.right, rect.top  # noqa: E741
+            if chars and (l < bl - 1 or b > bt):
+                # A jump back or down inside one "word": the text layer continues elsewhere.
+                words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
+                chars = []
             if not chars:
-                box = [l, b, r, t]
+                bl, bb, br, bt = l, b, r, t
             else:
-                # A big jump back or down inside one "word" means the text layer runs elsewhere.
-                if l < box[0] - 1 or b > box[3]:
-                    words.append(Word("".join(chars), *frame.box(*box)))
-                    chars, box = [], [l, b, r, t]
-                box = [min(box[0], l), min(box[1], b), max(box[2], r), max(box[3], t)]
+                if l < bl:
+                    bl = l
+                if b < bb:
+                    bb = b
+                if r > br:
+                    br = r
+                if t > bt:
+                    bt = t
             chars.append(ch)
         if chars:
-            words.append(Word("".join(chars), *frame.box(*box)))
+            words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
         return words
     finally:
         textpage.close()

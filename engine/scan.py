@@ -113,6 +113,7 @@ def _scaled(page: PageText, s: float) -> PageText:
     for ln in page.lines:
         for w in ln.words:
             w.x0, w.y0, w.x1, w.y1 = w.x0 * s, w.y0 * s, w.x1 * s, w.y1 * s
+        ln.refresh()
     for m in page.marks:
         m.x0, m.y0, m.x1, m.y1 = m.x0 * s, m.y0 * s, m.x1 * s, m.y1 * s
     page.width, page.height = page.width * s, page.height * s
