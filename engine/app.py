@@ -85,7 +85,9 @@ def create_app(config: EngineConfig) -> FastAPI:
     app.state.operations = operations
 
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, err: ApiError) -> JSONResponse:
+        log.info("request refused", extra={"method": request.method, "path": request.url.path,
+                                           "status": err.status, "code": err.code, "reason": err.message})
         return error_response(err)
 
     @app.exception_handler(RequestValidationError)

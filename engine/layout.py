@@ -18,12 +18,13 @@ from engine.errors import ApiError, invalid_image
 from engine.lines import group_words, reading_order
 from engine.ocr import OcrEngine, default_engine
 from engine.pagemodel import PageText, Quad
-from engine.pdf_text import page_selection_marks, page_words
+from engine.pdf_text import mostly_image, page_selection_marks, page_words
 from engine.scan import ocr_page
 
 log = logging.getLogger("engine.layout")
 
 RENDER_DPI = 300
+MIN_TEXT_LAYER_WORDS = 3
 MAX_RENDER_SIDE_PX = 10000
 _PAGES_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
@@ -69,7 +70,8 @@ def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
             try:
                 width, height = (v / 72.0 for v in page.get_size())
                 words = page_words(page)
-                if words:
+                # A scan with a stray stamp or page number in its text layer still needs OCR.
+                if len(words) >= MIN_TEXT_LAYER_WORDS or (words and not mostly_image(page)):
                     yield PageText(number=n, width=width, height=height, unit="inch",
                                    lines=reading_order(group_words(words)), marks=page_selection_marks(page),
                                    upright_size=(width, height))

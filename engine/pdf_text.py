@@ -17,7 +17,7 @@ from engine.pagemodel import SelectionMark, Word
 
 PT_PER_INCH = 72.0
 MARK_MIN_IN, MARK_MAX_IN = 0.07, 0.4
-_PATH, _TEXT = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT
+_PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE
 
 
 class _Frame:
@@ -88,6 +88,17 @@ def page_words(page: pdfium.PdfPage) -> list[Word]:
         return words
     finally:
         textpage.close()
+
+
+def mostly_image(page: pdfium.PdfPage, share: float = 0.5) -> bool:
+    """True when one image covers most of the page: a scan, whatever stray text sits on top of it."""
+    w, h = page.get_size()
+    area = max(w * h, 1.0)
+    for obj in page.get_objects(filter=[_IMAGE], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) >= share * area:
+            return True
+    return False
 
 
 def _draw_mode(obj: pdfium.PdfObject) -> tuple[bool, bool]:

@@ -5,6 +5,8 @@ Paths arrive lowercased (see app.GatewayMiddleware), so every route is declared 
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -16,6 +18,7 @@ from engine.ocr import default_engine
 from engine.ocr.tesseract import LANGUAGE_MAP
 
 router = APIRouter()
+log = logging.getLogger("engine.layout")
 
 KIND = "layout"
 V21_PREFIXES = ("v2.1", "v2.1-preview.1", "v2.1-preview.2", "v2.1-preview.3")
@@ -56,7 +59,10 @@ async def _submit(request: Request, api: str) -> str:
     def work() -> dict:
         return analyze_layout(data, info.content_type, pages=pages, language=language, api_version=api)
 
-    return request.app.state.operations.submit(KIND, work, version="2.1.0" if api == "2.1" else "2.0.0")
+    result_id = request.app.state.operations.submit(KIND, work, version="2.1.0" if api == "2.1" else "2.0.0")
+    log.info("layout accepted", extra={"result_id": result_id, "content_type": info.content_type,
+                                       "pages": info.page_count, "bytes": len(data), "api": api})
+    return result_id
 
 
 def _base(request: Request) -> str:

@@ -109,3 +109,22 @@ def test_purchase_orders_match_cloud_words(client: Client) -> None:
     recall, precision = matched / cloud_total, matched / ours_total
     print(f"purchase orders word match: recall {recall:.3f}, precision {precision:.3f}")
     assert recall >= 0.95 and precision >= 0.95
+
+
+def test_scan_with_a_stray_text_layer_is_still_ocred(client: Client) -> None:
+    """A scanned page whose text layer holds only a stamped page number is read by OCR, not from the stamp."""
+    from io import BytesIO
+
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    img = text_image(["Scanned invoice text"], size=(1700, 600), font_size=40)
+    buf = BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 216))
+    c.drawImage(ImageReader(img.convert("RGB")), 0, 0, width=612, height=216)
+    c.setFont("Helvetica", 6)
+    c.drawString(590, 5, "p1")
+    c.showPage()
+    c.save()
+    texts = [ln["text"] for ln in page_of(client.layout(buf.getvalue(), "application/pdf"))["lines"]]
+    assert texts[0] == "Scanned invoice text"
