@@ -29,6 +29,10 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+# One Tesseract thread for engine and baseline alike: OpenMP spin-waiting on a shared machine otherwise
+# adds +-15 % noise to CPU and wall times.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

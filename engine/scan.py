@@ -50,13 +50,13 @@ def _lines_from_ocr(words: list[OcrWord]) -> list[Line]:
 
 
 def _skew_degrees(lines: list[Line]) -> float:
-    """Median slope of word bottoms along lines with 3+ words; positive = turned clockwise."""
+    """Median slope of word centres along lines with 3+ words; positive = turned clockwise."""
     slopes = []
     for ln in lines:
         if len(ln.words) < 3:
             continue
         xs = [(w.x0 + w.x1) / 2 for w in ln.words]
-        ys = [w.y1 for w in ln.words]
+        ys = [(w.y0 + w.y1) / 2 for w in ln.words]
         mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
         den = sum((x - mx) ** 2 for x in xs)
         if den > 0:

@@ -14,6 +14,7 @@ from scipy import ndimage
 from engine.pagemodel import SelectionMark
 
 SELECTED_FILL = 0.08
+POOL = 2
 
 
 def _side_coverage(mask: np.ndarray) -> float:
@@ -28,33 +29,48 @@ def _side_coverage(mask: np.ndarray) -> float:
 
 
 def detect_marks(image: Image.Image, text_height: float) -> list[SelectionMark]:
-    """Selection marks in pixel coordinates of `image`; text_height (px) sets the expected box size."""
+    """Selection marks in pixel coordinates of `image`; text_height (px) sets the expected box size.
+
+    Components are found on a 2x2-pooled ink mask (4x fewer pixels to label); each candidate is then
+    checked on the full-resolution pixels of its box.
+    """
     gray = np.asarray(image.convert("L"))
     ink = gray < 128
+    h, w = ink.shape
+    hp, wp = h // POOL, w // POOL
+    small = ink[: hp * POOL, : wp * POOL].reshape(hp, POOL, wp, POOL).any(axis=(1, 3))
     lo, hi = max(8.0, 0.6 * text_height), max(24.0, 3.0 * text_height)
-    labels, _count = ndimage.label(ink, structure=np.ones((3, 3), dtype=bool))
+    labels, _count = ndimage.label(small, structure=np.ones((3, 3), dtype=bool))
     marks: list[SelectionMark] = []
-    for idx, sl in enumerate(ndimage.find_objects(labels), start=1):
+    for sl in ndimage.find_objects(labels):
         if sl is None:
             continue
-        h = sl[0].stop - sl[0].start
-        w = sl[1].stop - sl[1].start
-        if not (lo <= w <= hi and lo <= h <= hi and 0.8 <= w / h <= 1.25):
+        ph, pw = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if not (lo <= pw * POOL <= hi + POOL and lo <= ph * POOL <= hi + POOL and 0.7 <= pw / ph <= 1.4):
             continue
-        comp = labels[sl] == idx
-        if _side_coverage(comp) < 0.9:
+        # Back to full resolution: the exact ink box inside the pooled box.
+        y0, x0 = sl[0].start * POOL, sl[1].start * POOL
+        crop = ink[y0: sl[0].stop * POOL, x0: sl[1].stop * POOL]
+        rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
+        if rows.size == 0 or cols.size == 0:
             continue
-        border = max(2, round(min(h, w) * 0.2))
-        interior = ink[sl][border:-border, border:-border]
+        crop = crop[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+        y0, x0 = y0 + int(rows[0]), x0 + int(cols[0])
+        ch, cw = crop.shape
+        if not (lo <= cw <= hi and lo <= ch <= hi and 0.8 <= cw / ch <= 1.25):
+            continue
+        if _side_coverage(crop) < 0.9:
+            continue
+        border = max(2, round(min(ch, cw) * 0.2))
+        interior = crop[border:-border, border:-border]
         if interior.size == 0:
             continue
-        # A solid square (a filled bullet) is not a check box outline.
-        if comp[border:-border, border:-border].mean() > 0.9:
-            continue
         fill = float(interior.mean())
+        if fill > 0.9:  # a solid square (a bullet) is not a check box outline
+            continue
         selected = fill >= SELECTED_FILL
         margin = abs(fill - SELECTED_FILL) / SELECTED_FILL
         confidence = round(min(0.99, 0.6 + 0.39 * min(1.0, margin)), 3)
-        marks.append(SelectionMark(float(sl[1].start), float(sl[0].start), float(sl[1].stop),
-                                   float(sl[0].stop), selected, confidence))
+        box = (float(x0), float(y0), float(x0 + cw), float(y0 + ch))
+        marks.append(SelectionMark(*box, selected, confidence))
     return marks

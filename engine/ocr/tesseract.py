@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+import tempfile
 
 import pytesseract
 from PIL import Image
@@ -43,6 +45,9 @@ class TesseractOcr:
 
     def __init__(self, psm: int = 3, oem: int = 1) -> None:
         self.config = f"--oem {oem} --psm {psm}"
+        # Tesseract's OpenMP threads spin-wait: on a busy machine one page took 4x the CPU (7.5 s instead
+        # of 1.6 s at 300 dpi). Pages already run in parallel on the worker pool, so one thread each.
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
     def _lang(self, language: str | None) -> str:
         code = LANGUAGE_MAP.get((language or "en").lower(), "eng")
@@ -53,8 +58,12 @@ class TesseractOcr:
         return code is not None and code in installed_languages()
 
     def recognize(self, image: Image.Image, language: str | None = None) -> list[OcrWord]:
-        data = pytesseract.image_to_data(image, lang=self._lang(language), config=self.config,
-                                         output_type=pytesseract.Output.DICT)
+        # pytesseract would write a compressed PNG; an uncompressed BMP costs next to nothing to write.
+        with tempfile.NamedTemporaryFile(suffix=".bmp") as tmp:
+            image.save(tmp, format="BMP")
+            tmp.flush()
+            data = pytesseract.image_to_data(tmp.name, lang=self._lang(language), config=self.config,
+                                             output_type=pytesseract.Output.DICT)
         words: list[OcrWord] = []
         for i, text in enumerate(data["text"]):
             text = (text or "").strip()
