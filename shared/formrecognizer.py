@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+FIRST_POLL_SECONDS = 0.2
 
 # path pieces per dialect: (base, layout POST, train POST)
 _ROUTES = {
@@ -238,6 +239,7 @@ class FormRecognizerClient:
     def wait_for_layout(self, operation_url: str, deadline_seconds: float) -> tuple[dict[str, Any], bytes]:
         """Poll until the analysis ends; returns the parsed body and its exact bytes (the .ocr.json)."""
         deadline = time.monotonic() + deadline_seconds
+        interval = min(FIRST_POLL_SECONDS, self.poll_interval)
         while True:
             remaining = deadline - time.monotonic()
             response = self._request("GET", operation_url, budget=max(0.0, min(self.retry_budget, remaining)))
@@ -258,7 +260,8 @@ class FormRecognizerClient:
                 raise FormRecognizerError(str(first.get("code") or "AnalysisFailed"),
                                           str(first.get("message") or f"layout analysis {status}"))
             wait = _retry_after(response)
-            wait = self.poll_interval if wait is None else wait
+            if wait is None:  # short first polls for quick pages, then back off to poll_interval
+                wait, interval = interval, min(self.poll_interval, interval * 1.5)
             if time.monotonic() + wait > deadline:
                 raise FormRecognizerError("Timeout", f"layout analysis not finished within "
                                           f"{deadline_seconds:.0f} s ({operation_url})", transient=True)
