@@ -47,6 +47,11 @@ def _release(records: Records, folder: str, run_id: str, state: dict[str, Any] |
 
 def start_training_if_due(settings: Settings, folder: str, client: FormRecognizerClient,
                           records: Records) -> Decision:
+    state, _ = records.get_folder_state(folder)
+    if run_in_flight(records, folder, state, settings.training_deadline_seconds, time.time()):
+        # cheap exit for bursts of requests during a run (its end re-queues the folder anyway)
+        return Decision(False, "a training run is in flight for this folder",
+                        labeled_count=int((state or {}).get("labeledCount") or 0))
     labeled = labeled_set(settings, records, inventory(settings, folder))
     for _ in range(CLAIM_ATTEMPTS):
         state, etag = records.get_folder_state(folder)
