@@ -200,7 +200,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller inputs, one repeat")
     a = ap.parse_args()
-    pdf_pages, repeat, forms = (20, 1, 2) if a.quick else (100, 3, 5)
+    pdf_pages, repeat, forms = (20, 1, 2) if a.quick else (100, 5, 5)
 
     pdf_rate, plumber_rate, pdf_cpu_rate, plumber_cpu_rate = bench_pdf(pdf_pages)
     scan_engine, scan_base = bench_scan(repeat)

@@ -12,7 +12,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-POOL = 2
+from engine.pixels import min_pool2
+
+POOL = 2  # must match min_pool2
 
 
 def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
@@ -27,15 +29,15 @@ def erase_rules(image: Image.Image, text_height: float = 0.0) -> Image.Image:
     gray = np.asarray(image.convert("L"))
     h, w = gray.shape
     hp, wp = h // POOL, w // POOL
-    # Any ink in a POOLxPOOL block marks the pooled pixel.
-    small = (gray[: hp * POOL, : wp * POOL] < 160).reshape(hp, POOL, wp, POOL).any(axis=(1, 3))
+    # Any ink in a 2x2 block marks the pooled pixel.
+    small = min_pool2(gray) < 160
     along = int(max(40, 6 * text_height, 0.03 * w)) // POOL
     down = int(max(60, 8 * text_height, 0.05 * h)) // POOL
     lines = _runs(small, along, axis=1) | _runs(small, down, axis=0)
     if not lines.any():
         return image if image.mode == "L" else image.convert("L")
     # One pooled pixel of margin takes the anti-aliased edges of the rules too.
-    lines = ndimage.maximum_filter(lines, size=3)
+    lines = ndimage.maximum_filter1d(ndimage.maximum_filter1d(lines, 3, axis=0), 3, axis=1)
     out = gray.copy()
     view = out[: hp * POOL, : wp * POOL].reshape(hp, POOL, wp, POOL).transpose(0, 2, 1, 3)
     view[lines] = 255  # paints each marked POOLxPOOL block white, without a full-size mask

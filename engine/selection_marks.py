@@ -12,9 +12,10 @@ from PIL import Image
 from scipy import ndimage
 
 from engine.pagemodel import SelectionMark
+from engine.pixels import min_pool2
 
 SELECTED_FILL = 0.08
-POOL = 2
+POOL = 2  # must match min_pool2
 
 
 def _side_coverage(mask: np.ndarray) -> float:
@@ -36,9 +37,7 @@ def detect_marks(image: Image.Image, text_height: float) -> list[SelectionMark]:
     """
     gray = np.asarray(image.convert("L"))
     ink = gray < 128
-    h, w = ink.shape
-    hp, wp = h // POOL, w // POOL
-    small = ink[: hp * POOL, : wp * POOL].reshape(hp, POOL, wp, POOL).any(axis=(1, 3))
+    small = min_pool2(gray) < 128
     lo, hi = max(8.0, 0.6 * text_height), max(24.0, 3.0 * text_height)
     labels, _count = ndimage.label(small, structure=np.ones((3, 3), dtype=bool))
     marks: list[SelectionMark] = []
