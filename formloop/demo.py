@@ -26,7 +26,7 @@ CONTAINER = "forms"
 DEMO_SETTINGS = {"TRAINING_THRESHOLD": "5", "POLL_SCHEDULE": "*/5 * * * * *"}
 OCR_DEADLINE_S = 600.0
 TRAIN_DEADLINE_S = 600.0
-FINISHED = {"succeeded", "ready", "failed", "invalid", "timedout"}
+FINISHED = {"succeeded", "failed", "timedout", "poisoned"}
 
 
 def _progress(console: Console) -> Progress:
