@@ -22,7 +22,9 @@ def main(argv: list[str]) -> int:
         if wanted and script.stem.removeprefix("bench_") not in wanted:
             continue
         print(f"\n=== {script.name}", flush=True)
-        result = subprocess.run([sys.executable, str(script)], cwd=BENCH.parent, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, str(script)], cwd=BENCH.parent, capture_output=True, text=True
+        )
         report = out / f"{script.stem}.md"
         report.write_text(result.stdout)
         print(result.stdout)
