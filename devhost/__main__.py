@@ -31,6 +31,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
         "--workers", type=int, default=1, help="concurrent invocations per function (default 1)"
     )
     parser.add_argument(
+        "--blob-workers",
+        type=int,
+        default=None,
+        help="concurrent invocations per blob function (default: host.json "
+        "extensions.blobs.maxDegreeOfParallelism, else --workers)",
+    )
+    parser.add_argument(
         "--scan-interval",
         type=float,
         default=0.25,
@@ -59,11 +66,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.blob_workers is not None and args.blob_workers < 1:
+        parser.error("--blob-workers must be at least 1")
     if args.scan_interval <= 0:
         parser.error("--scan-interval must be positive")
     options = Options(
         app_dir=args.app_dir,
         workers=args.workers,
+        blob_workers=args.blob_workers,
         scan_interval=args.scan_interval,
         max_scan_interval=max(args.scan_interval, args.max_scan_interval),
         grace=max(0.0, args.grace),

@@ -191,7 +191,7 @@ class BlobListener:
 
     async def _process(self, work: _Work, stopping: asyncio.Event) -> None:
         version = work.version
-        if work.attempts >= self._config.max_dequeue_count:
+        if work.attempts >= self._config.poison_blob_threshold:
             await asyncio.to_thread(self._send_to_poison, work)
             return
         argument = await asyncio.to_thread(self._download, version)
@@ -203,11 +203,11 @@ class BlobListener:
         await asyncio.to_thread(self._receipts.record_attempt, version, invocation_id, work.attempts)
         reason = f"New blob detected(LogsAndContainerScan): {version.container}/{version.name}"
         if work.attempts > 1:
-            reason += f", attempt {work.attempts}/{self._config.max_dequeue_count}"
+            reason += f", attempt {work.attempts}/{self._config.poison_blob_threshold}"
         outcome = await self._invoker.invoke(self.spec, argument, reason)
         if outcome.succeeded:
             await asyncio.to_thread(self._receipts.complete, version)
-        elif work.attempts >= self._config.max_dequeue_count:
+        elif work.attempts >= self._config.poison_blob_threshold:
             await asyncio.to_thread(self._send_to_poison, work)
         else:
             self._retry_later(work, stopping)

@@ -39,6 +39,7 @@ class Options:
 
     app_dir: Path
     workers: int = 1
+    blob_workers: int | None = None
     scan_interval: float = 0.25
     max_scan_interval: float = 1.0
     grace: float = 10.0
@@ -56,10 +57,19 @@ def _describe(spec: FunctionSpec, detail: str) -> str:
     return f"{spec.name}: {spec.trigger_type} ({detail})"
 
 
+def blob_parallelism(config: HostConfig, options: Options) -> int:
+    """Concurrent invocations per blob function: `--blob-workers`, else host.json
+    `extensions.blobs.maxDegreeOfParallelism`, else `--workers` (the real host's default, 8 x cores,
+    would swamp a laptop running Azurite and the engine on the same cores)."""
+    return max(1, options.blob_workers or config.blob_parallelism or options.workers)
+
+
 def build_listeners(specs: list[FunctionSpec], config: HostConfig, options: Options) -> list[Listener]:
     """One listener per function, with its `%SETTING%` expressions and connection resolved."""
     host_id = settings.host_id()
-    invoker = Invoker(config.function_timeout, max_threads=max(4, options.workers * max(1, len(specs))))
+    blob_workers = blob_parallelism(config, options)
+    threads = sum(blob_workers if s.trigger_type == "blobTrigger" else options.workers for s in specs)
+    invoker = Invoker(config.function_timeout, max_threads=max(4, threads))
     host_blobs = resolve_connection(HOST_STORAGE).blob_service() if specs else None
     listeners: list[Listener] = []
     for spec in specs:
@@ -77,15 +87,16 @@ def build_listeners(specs: list[FunctionSpec], config: HostConfig, options: Opti
                     poison_queue=connection.queue_service().get_queue_client(POISON_QUEUE),
                     invoker=invoker,
                     config=config,
-                    workers=options.workers,
+                    workers=blob_workers,
                     scan_interval=options.scan_interval,
                     max_scan_interval=options.max_scan_interval,
                 )
                 source = binding.get("source") or "LogsAndContainerScan"
                 log.info(
-                    "%s, source %s: devhost scans the container",
+                    "%s, source %s: devhost scans the container, up to %d blob(s) at once",
                     _describe(spec, str(binding["path"])),
                     source,
+                    blob_workers,
                 )
             elif spec.trigger_type == "queueTrigger":
                 name = settings.resolve_expression(str(binding["queueName"])).lower()

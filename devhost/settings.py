@@ -87,6 +87,19 @@ class HostConfig:
     max_polling_interval: timedelta = timedelta(seconds=1)
     function_timeout: timedelta | None = timedelta(minutes=5)
     message_encoding: str = "base64"
+    # extensions.blobs: None = not set (devhost then falls back to --workers; the real host uses 8 x cores)
+    blob_parallelism: int | None = None
+    poison_blob_threshold: int = 5
+
+
+def _positive(value: Any, what: str) -> int | None:
+    """A positive integer setting, or None when absent."""
+    if value is None:
+        return None
+    number = int(value)
+    if number < 1:
+        raise SettingsError(f"host.json {what}: must be at least 1, not {value!r}")
+    return number
 
 
 def load_host_config(app_dir: Path) -> HostConfig:
@@ -101,6 +114,7 @@ def load_host_config(app_dir: Path) -> HostConfig:
     if not isinstance(document, dict):
         raise SettingsError(f"{path} must hold a JSON object")
     queues = (document.get("extensions") or {}).get("queues") or {}
+    blobs = (document.get("extensions") or {}).get("blobs") or {}
     defaults = HostConfig()
     try:
         return HostConfig(
@@ -116,6 +130,11 @@ def load_host_config(app_dir: Path) -> HostConfig:
             or defaults.max_polling_interval,
             function_timeout=parse_timespan(document.get("functionTimeout", "00:05:00"), "functionTimeout"),
             message_encoding=str(queues.get("messageEncoding", "base64")).lower(),
+            blob_parallelism=_positive(blobs.get("maxDegreeOfParallelism"),
+                                       "extensions.blobs.maxDegreeOfParallelism"),
+            poison_blob_threshold=_positive(blobs.get("poisonBlobThreshold"),
+                                            "extensions.blobs.poisonBlobThreshold")
+            or defaults.poison_blob_threshold,
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SettingsError):

@@ -22,9 +22,41 @@ def record(kind: str, **fields: object) -> None:
     tmp.rename(path)
 
 
+def _hold(name: str, data: bytes) -> int | None:
+    """`hold-N`: stay running until N invocations run at once (or one has finished); return the most
+    seen running together. `block`: stay running until the test writes RECORD_DIR/release."""
+    if data.startswith(b"block"):
+        (RECORDS / "blocked").write_text(name)
+        for _ in range(400):
+            if (RECORDS / "release").exists():
+                break
+            time.sleep(0.05)
+        return None
+    if not data.startswith(b"hold-"):
+        return None
+    target = int(data.split(b"-")[1])
+    mine = RECORDS / f"running-{name.replace('/', '_')}"
+    mine.write_text("")
+    peak = 0
+    try:
+        for _ in range(400):
+            running = len(list(RECORDS.glob("running-*")))
+            peak = max(peak, running)
+            if running >= target or list(RECORDS.glob("finished-*")):
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)  # an invocation over the bound would start meanwhile
+        peak = max(peak, len(list(RECORDS.glob("running-*"))))
+    finally:
+        mine.unlink()
+        (RECORDS / f"finished-{name.replace('/', '_')}").write_text("")
+    return peak
+
+
 @app.blob_trigger(arg_name="blob", path="%TEST_CONTAINER%/{name}", connection="FORMS_STORAGE")
 def on_blob(blob: func.InputStream) -> None:
     data = blob.read()
+    peak = _hold(blob.name or "", data)
     record(
         "blob",
         type=type(blob).__name__,
@@ -34,6 +66,7 @@ def on_blob(blob: func.InputStream) -> None:
         etag=(blob.blob_properties or {}).get("ETag"),
         metadata=blob.metadata,
         data=data.decode("utf-8", errors="replace"),
+        peak=peak,
     )
     if data.startswith(b"fail"):
         raise RuntimeError(f"blob {blob.name} asked to fail")

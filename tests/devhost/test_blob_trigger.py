@@ -116,3 +116,55 @@ def test_blob_pending_at_shutdown_resumes_after_restart(
     run = devhost(app, "--functions", "on_blob")
     wait_until(lambda: _records_for(app, "half-done.txt"), "the resumed invocation", run)
     assert "attempt 3/5" in run.log()
+
+
+def _upload_before_start(app: AppUnderTest, names: list[str], data: bytes) -> None:
+    """Blobs present before devhost starts are all found by its first scan: one burst of work."""
+    for name in names:
+        _upload(app, name, data)
+
+
+def test_blob_invocations_run_concurrently_up_to_max_degree_of_parallelism(
+    make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
+) -> None:
+    app = make_app(
+        host_json={
+            "version": "2.0",
+            "functionTimeout": "00:02:00",
+            "extensions": {"blobs": {"maxDegreeOfParallelism": 3}},
+        }
+    )
+    names = [f"h{i}.txt" for i in range(5)]
+    _upload_before_start(app, names, b"hold-3")
+    run = devhost(app, "--functions", "on_blob")  # --workers stays 1: host.json decides for blobs
+    records = wait_until(lambda: len(app.read("blob")) == 5 and app.read("blob"), "five invocations", run)
+    assert sorted(r["name"] for r in records) == sorted(f"{app.container}/{n}" for n in names)
+    assert max(r["peak"] for r in records) == 3
+    assert "up to 3 blob(s) at once" in run.log()
+
+
+def test_blob_workers_option_overrides_host_json(
+    make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
+) -> None:
+    app = make_app(
+        host_json={"version": "2.0", "extensions": {"blobs": {"maxDegreeOfParallelism": 3}}}
+    )
+    _upload_before_start(app, ["a.txt", "b.txt", "c.txt"], b"hold-2")
+    run = devhost(app, "--functions", "on_blob", "--blob-workers", "2")
+    records = wait_until(lambda: len(app.read("blob")) == 3 and app.read("blob"), "three invocations", run)
+    assert max(r["peak"] for r in records) == 2
+
+
+def test_blob_changed_while_its_invocation_runs_is_processed_again(
+    make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
+) -> None:
+    app = make_app()
+    run = devhost(app, "--functions", "on_blob")
+    first = _upload(app, "doc.txt", b"block until released")
+    wait_until(lambda: (app.records / "blocked").exists(), "the first invocation to start", run)
+    second = _upload(app, "doc.txt", b"second version")
+    (app.records / "release").write_text("")
+    records = wait_until(lambda: len(_records_for(app, "doc.txt")) == 2 and _records_for(app, "doc.txt"),
+                         "the invocation for the new version", run)
+    assert [(r["etag"], r["data"]) for r in records] == [
+        (first, "block until released"), (second, "second version")]

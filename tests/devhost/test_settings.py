@@ -64,7 +64,8 @@ def test_host_json_values_are_read(tmp_path: Path) -> None:
                         "batchSize": 64,
                         "maxPollingInterval": 500,
                         "messageEncoding": "None",
-                    }
+                    },
+                    "blobs": {"maxDegreeOfParallelism": 4, "poisonBlobThreshold": 2},
                 },
             }
         )
@@ -77,6 +78,8 @@ def test_host_json_values_are_read(tmp_path: Path) -> None:
         max_polling_interval=timedelta(milliseconds=500),
         function_timeout=timedelta(minutes=10),
         message_encoding="none",
+        blob_parallelism=4,
+        poison_blob_threshold=2,
     )
 
 
@@ -84,6 +87,9 @@ def test_host_json_defaults_and_errors(tmp_path: Path) -> None:
     assert load_host_config(tmp_path) == HostConfig()
     (tmp_path / "host.json").write_text('{"functionTimeout": "ten minutes"}')
     with pytest.raises(SettingsError, match="functionTimeout"):
+        load_host_config(tmp_path)
+    (tmp_path / "host.json").write_text('{"extensions": {"blobs": {"maxDegreeOfParallelism": 0}}}')
+    with pytest.raises(SettingsError, match="maxDegreeOfParallelism"):
         load_host_config(tmp_path)
     (tmp_path / "host.json").write_text("{oops")
     with pytest.raises(SettingsError, match="not valid JSON"):
@@ -111,3 +117,12 @@ def test_host_id_and_disabled_functions() -> None:
     assert host_id({}) != ""
     assert function_disabled("on_blob", {"AzureWebJobs.on_blob.Disabled": "true"})
     assert not function_disabled("on_blob", {"AzureWebJobs.on_blob.Disabled": "false"})
+
+
+def test_blob_parallelism_precedence(tmp_path: Path) -> None:
+    from devhost.host import Options, blob_parallelism
+
+    options = Options(app_dir=tmp_path, workers=2)
+    assert blob_parallelism(HostConfig(), options) == 2  # nothing set: --workers
+    assert blob_parallelism(HostConfig(blob_parallelism=6), options) == 6  # host.json
+    assert blob_parallelism(HostConfig(blob_parallelism=6), Options(tmp_path, 2, blob_workers=3)) == 3
