@@ -130,10 +130,12 @@ def load_host_config(app_dir: Path) -> HostConfig:
             or defaults.max_polling_interval,
             function_timeout=parse_timespan(document.get("functionTimeout", "00:05:00"), "functionTimeout"),
             message_encoding=str(queues.get("messageEncoding", "base64")).lower(),
-            blob_parallelism=_positive(blobs.get("maxDegreeOfParallelism"),
-                                       "extensions.blobs.maxDegreeOfParallelism"),
-            poison_blob_threshold=_positive(blobs.get("poisonBlobThreshold"),
-                                            "extensions.blobs.poisonBlobThreshold")
+            blob_parallelism=_positive(
+                blobs.get("maxDegreeOfParallelism"), "extensions.blobs.maxDegreeOfParallelism"
+            ),
+            poison_blob_threshold=_positive(
+                blobs.get("poisonBlobThreshold"), "extensions.blobs.poisonBlobThreshold"
+            )
             or defaults.poison_blob_threshold,
         )
     except (TypeError, ValueError) as exc:

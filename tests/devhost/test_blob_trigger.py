@@ -146,9 +146,7 @@ def test_blob_invocations_run_concurrently_up_to_max_degree_of_parallelism(
 def test_blob_workers_option_overrides_host_json(
     make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
 ) -> None:
-    app = make_app(
-        host_json={"version": "2.0", "extensions": {"blobs": {"maxDegreeOfParallelism": 3}}}
-    )
+    app = make_app(host_json={"version": "2.0", "extensions": {"blobs": {"maxDegreeOfParallelism": 3}}})
     _upload_before_start(app, ["a.txt", "b.txt", "c.txt"], b"hold-2")
     run = devhost(app, "--functions", "on_blob", "--blob-workers", "2")
     records = wait_until(lambda: len(app.read("blob")) == 3 and app.read("blob"), "three invocations", run)
@@ -164,7 +162,12 @@ def test_blob_changed_while_its_invocation_runs_is_processed_again(
     wait_until(lambda: (app.records / "blocked").exists(), "the first invocation to start", run)
     second = _upload(app, "doc.txt", b"second version")
     (app.records / "release").write_text("")
-    records = wait_until(lambda: len(_records_for(app, "doc.txt")) == 2 and _records_for(app, "doc.txt"),
-                         "the invocation for the new version", run)
+    records = wait_until(
+        lambda: len(_records_for(app, "doc.txt")) == 2 and _records_for(app, "doc.txt"),
+        "the invocation for the new version",
+        run,
+    )
     assert [(r["etag"], r["data"]) for r in records] == [
-        (first, "block until released"), (second, "second version")]
+        (first, "block until released"),
+        (second, "second version"),
+    ]
