@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from shared.labels import LabelCheck, validate_labels
 from shared.names import basename, folder_of, source_of_labels
@@ -15,19 +15,27 @@ MAX_LABELS_BYTES = 8 * 1024 * 1024
 
 
 def read_and_check(settings: Settings, labels_blob: str) -> tuple[LabelCheck, str] | None:
-    """The check of one labels blob and its ETag, or None when the blob is gone."""
+    """The check of one labels blob and its ETag, or None when the blob is gone.
+
+    One ranged download (at most the limit + 1 byte) gives the content and the ETag in one call."""
     client = blob_service(settings).get_blob_client(settings.forms_container, labels_blob)
     try:
-        props = client.get_blob_properties()
-        if props.size > MAX_LABELS_BYTES:
-            check = LabelCheck(ok=False, errors=[f"labels file is {props.size} bytes; the limit is "
-                                                 f"{MAX_LABELS_BYTES}"])
-            return check, str(props.etag).strip('"')
-        downloader = client.download_blob()
+        downloader = client.download_blob(offset=0, length=MAX_LABELS_BYTES + 1)
         raw = downloader.readall()
     except ResourceNotFoundError:
         return None
-    return validate_labels(raw), str(downloader.properties.etag).strip('"')
+    except HttpResponseError as exc:
+        if getattr(exc, "status_code", None) != 416:  # an empty blob has no byte 0 to range over
+            raise
+        try:
+            return validate_labels(b""), str(client.get_blob_properties().etag).strip('"')
+        except ResourceNotFoundError:
+            return None
+    etag = str(downloader.properties.etag).strip('"')
+    if len(raw) > MAX_LABELS_BYTES:  # the range asked for one byte more than the limit
+        return LabelCheck(ok=False, errors=[f"labels file is larger than the limit of {MAX_LABELS_BYTES} "
+                                            "bytes"]), etag
+    return validate_labels(raw), etag
 
 
 def record_check(records: Records, labels_blob: str, check: LabelCheck, etag: str) -> None:

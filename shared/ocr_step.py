@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import ContentSettings
+from azure.storage.blob import BlobClient, ContentSettings
 
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, content_type_for
 from shared.names import basename, folder_of, labels_name, ocr_name
@@ -52,6 +52,14 @@ def _is_conflict(exc: Exception) -> bool:
 def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag: str,
                    stale_after: float) -> bool:
     """Claim the OCR of one source version; False when it is done-and-failed or someone else is on it."""
+    props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "processing",
+             "sourceEtag": etag, "claimedAt": now_iso(), "errorCode": "", "errorMessage": ""}
+    try:  # a new form has no row yet: one insert is the whole claim
+        records.conditional_write(records.documents, folder, doc, None, props)
+        return True
+    except HttpResponseError as exc:
+        if not _is_conflict(exc):
+            raise
     for _ in range(CLAIM_ATTEMPTS):
         row, row_etag = records.get_with_etag(records.documents, folder, doc)
         if row and row.get("sourceEtag") == etag:
@@ -61,8 +69,7 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
             claimed_at = parse_iso(str(row.get("claimedAt", "")))
             if status == "processing" and time.time() - claimed_at < stale_after:
                 return False
-        props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "processing",
-                 "sourceEtag": etag, "claimedAt": now_iso(), "errorCode": "", "errorMessage": ""}
+        props["claimedAt"] = now_iso()
         try:
             records.conditional_write(records.documents, folder, doc, row_etag, props)
             return True
@@ -72,52 +79,65 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
     return False
 
 
+def _ocr_metadata(target: BlobClient) -> dict[str, str]:
+    try:
+        return target.get_blob_properties().metadata or {}
+    except ResourceNotFoundError:
+        return {}
+
+
+def _done_already(settings: Settings, meta: dict[str, str], etag: str, md5: str) -> bool:
+    return meta.get("api_version") == settings.fr_api and (
+        meta.get("source_etag") == etag or bool(md5 and meta.get("source_md5") == md5))
+
+
 def process_source(settings: Settings, blob_name: str, client: FormRecognizerClient,
                    records: Records) -> OcrOutcome:
-    """OCR one source form unless its current version already has an `.ocr.json`."""
+    """OCR one source form unless its current version already has an `.ocr.json`.
+
+    Storage calls for a new form: OCR-file metadata (absent), one download (which also gives the
+    source's ETag/MD5), a one-call claim, the OCR-file upload with its metadata, the row, a labels
+    check. Only when an `.ocr.json` exists is the source's version read first, so a duplicate event
+    downloads nothing."""
     container = blob_service(settings).get_container_client(settings.forms_container)
     source = container.get_blob_client(blob_name)
     folder, doc = folder_of(blob_name), basename(blob_name)
-    try:
-        props = source.get_blob_properties()
-    except ResourceNotFoundError:
-        return OcrOutcome("gone", blob_name)
-    etag, md5 = str(props.etag).strip('"'), _md5(props)
     target = container.get_blob_client(ocr_name(blob_name))
-    try:
-        meta = target.get_blob_properties().metadata or {}
-    except ResourceNotFoundError:
-        meta = {}
-    if meta.get("api_version") == settings.fr_api and (
-            meta.get("source_etag") == etag or (md5 and meta.get("source_md5") == md5)):
-        row = records.document(folder, doc)
-        if not row or row.get("status") != "succeeded":
-            records.merge_document(folder, doc, blobName=blob_name, status="succeeded", sourceEtag=etag,
-                                   ocrBlob=ocr_name(blob_name), pages=int(meta.get("pages", "0") or 0))
-        return OcrOutcome("skipped", blob_name)
-    if not claim_document(records, folder, doc, blob_name, etag, settings.ocr_deadline_seconds):
-        return OcrOutcome("busy", blob_name)
+    meta = _ocr_metadata(target)
+    if meta:
+        try:
+            props = source.get_blob_properties()
+        except ResourceNotFoundError:
+            return OcrOutcome("gone", blob_name)
+        if _done_already(settings, meta, str(props.etag).strip('"'), _md5(props)):
+            return _record_skip(settings, records, blob_name, str(props.etag).strip('"'), meta)
 
-    started = time.monotonic()
-    try:
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-            source.download_blob().readinto(spool)
-            size = spool.tell()
-            spool.seek(0)
-            ctype = content_type_for(spool.read(8), blob_name)
-            spool.seek(0)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        try:
+            downloader = source.download_blob()
+            downloader.readinto(spool)
+        except ResourceNotFoundError:
+            return OcrOutcome("gone", blob_name)
+        etag, md5 = str(downloader.properties.etag).strip('"'), _md5(downloader.properties)
+        if meta and _done_already(settings, meta, etag, md5):  # it was replaced by identical bytes
+            return _record_skip(settings, records, blob_name, etag, meta)
+        if not claim_document(records, folder, doc, blob_name, etag, settings.ocr_deadline_seconds):
+            return OcrOutcome("busy", blob_name)
+        started = time.monotonic()
+        size = spool.tell()
+        spool.seek(0)
+        ctype = content_type_for(spool.read(8), blob_name)
+        spool.seek(0)
+        try:
             body, raw = client.analyze_layout(spool, ctype, settings.ocr_deadline_seconds)
-    except ResourceNotFoundError:
-        records.merge_document(folder, doc, status="deleted")
-        return OcrOutcome("gone", blob_name)
-    except FormRecognizerError as exc:
-        status = "retrying" if exc.transient else "failed"
-        records.merge_document(folder, doc, status=status, errorCode=exc.code, errorMessage=exc.message,
-                               httpStatus=exc.status, failedAt=now_iso())
-        if exc.transient:
-            raise
-        log.warning("OCR of %s failed: %s %s", blob_name, exc.code, exc.message)
-        return OcrOutcome("failed", blob_name, error_code=exc.code, error_message=exc.message)
+        except FormRecognizerError as exc:
+            status = "retrying" if exc.transient else "failed"
+            records.merge_document(folder, doc, status=status, errorCode=exc.code, errorMessage=exc.message,
+                                   httpStatus=exc.status, failedAt=now_iso())
+            if exc.transient:
+                raise
+            log.warning("OCR of %s failed: %s %s", blob_name, exc.code, exc.message)
+            return OcrOutcome("failed", blob_name, error_code=exc.code, error_message=exc.message)
 
     result = body.get("analyzeResult") or {}
     pages = len(result.get("readResults") or [])
@@ -132,3 +152,13 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
     if container.get_blob_client(labels_name(blob_name)).exists():
         request_training(settings, folder)  # its labels came first; the folder may now be trainable
     return OcrOutcome("succeeded", blob_name, pages=pages)
+
+
+def _record_skip(settings: Settings, records: Records, blob_name: str, etag: str,
+                 meta: dict[str, str]) -> OcrOutcome:
+    folder, doc = folder_of(blob_name), basename(blob_name)
+    row = records.document(folder, doc)
+    if not row or row.get("status") != "succeeded":
+        records.merge_document(folder, doc, blobName=blob_name, status="succeeded", sourceEtag=etag,
+                               ocrBlob=ocr_name(blob_name), pages=int(meta.get("pages", "0") or 0))
+    return OcrOutcome("skipped", blob_name)

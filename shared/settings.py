@@ -51,6 +51,7 @@ SETTINGS_SPEC: dict[str, str | None] = {
     "HTTP_RETRY_BUDGET_SECONDS": "120",
     "SWEEP_INTERVAL_SECONDS": "300",
     "SWEEP_GRACE_SECONDS": "120",
+    "TRAINING_REQUEST_DELAY_SECONDS": "1",
 }
 
 API_DIALECTS = ("v2.1", "2.0-preview")
@@ -93,6 +94,7 @@ class Settings:
     http_retry_budget_seconds: float
     sweep_interval_seconds: float
     sweep_grace_seconds: float
+    training_request_delay_seconds: int = 1
 
     @property
     def uses_identity(self) -> bool:
@@ -189,6 +191,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         http_retry_budget_seconds=_float(env, "HTTP_RETRY_BUDGET_SECONDS"),
         sweep_interval_seconds=_float(env, "SWEEP_INTERVAL_SECONDS"),
         sweep_grace_seconds=_float(env, "SWEEP_GRACE_SECONDS"),
+        training_request_delay_seconds=_int(env, "TRAINING_REQUEST_DELAY_SECONDS", minimum=0),
     )
 
 

@@ -75,7 +75,7 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
             state, _ = records.get_folder_state(folder)
             busy = run_in_flight(records, folder, state, settings.training_deadline_seconds, now)
             if decide(settings, labeled, state, busy).train:
-                request_training(settings, folder)
+                request_training(settings, folder, coalesce=False)
                 report.folders_requested.append(folder)
         except Exception as exc:  # one bad folder must not stop the sweep of the others
             log.exception("sweep of folder %r failed", folder)

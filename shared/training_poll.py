@@ -39,7 +39,7 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
         extra = {"currentModelId": props["modelId"]} if status == "succeeded" else {}
         records.merge(records.runs, folder, FOLDER_STATE_KEY, activeRunId="", lastRunId=run_id,
                       lastRunStatus=status, **extra)
-    request_training(settings, folder)  # labels that arrived during the run are considered now
+    request_training(settings, folder, coalesce=False)  # labels that came during the run count now
 
 
 def record_outcome(settings: Settings, records: Records, run: dict[str, Any],

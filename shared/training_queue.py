@@ -1,8 +1,19 @@
-"""The `training-requests` queue: the message format, sending, and the poison queue."""
+"""The `training-requests` queue: the message format, sending (coalesced), and the poison queue.
+
+Coalescing: a burst of label/OCR events for one folder needs one training decision, not one per
+event (each decision lists the folder and queries its rows: O(n) work per event, O(n^2) per burst).
+A request is sent with an initial invisibility of `TRAINING_REQUEST_DELAY_SECONDS`; while that
+message is still invisible, this process sends no further request for the folder. That loses
+nothing: every caller wrote its state (labels row, `.ocr.json`) before asking, so the pending
+message, which becomes visible only after the window, is handled after those writes.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 
 from shared.settings import Settings
 from shared.storage import queue_service
@@ -30,9 +41,55 @@ def parse_message(body: str) -> str:
     return folder
 
 
-def request_training(settings: Settings, folder: str) -> None:
-    """Ask the queue-triggered function to (re)consider a folder; duplicates are harmless."""
-    queue_service(settings).get_queue_client(settings.training_queue).send_message(make_message(folder))
+WINDOW_SHARE = 0.9  # stop suppressing a little before the pending message becomes visible
+
+
+class Coalescer:
+    """Per-process memory of which folders have a delayed request still pending (thread-safe)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pending_until: dict[tuple[str, str], float] = {}
+
+    def send(self, key: tuple[str, str], delay: int, send: Callable[[int], None]) -> bool:
+        """Call `send(delay)` unless a request for `key` sent by this process is still invisible;
+        returns whether a message was sent. A failed send suppresses nothing."""
+        if delay <= 0:
+            send(0)
+            return True
+        started = self._clock()
+        with self._lock:
+            if started < self._pending_until.get(key, 0.0):
+                return False
+        send(delay)
+        with self._lock:
+            self._pending_until[key] = max(self._pending_until.get(key, 0.0),
+                                           started + delay * WINDOW_SHARE)
+            if len(self._pending_until) > 10000:  # forget expired windows now and then
+                now = self._clock()
+                self._pending_until = {k: v for k, v in self._pending_until.items() if v > now}
+        return True
+
+
+_coalescer = Coalescer()
+
+
+def request_training(settings: Settings, folder: str, coalesce: bool = True) -> bool:
+    """Ask the queue-triggered function to (re)consider a folder; duplicates are harmless.
+
+    `coalesce=False` sends at once and visibly (the sweep and the end of a run: rare, deliberate).
+    Returns whether a message was sent (False: a pending request of this process covers it)."""
+    queue = queue_service(settings).get_queue_client(settings.training_queue)
+
+    def send(delay: int) -> None:
+        queue.send_message(make_message(folder), visibility_timeout=delay or None)
+
+    if not coalesce:
+        send(0)
+        return True
+    key = (f"{settings.connection_string or settings.queue_service_uri}|{settings.training_queue}", folder)
+    return _coalescer.send(key, settings.training_request_delay_seconds, send)
 
 
 def send_to_poison(settings: Settings, body: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from shared import labels_step
 from shared.blob_step import handle_blob
 from shared.formrecognizer import FormRecognizerClient
 from shared.labels_step import process_labels
@@ -19,6 +20,7 @@ from shared.names import BlobKind
 from shared.ocr_step import process_source
 from shared.storage import blob_service, queue_service
 from shared.training_poll import poll_training_runs
+from shared.training_queue import Coalescer
 from shared.training_start import start_training_if_due
 from tests.formgen.generate import generate
 from tests.pipeline.conftest import FaultServer, Stack, error_reply, fast_client
@@ -46,6 +48,18 @@ def counting(stack: Stack) -> CountingClient:
     return CountingClient(
         s.fr_endpoint, s.fr_key, s.fr_api, backoff=0.05, poll_interval=0.1, retry_budget=20.0
     )
+
+
+def wait_for_messages(stack: Stack, count: int, timeout: float = 15.0) -> list[str]:
+    """Receive until `count` messages came (delayed messages become visible later); then one more look."""
+    client = queue_service(stack.settings).get_queue_client(stack.settings.training_queue)
+    got: list[str] = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        got += [m.content for m in client.receive_messages(max_messages=32, visibility_timeout=30)]
+        time.sleep(0.1)
+    time.sleep(stack.settings.training_request_delay_seconds + 0.5)
+    return got + [m.content for m in client.receive_messages(max_messages=32, visibility_timeout=30)]
 
 
 def queue_messages(stack: Stack, queue: str | None = None) -> list[str]:
@@ -128,6 +142,7 @@ def test_bad_forms_get_a_failed_row_and_hold_nothing_up(stack: Stack, forms: lis
 
 
 def test_labels_are_validated_recorded_and_queue_the_folder(stack: Stack, data_dir: Path) -> None:
+    stack = stack.with_settings(TRAINING_REQUEST_DELAY_SECONDS="3")  # room for a slow machine
     good = (data_dir / "purchase-orders" / "Form_1.jpg.labels.json").read_bytes()
     v1 = (data_dir / "label-format-examples" / "Form_2.jpg.v1.labels.json").read_bytes()
     stack.upload("po/Form_1.jpg.labels.json", good)
@@ -143,7 +158,50 @@ def test_labels_are_validated_recorded_and_queue_the_folder(stack: Stack, data_d
     bad = rows["Form_3.jpg"]
     assert bad["labeled"] is False and bad["labelsStatus"] == "failed"
     assert bad["labelsErrorCode"] == "InvalidLabels" and "'value' must be a list" in bad["labelsErrorMessage"]
-    assert [json.loads(m) for m in queue_messages(stack)] == [{"folder": "po"}] * 3
+    # three label events, one training request: it stays invisible for TRAINING_REQUEST_DELAY_SECONDS,
+    # which covers the later events of the burst
+    assert queue_messages(stack) == []
+    assert [json.loads(m) for m in wait_for_messages(stack, 1)] == [{"folder": "po"}]
+
+
+def test_labels_files_that_are_empty_or_too_large_are_recorded_as_unusable(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(labels_step, "MAX_LABELS_BYTES", 64)
+    stack.upload("po/a.pdf.labels.json", b"")
+    stack.upload("po/b.pdf.labels.json", b'{"document": "b.pdf", "labels": []}' + b" " * 64)
+    empty = process_labels(stack.settings, "po/a.pdf.labels.json", stack.records, enqueue=False)
+    large = process_labels(stack.settings, "po/b.pdf.labels.json", stack.records, enqueue=False)
+    assert empty is not None and not empty.ok
+    assert large is not None and not large.ok and "larger than the limit of 64 bytes" in large.message
+    rows = stack.records.folder_documents("po")
+    assert rows["a.pdf"]["labelsStatus"] == "failed" and rows["b.pdf"]["labelsErrorCode"] == "InvalidLabels"
+    assert process_labels(stack.settings, "po/missing.pdf.labels.json", stack.records) is None
+
+
+def test_training_requests_are_coalesced_per_folder_and_process() -> None:
+    clock = [100.0]
+    sent: list[tuple[str, int]] = []
+    coalescer = Coalescer(clock=lambda: clock[0])
+
+    def sender(name: str) -> Callable[[int], None]:
+        return lambda delay: sent.append((name, delay))
+
+    assert coalescer.send(("q", "a"), 2, sender("a1"))
+    clock[0] += 1.0
+    assert not coalescer.send(("q", "a"), 2, sender("a2"))  # the first is still invisible: covers this
+    assert coalescer.send(("q", "b"), 2, sender("b1"))  # another folder is independent
+    clock[0] += 0.9  # 1.9 s after the first: within 10% of it becoming visible, send again
+    assert coalescer.send(("q", "a"), 2, sender("a3"))
+    assert coalescer.send(("q", "a"), 0, sender("a4")) and coalescer.send(("q", "a"), 0, sender("a5"))
+    assert sent == [("a1", 2), ("b1", 2), ("a3", 2), ("a4", 0), ("a5", 0)]
+
+    def failing(delay: int) -> None:
+        raise RuntimeError("queue down")
+
+    with pytest.raises(RuntimeError):
+        coalescer.send(("q", "c"), 2, failing)
+    assert coalescer.send(("q", "c"), 2, sender("c1"))  # a failed send suppressed nothing
 
 
 def _prepare_labeled_folder(stack: Stack, data_dir: Path, folder: str, count: int) -> None:
