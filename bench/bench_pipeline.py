@@ -1,20 +1,27 @@
 """Pipeline overhead: N forms uploaded at once, through the whole loop, against the engine called directly.
 
-Run: `.venv/bin/python bench/bench_pipeline.py [--forms 50] [--workers 2]`.
+Run: `.venv/bin/python bench/bench_pipeline.py [--forms 50] [--kind pdf|scan] [--concurrency N]`.
 
-Pipeline (Azurite + engine + devhost, all real processes): upload N generated one-page PDFs and their
+Pipeline (Azurite + engine + devhost, all real processes): upload N generated one-page forms and their
 labels at once (TRAINING_THRESHOLD = N); measure until every `.ocr.json` exists and until the Models
 table shows a ready model. Baseline, in the same run on the same files: the same engine called directly
-with as many client threads as devhost workers — Layout for every file, then one Train on a container
-holding the files, their OCR and labels, polled until ready. Overhead = pipeline / baseline - 1.
+with as many Layout requests in flight as devhost runs blob invocations (`--concurrency`, default the
+repository's host.json `extensions.blobs.maxDegreeOfParallelism`) — Layout for every file, then one
+Train on a container holding the files, their OCR and labels, polled until ready.
+Fairness: one warm-up (Layout + Train) before anything is timed; the direct pass runs both before and
+after the pipeline and the baseline is their mean (the machine is shared; the spread is printed).
+Overhead = pipeline / baseline - 1. A per-function profile from the devhost log follows the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
 
 from formloop.stack import start_azurite, start_devhost, start_engine, stop  # noqa: E402
 from shared.formrecognizer import FormRecognizerClient, content_type_for  # noqa: E402
@@ -50,12 +59,56 @@ def wait(what: str, check, timeout: float, proc=None) -> float:  # type: ignore[
             raise RuntimeError(f"devhost exited while waiting for {what}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
-        time.sleep(0.1)
+        time.sleep(0.05)
     return time.monotonic()
 
 
-def direct(client: FormRecognizerClient, settings, forms: list, workers: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """The engine alone: Layout for every file (N threads), then one Train; returns (ocr s, train s)."""
+def cpu_seconds(*procs) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """CPU time (user + system, children included) used so far by each named process."""
+    out: dict[str, float] = {}
+    for name, proc in procs:
+        try:
+            root = psutil.Process(proc.pid)
+            total = 0.0
+            for p in [root, *root.children(recursive=True)]:
+                times = p.cpu_times()
+                total += times.user + times.system
+            out[name] = total
+        except psutil.Error:
+            out[name] = 0.0
+    me = psutil.Process().cpu_times()
+    out["bench (client)"] = me.user + me.system
+    return out
+
+
+CPU_USE: dict[str, dict[str, float]] = {}
+
+
+def add_cpu(phase: str, before: dict[str, float], after: dict[str, float]) -> None:
+    totals = CPU_USE.setdefault(phase, {})
+    for name, value in after.items():
+        totals[name] = totals.get(name, 0.0) + value - before.get(name, 0.0)
+
+
+def host_json_parallelism() -> int:
+    blobs = json.loads((ROOT / "host.json").read_text()).get("extensions", {}).get("blobs", {})
+    return int(blobs.get("maxDegreeOfParallelism") or 1)
+
+
+def upload_all(container, items: list[tuple[str, Path]], workers: int) -> None:  # type: ignore[no-untyped-def]
+    """Upload at once, as a user's sync tool would (several requests in flight)."""
+    with ThreadPoolExecutor(workers) as pool:
+        list(
+            pool.map(lambda item: container.upload_blob(item[0], item[1].read_bytes(), overwrite=True), items)
+        )
+
+
+def direct(
+    client: FormRecognizerClient, settings, forms: list, workers: int, folder: str, procs=()
+) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """The engine alone: Layout for every file (N in flight), then one Train; returns (ocr s, train s).
+    CPU used during the Layout part is added to CPU_USE["direct"] (per process)."""
+    before = cpu_seconds(*procs)
     start = time.monotonic()
 
     def layout(path: Path) -> bytes:
@@ -65,24 +118,78 @@ def direct(client: FormRecognizerClient, settings, forms: list, workers: int) ->
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(layout, [f.path for f in forms]))
     ocr_seconds = time.monotonic() - start
+    add_cpu("direct", before, cpu_seconds(*procs))
     container = blob_service(settings).get_container_client(settings.forms_container)
     for form, raw in zip(forms, results, strict=True):
-        container.upload_blob(f"{FOLDER}/{form.path.name}", form.path.read_bytes(), overwrite=True)
-        container.upload_blob(f"{FOLDER}/{form.path.name}.ocr.json", raw, overwrite=True)
+        container.upload_blob(f"{folder}/{form.path.name}", form.path.read_bytes(), overwrite=True)
+        container.upload_blob(f"{folder}/{form.path.name}.ocr.json", raw, overwrite=True)
         container.upload_blob(
-            f"{FOLDER}/{form.labels_path.name}", form.labels_path.read_bytes(), overwrite=True
+            f"{folder}/{form.labels_path.name}", form.labels_path.read_bytes(), overwrite=True
         )
     start = time.monotonic()
-    url = client.begin_training(container_sas_url(settings), f"{FOLDER}/")
+    url = client.begin_training(container_sas_url(settings), f"{folder}/")
     while not client.get_training(url).finished:
         time.sleep(0.25)
     return ocr_seconds, time.monotonic() - start
 
 
+_EXECUTING = re.compile(r"^(\S+ \S+) .*Executing 'Functions\.(\w+)' \(Reason='(.*?)', Id=([-\w]+)")
+_EXECUTED = re.compile(r"^(\S+ \S+) .*Executed 'Functions\.(\w+)' \((\w+), Id=([-\w]+), Duration=(\d+)ms")
+
+
+def print_profile(log_path: Path) -> None:
+    """Invocations per kind from the devhost log: count, median and total duration, first start/last end."""
+    from datetime import datetime
+
+    def stamp(text: str) -> float:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+    started: dict[str, tuple[float, str, str]] = {}
+    kinds: dict[str, list[tuple[float, float]]] = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if match := _EXECUTING.match(line):
+            started[match.group(4)] = (stamp(match.group(1)), match.group(2), match.group(3))
+        elif (match := _EXECUTED.match(line)) and match.group(4) in started:
+            begin, function, reason = started.pop(match.group(4))
+            kind = function
+            if function == "on_blob":
+                kind = "on_blob " + (
+                    "(.ocr.json)"
+                    if reason.endswith(".ocr.json")
+                    else "(labels)"
+                    if reason.endswith(".labels.json")
+                    else "(form)"
+                )
+            kinds.setdefault(kind, []).append((begin, begin + int(match.group(5)) / 1000))
+    blobs = [b for k, v in kinds.items() if k.startswith("on_blob") for b in v]
+    if not blobs:
+        return
+    origin = min(b for b, _ in blobs)
+    print("\n| devhost invocations | count | median (ms) | total (s) | first start (s) | last end (s) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind, spans in sorted(kinds.items()):
+        if kind == "poll_training_runs":
+            spans = [s for s in spans if s[1] >= origin]
+        if not spans:
+            continue
+        durations = [e - b for b, e in spans]
+        print(
+            f"| {kind} | {len(spans)} | {1000 * statistics.median(durations):.0f} | {sum(durations):.1f} | "
+            f"{min(b for b, _ in spans) - origin:.1f} | {max(e for _, e in spans) - origin:.1f} |"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forms", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2, help="devhost workers = direct client threads")
+    parser.add_argument("--workers", type=int, default=2, help="devhost --workers (queue, timer)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        help="blob invocations at once = direct Layout requests in flight "
+        "(default: host.json extensions.blobs.maxDegreeOfParallelism)",
+    )
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument(
         "--kind",
@@ -92,6 +199,7 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs) for inspection")
     args = parser.parse_args()
+    concurrency = args.concurrency or host_json_parallelism()
 
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     forms = generate("invoice", args.forms, work / "forms", kind=args.kind)
@@ -112,7 +220,9 @@ def main() -> int:
         direct_settings = load_settings({**base_env, "FORMS_CONTAINER": "direct"})
         ensure_resources(direct_settings)
         client = FormRecognizerClient(engine.endpoint, engine.api_key)  # the pipeline's own defaults
-        ocr_direct, train_direct = direct(client, direct_settings, forms, args.workers)
+        direct(client, direct_settings, forms[:5], concurrency, "warmup")  # warm engine: not timed
+        stack_procs = [("engine", engine.process), ("azurite", azurite.process)]
+        direct_runs = [direct(client, direct_settings, forms, concurrency, "before", stack_procs)]
 
         settings = load_settings(base_env)
         ensure_resources(settings)
@@ -123,26 +233,31 @@ def main() -> int:
         shutil.copyfile(ROOT / "host.json", app / "host.json")
         env = {**os.environ, **base_env, "AzureWebJobsStorage": azurite.connection_string}
         host = start_devhost(
-            app, env=env, extra_args=["--workers", str(args.workers)], log_path=work / "devhost.log"
+            app,
+            env=env,
+            extra_args=["--workers", str(args.workers), "--blob-workers", str(concurrency)],
+            log_path=work / "devhost.log",
         )
         time.sleep(3)  # let the host start its listeners (the first timer beat runs on startup)
         container = blob_service(settings).get_container_client(settings.forms_container)
         records = Records(settings)
+        items = [(f"{FOLDER}/{p.name}", p) for f in forms for p in (f.path, f.labels_path)]
+        pipeline_procs = [*stack_procs, ("devhost", host)]
+        cpu_before = cpu_seconds(*pipeline_procs)
         start = time.monotonic()
-        for form in forms:
-            container.upload_blob(f"{FOLDER}/{form.path.name}", form.path.read_bytes(), overwrite=True)
-            container.upload_blob(
-                f"{FOLDER}/{form.labels_path.name}", form.labels_path.read_bytes(), overwrite=True
-            )
-
+        upload_all(container, items, 8)
         uploaded = time.monotonic() - start
 
-        def ocr_count() -> int:
-            return sum(
-                b.name.endswith(".ocr.json") for b in container.list_blobs(name_starts_with=f"{FOLDER}/")
-            )
+        missing = [f"{FOLDER}/{form.path.name}.ocr.json" for form in forms]
 
-        ocr_done = wait("all .ocr.json", lambda: ocr_count() == args.forms, args.timeout, host) - start
+        def all_ocr_written() -> bool:
+            """One HEAD per look (not a listing): the watcher must not load Azurite itself."""
+            while missing and container.get_blob_client(missing[0]).exists():
+                missing.pop(0)
+            return not missing
+
+        ocr_done = wait("all .ocr.json", all_ocr_written, args.timeout, host) - start
+        add_cpu("pipeline", cpu_before, cpu_seconds(*pipeline_procs))
         model_done = (
             wait(
                 "a ready model",
@@ -152,11 +267,16 @@ def main() -> int:
             )
             - start
         )
+        stop(host)
+        host = None
+        direct_runs.append(direct(client, direct_settings, forms, concurrency, "after", stack_procs))
     finally:
         if host is not None:
             stop(host)
         stop(engine.process)
         stop(azurite.process)
+    ocr_direct = statistics.mean(r[0] for r in direct_runs)
+    train_direct = statistics.mean(r[1] for r in direct_runs)
     base_total = ocr_direct + train_direct
     rows = [
         ("every .ocr.json written", ocr_direct, ocr_done),
@@ -164,17 +284,28 @@ def main() -> int:
     ]
     print(
         f"\n{args.forms} one-page {'PDFs' if args.kind == 'pdf' else 'scans'} + labels, "
-        f"{args.workers} workers; {os.cpu_count()} cores, {cpu_model()}, "
+        f"{concurrency} blob invocations / Layout requests at once, devhost --workers {args.workers}; "
+        f"{os.cpu_count()} cores, {cpu_model()}, "
         f"{date.today()}\n"
     )
     print("| measure | engine directly (s) | pipeline (s) | overhead |")
     print("|---|---:|---:|---:|")
     for label, base, pipe in rows:
         print(f"| {label} | {base:.1f} | {pipe:.1f} | {100 * (pipe / base - 1):+.0f}% |")
+    spread = ", ".join(f"{o:.1f}+{t:.1f}" for o, t in direct_runs)
     print(
-        f"\n(uploading {2 * args.forms} blobs took {uploaded:.1f} s of the pipeline time; direct training "
-        f"alone: {train_direct:.1f} s; pipeline training after the last OCR: {model_done - ocr_done:.1f} s)"
+        f"\n(direct runs before/after, OCR+train s: {spread}; uploading {2 * args.forms} blobs took "
+        f"{uploaded:.1f} s of the pipeline time; pipeline training after the last OCR: "
+        f"{model_done - ocr_done:.1f} s)"
     )
+    print_profile(work / "devhost.log")
+    names = sorted({n for phase in CPU_USE.values() for n in phase})
+    print("\n| CPU seconds until every .ocr.json | " + " | ".join(names) + " | total |")
+    print("|---|" + "---:|" * (len(names) + 1))
+    for phase, runs in (("direct (mean of 2)", 2), ("pipeline", 1)):
+        use = CPU_USE.get(phase.split()[0], {})
+        cells = [use.get(n, 0.0) / runs for n in names]
+        print(f"| {phase} | " + " | ".join(f"{c:.1f}" for c in cells) + f" | {sum(cells):.1f} |")
     if args.keep:
         print(f"logs kept in {work}")
     else:

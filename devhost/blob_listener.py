@@ -62,6 +62,7 @@ class _Work:
     version: BlobVersion
     blob_type: str
     attempts: int
+    first_attempt_recorded: bool = False  # a new receipt already counts the first attempt
 
 
 class BlobListener:
@@ -104,6 +105,12 @@ class BlobListener:
             self.inflight.spawn(self._worker(stopping))
         interval = self._scan_interval
         while not stopping.is_set():
+            if self._work.qsize() >= self._workers:
+                # Back-pressure: what the last scans found has not even started yet, so a listing now
+                # (the costliest call devhost makes: every blob of the container) could not start
+                # anything sooner. Scan again once a worker could take new work.
+                await sleep_or_stop(stopping, self._scan_interval)
+                continue
             started = time.monotonic()
             try:
                 new = await asyncio.to_thread(self._scan)
@@ -163,7 +170,7 @@ class BlobListener:
                 continue
             blob_type = str(getattr(item.blob_type, "value", item.blob_type) or "BlockBlob")
             if self._receipts.try_create(version, str(uuid.uuid4())):
-                new.append(_Work(version, blob_type, 0))
+                new.append(_Work(version, blob_type, 0, first_attempt_recorded=True))
             self._taken.add(version)
         self._known = seen
         return new
@@ -200,7 +207,8 @@ class BlobListener:
             return
         work.attempts += 1
         invocation_id = str(uuid.uuid4())
-        await asyncio.to_thread(self._receipts.record_attempt, version, invocation_id, work.attempts)
+        if not (work.attempts == 1 and work.first_attempt_recorded):
+            await asyncio.to_thread(self._receipts.record_attempt, version, invocation_id, work.attempts)
         reason = f"New blob detected(LogsAndContainerScan): {version.container}/{version.name}"
         if work.attempts > 1:
             reason += f", attempt {work.attempts}/{self._config.poison_blob_threshold}"

@@ -65,13 +65,16 @@ class BlobReceipts:
         return receipts
 
     def try_create(self, version: BlobVersion, invocation_id: str) -> bool:
-        """Create a pending receipt; False when one exists already (this version was taken on before)."""
+        """Create a pending receipt; False when one exists already (this version was taken on before).
+
+        It already counts the first attempt (saving a metadata write per blob): a host that dies
+        before or during that attempt resumes with the second, as the real host counts dequeues."""
         try:
             self._container.upload_blob(
                 self.path(version),
                 b"",
                 overwrite=False,
-                metadata={PENDING_KEY: invocation_id, ATTEMPTS_KEY: "0"},
+                metadata={PENDING_KEY: invocation_id, ATTEMPTS_KEY: "1"},
             )
         except ResourceExistsError:
             return False
