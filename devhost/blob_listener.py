@@ -32,6 +32,7 @@ from devhost.app_loader import FunctionSpec
 from devhost.blob_path import BlobPath
 from devhost.inflight import InFlight, short_error, sleep_or_stop
 from devhost.invoker import Invoker
+from devhost.listing import list_versions
 from devhost.receipts import BlobReceipts, BlobVersion
 from devhost.settings import HostConfig
 
@@ -153,22 +154,21 @@ class BlobListener:
         seen: dict[str, str] = {}
         new: list[_Work] = []
         try:
-            items = list(self._container.list_blobs(name_starts_with=self.path.prefix or None))
+            items = list(list_versions(self._container, self.path.prefix or None))
         except ResourceNotFoundError:
             if not self._missing_logged:
                 log.info("container %s does not exist yet; watching for it", self.path.container)
                 self._missing_logged = True
             return new
         self._missing_logged = False
-        for item in items:
-            etag = quoted_etag(str(item.etag))
-            seen[item.name] = etag
-            if self._known.get(item.name) == etag or self.path.match(item.name) is None:
+        for name, raw_etag, blob_type in items:
+            etag = quoted_etag(raw_etag)
+            seen[name] = etag
+            if self._known.get(name) == etag or self.path.match(name) is None:
                 continue
-            version = BlobVersion(self.path.container, item.name, etag)
+            version = BlobVersion(self.path.container, name, etag)
             if version in self._taken:
                 continue
-            blob_type = str(getattr(item.blob_type, "value", item.blob_type) or "BlockBlob")
             if self._receipts.try_create(version, str(uuid.uuid4())):
                 new.append(_Work(version, blob_type, 0, first_attempt_recorded=True))
             self._taken.add(version)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.labels_step import read_and_check, record_check
+from shared.listing import list_versions
 from shared.names import BlobKind, basename, classify, folder_prefix, join, source_of_labels, source_of_ocr
 from shared.records import Records, parse_iso
 from shared.settings import Settings
@@ -38,8 +39,7 @@ def inventory(settings: Settings, folder: str) -> FolderInventory:
     container = blob_service(settings).get_container_client(settings.forms_container)
     prefix = folder_prefix(folder)
     inv = FolderInventory(folder)
-    for blob in container.list_blobs(name_starts_with=prefix or None):
-        name = blob.name
+    for name, etag, _type in list_versions(container, prefix or None):
         if "/" in name[len(prefix):]:
             continue
         kind = classify(name)
@@ -48,7 +48,7 @@ def inventory(settings: Settings, folder: str) -> FolderInventory:
         elif kind is BlobKind.OCR:
             inv.ocr.add(basename(source_of_ocr(name)))
         elif kind is BlobKind.LABELS:
-            inv.labels[basename(source_of_labels(name))] = str(blob.etag).strip('"')
+            inv.labels[basename(source_of_labels(name))] = etag.strip('"')
     return inv
 
 
