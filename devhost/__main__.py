@@ -46,8 +46,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
     parser.add_argument(
         "--max-scan-interval",
         type=float,
-        default=1.0,
-        help="scan interval reached while a container stays unchanged (default 1.0)",
+        default=0.5,
+        help="scan interval reached while a container stays unchanged (default 0.5)",
     )
     parser.add_argument(
         "--grace",

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,7 @@ class BlobListener:
         config: HostConfig,
         workers: int,
         scan_interval: float,
-        max_scan_interval: float = 1.0,
+        max_scan_interval: float = 0.5,
     ) -> None:
         self.spec = spec
         self.path = path
@@ -114,12 +115,10 @@ class BlobListener:
                 continue
             started = time.monotonic()
             try:
-                new = await asyncio.to_thread(self._scan)
+                new = await asyncio.to_thread(self._scan, self._emitter(asyncio.get_running_loop()))
             except AzureError as exc:
                 log.warning("blob scan of %s failed, retrying: %s", self.path.container, short_error(exc))
                 new = []
-            for work in new:
-                self._work.put_nowait(work)
             elapsed = time.monotonic() - started
             # Fast right after a change, easing off to max_scan_interval while nothing changes; and
             # never more than about a third of the time spent listing, however large the container.
@@ -149,8 +148,13 @@ class BlobListener:
                 )
                 self._work.put_nowait(_Work(version, "BlockBlob", receipt.attempts))
 
-    def _scan(self) -> list[_Work]:
-        """List the container once; take on every version not seen before (blocking)."""
+    def _emitter(self, loop: asyncio.AbstractEventLoop) -> Callable[[_Work], None]:
+        """Hand work from the scan thread to the workers at once: the first blob of a burst need not
+        wait until receipts for all the others are written."""
+        return lambda work: loop.call_soon_threadsafe(self._work.put_nowait, work)
+
+    def _scan(self, emit: Callable[[_Work], None]) -> list[_Work]:
+        """List the container once; take on (and `emit`) every version not seen before (blocking)."""
         seen: dict[str, str] = {}
         new: list[_Work] = []
         try:
@@ -170,7 +174,9 @@ class BlobListener:
             if version in self._taken:
                 continue
             if self._receipts.try_create(version, str(uuid.uuid4())):
-                new.append(_Work(version, blob_type, 0, first_attempt_recorded=True))
+                work = _Work(version, blob_type, 0, first_attempt_recorded=True)
+                emit(work)
+                new.append(work)
             self._taken.add(version)
         self._known = seen
         return new
