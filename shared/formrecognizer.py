@@ -240,6 +240,10 @@ class FormRecognizerClient:
         """Poll until the analysis ends; returns the parsed body and its exact bytes (the .ocr.json)."""
         deadline = time.monotonic() + deadline_seconds
         interval = min(FIRST_POLL_SECONDS, self.poll_interval)
+        # No GET right after the POST: a result is never ready that soon (a text-layer page takes
+        # the local engine ~0.1 s, the cloud service 1-3 s), so the first look comes after a short delay.
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        interval = min(self.poll_interval, interval * 1.5)
         while True:
             remaining = deadline - time.monotonic()
             response = self._request("GET", operation_url, budget=max(0.0, min(self.retry_budget, remaining)))
