@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,12 +55,46 @@ def _check_page(page: Any, where: str, errors: list[str]) -> None:
         errors.append(f"{where}: page must be a whole number from 1")
 
 
-def _check_tool_format(data: dict[str, Any], check: LabelCheck) -> None:
-    check.format = "labeling-tool"
+def _check_tool_item(value: dict[str, Any], where: str, errors: list[str]) -> None:
+    _check_page(value.get("page"), where, errors)
+    if not isinstance(value.get("text", ""), str):
+        errors.append(f"{where}: 'text' must be a string")
+    boxes = value.get("boundingBoxes")
+    if not isinstance(boxes, list) or not boxes:
+        errors.append(f"{where}: 'boundingBoxes' must be a non-empty list")
+        return
+    for k, box in enumerate(boxes):
+        _check_polygon(box, f"{where} box[{k}]", errors)
+
+
+def _check_v1_item(region: dict[str, Any], where: str, errors: list[str]) -> None:
+    _check_page(region.get("pageNumber"), where, errors)
+    _check_polygon(region.get("polygon"), where, errors)
+
+
+@dataclass(frozen=True)
+class _Format:
+    """Where one label format keeps what both formats have: the document, field names, placed values."""
+
+    name: str
+    document_key: str
+    name_key: str
+    noun: str  # how an error names one label: "label 'Total'" / "field 'Total'"
+    items_key: str
+    item_noun: str
+    check_item: Callable[[dict[str, Any], str, list[str]], None]
+
+
+_TOOL = _Format("labeling-tool", "document", "label", "label", "value", "value", _check_tool_item)
+_V1 = _Format("v1.0", "docName", "fieldKey", "field", "regions", "region", _check_v1_item)
+
+
+def _check_format(data: dict[str, Any], check: LabelCheck, fmt: _Format) -> None:
+    check.format = fmt.name
     errors = check.errors
-    document = data.get("document")
+    document = data.get(fmt.document_key)
     if not isinstance(document, str) or not document:
-        errors.append("'document' must name the labeled file")
+        errors.append(f"'{fmt.document_key}' must name the labeled file")
     else:
         check.document = document
     labels = data.get("labels")
@@ -71,65 +106,22 @@ def _check_tool_format(data: dict[str, Any], check: LabelCheck) -> None:
         if not isinstance(label, dict):
             errors.append(f"{where}: must be an object")
             continue
-        name = label.get("label")
+        name = label.get(fmt.name_key)
         if not isinstance(name, str) or not name.strip():
-            errors.append(f"{where}: 'label' (the field name) is missing")
+            errors.append(f"{where}: '{fmt.name_key}' (the field name) is missing")
             continue
-        where = f"label {name!r}"
-        values = label.get("value")
-        if not isinstance(values, list):
-            errors.append(f"{where}: 'value' must be a list")
+        where = f"{fmt.noun} {name!r}"
+        items = label.get(fmt.items_key)
+        if not isinstance(items, list):
+            errors.append(f"{where}: '{fmt.items_key}' must be a list")
             continue
-        for j, value in enumerate(values):
-            if not isinstance(value, dict):
-                errors.append(f"{where} value[{j}]: must be an object")
+        for j, item in enumerate(items):
+            item_where = f"{where} {fmt.item_noun}[{j}]"
+            if not isinstance(item, dict):
+                errors.append(f"{item_where}: must be an object")
                 continue
-            _check_page(value.get("page"), f"{where} value[{j}]", errors)
-            if not isinstance(value.get("text", ""), str):
-                errors.append(f"{where} value[{j}]: 'text' must be a string")
-            boxes = value.get("boundingBoxes")
-            if not isinstance(boxes, list) or not boxes:
-                errors.append(f"{where} value[{j}]: 'boundingBoxes' must be a non-empty list")
-                continue
-            for k, box in enumerate(boxes):
-                _check_polygon(box, f"{where} value[{j}] box[{k}]", errors)
-        if values:
-            check.field_names.append(name)
-
-
-def _check_v1_format(data: dict[str, Any], check: LabelCheck) -> None:
-    check.format = "v1.0"
-    errors = check.errors
-    document = data.get("docName")
-    if not isinstance(document, str) or not document:
-        errors.append("'docName' must name the labeled file")
-    else:
-        check.document = document
-    labels = data.get("labels")
-    if not isinstance(labels, list):
-        errors.append("'labels' must be a list")
-        return
-    for i, label in enumerate(labels):
-        where = f"labels[{i}]"
-        if not isinstance(label, dict):
-            errors.append(f"{where}: must be an object")
-            continue
-        name = label.get("fieldKey")
-        if not isinstance(name, str) or not name.strip():
-            errors.append(f"{where}: 'fieldKey' (the field name) is missing")
-            continue
-        where = f"field {name!r}"
-        regions = label.get("regions")
-        if not isinstance(regions, list):
-            errors.append(f"{where}: 'regions' must be a list")
-            continue
-        for j, region in enumerate(regions):
-            if not isinstance(region, dict):
-                errors.append(f"{where} region[{j}]: must be an object")
-                continue
-            _check_page(region.get("pageNumber"), f"{where} region[{j}]", errors)
-            _check_polygon(region.get("polygon"), f"{where} region[{j}]", errors)
-        if regions:
+            fmt.check_item(item, item_where, errors)
+        if items:
             check.field_names.append(name)
 
 
@@ -148,9 +140,9 @@ def validate_labels(raw: bytes) -> LabelCheck:
         check.errors.append("the top level must be a JSON object")
         return check
     if "docName" in data or ("version" in data and "document" not in data):
-        _check_v1_format(data, check)
+        _check_format(data, check, _V1)
     elif "document" in data or "labels" in data:
-        _check_tool_format(data, check)
+        _check_format(data, check, _TOOL)
     else:
         check.errors.append("neither label format: expected 'document' + 'labels' (labeling tool) "
                             "or 'version' + 'docName' + 'labels' (v1.0)")
