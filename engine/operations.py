@@ -8,11 +8,8 @@ instead of polling forever.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -22,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.errors import ApiError
+from engine.jsonfiles import read_json, write_json_atomic
 
 log = logging.getLogger("engine.operations")
 
@@ -189,22 +187,8 @@ class OperationStore:
         return self.root / kind / f"{result_id}.json"
 
     def _write(self, kind: str, result_id: str, record: dict) -> None:
-        """Atomic replace, so a crash never leaves a half-written result."""
-        path = self._path(kind, result_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(record, f, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self._path(kind, result_id), record)
 
     @staticmethod
     def _read(path: Path) -> dict | None:
-        try:
-            with open(path, encoding="utf-8") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
+        return read_json(path)

@@ -8,16 +8,14 @@ Layout: `<data_dir>/models/<model_id>/info.json` (modelInfo, trainResult, keys) 
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from engine.custom.model import FORMAT_VERSION
+from engine.jsonfiles import read_json, write_json_atomic
 
 _ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MODEL_LIMIT = 5000
@@ -35,35 +33,14 @@ class ModelStore:
             return None
         return self.root / model_id
 
-    @staticmethod
-    def _write_json(path: Path, data: dict[str, Any]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    @staticmethod
-    def _read_json(path: Path) -> dict[str, Any] | None:
-        try:
-            with path.open(encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
     def create(self, model_id: str, info: dict[str, Any]) -> None:
         d = self._dir(model_id)
         assert d is not None
-        self._write_json(d / "info.json", {"formatVersion": FORMAT_VERSION, **info})
+        write_json_atomic(d / "info.json", {"formatVersion": FORMAT_VERSION, **info})
 
     def get(self, model_id: str) -> dict[str, Any] | None:
         d = self._dir(model_id)
-        return None if d is None else self._read_json(d / "info.json")
+        return None if d is None else read_json(d / "info.json")
 
     def update(self, model_id: str, info: dict[str, Any], params: dict[str, Any] | None = None) -> bool:
         """Write the final state; False when the model was deleted meanwhile (then nothing is written)."""
@@ -72,8 +49,8 @@ class ModelStore:
             if d is None or not (d / "info.json").exists():
                 return False
             if params is not None:
-                self._write_json(d / "params.json", params)
-            self._write_json(d / "info.json", {"formatVersion": FORMAT_VERSION, **info})
+                write_json_atomic(d / "params.json", params)
+            write_json_atomic(d / "info.json", {"formatVersion": FORMAT_VERSION, **info})
         return True
 
     def params(self, model_id: str) -> dict[str, Any] | None:
@@ -81,7 +58,7 @@ class ModelStore:
         if cached is not None:
             return cached
         d = self._dir(model_id)
-        data = None if d is None else self._read_json(d / "params.json")
+        data = None if d is None else read_json(d / "params.json")
         if data is not None:
             if data.get("format") != "formloop-custom-model" or int(data.get("version", 0)) > FORMAT_VERSION:
                 return None
@@ -101,7 +78,7 @@ class ModelStore:
         out = []
         for d in sorted(self.root.iterdir()) if self.root.exists() else []:
             if d.is_dir() and _ID_RE.match(d.name):
-                info = self._read_json(d / "info.json")
+                info = read_json(d / "info.json")
                 if info is not None:
                     out.append(info)
         out.sort(key=lambda i: i.get("modelInfo", {}).get("createdDateTime", ""))
