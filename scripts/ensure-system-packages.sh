@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local stack needs when they are missing:
-# Tesseract (with English and orientation data) for the engine's OCR and DejaVu fonts for the
-# synthetic form generator. Prints what to do when it cannot install them itself.
+# Tesseract (with English and orientation data, and the Latin script model the engine uses to restore
+# accents the English model cannot spell) for the engine's OCR and DejaVu fonts for the synthetic form
+# generator. Prints what to do when it cannot install them itself.
 set -euo pipefail
 
 need=()
-command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd)
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-script-latn)
 if command -v tesseract >/dev/null 2>&1; then
   langs=$(tesseract --list-langs 2>/dev/null || true)
   grep -qx eng <<<"$langs" || need+=(tesseract-ocr-eng)
   grep -qx osd <<<"$langs" || need+=(tesseract-ocr-osd)
+  # Debian lists it as `Latin`, upstream's tessdata layout as `script/Latin`.
+  grep -qxE '(script/)?Latin' <<<"$langs" || need+=(tesseract-ocr-script-latn)
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
