@@ -13,6 +13,7 @@ import azure.functions as func
 
 from shared import runtime
 from shared.blob_step import handle_blob, name_in_container
+from shared.delivered import delivered_blob
 from shared.settings import uses_event_grid_source
 from shared.timer_step import run_timer
 from shared.training_start import handle_training_message
@@ -28,7 +29,8 @@ _blob_source = (func.BlobSource.EVENT_GRID if uses_event_grid_source()
 def on_blob(blob: func.InputStream) -> None:
     settings = runtime.settings()
     result = handle_blob(settings, name_in_container(settings, blob.name or ""),
-                         runtime.fr_client_for(settings), runtime.records_for(settings))
+                         runtime.fr_client_for(settings), runtime.records_for(settings),
+                         delivered_blob(blob))
     logging.info("blob %s: %s %s %s", blob.name, result.kind.value, result.status, result.detail)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from shared.delivered import DeliveredBlob
 from shared.labels import LabelCheck, validate_labels
 from shared.names import basename, folder_of, source_of_labels
 from shared.records import Records, now_iso
@@ -14,10 +15,21 @@ from shared.training_queue import request_training
 MAX_LABELS_BYTES = 8 * 1024 * 1024
 
 
-def read_and_check(settings: Settings, labels_blob: str) -> tuple[LabelCheck, str] | None:
+def _check_content(raw: bytes) -> LabelCheck:
+    if len(raw) > MAX_LABELS_BYTES:
+        return LabelCheck(ok=False, errors=[f"labels file is larger than the limit of {MAX_LABELS_BYTES} "
+                                            "bytes"])
+    return validate_labels(raw)
+
+
+def read_and_check(settings: Settings, labels_blob: str,
+                   delivered: DeliveredBlob | None = None) -> tuple[LabelCheck, str] | None:
     """The check of one labels blob and its ETag, or None when the blob is gone.
 
-    One ranged download (at most the limit + 1 byte) gives the content and the ETag in one call."""
+    The trigger's bytes when it delivered them; otherwise one ranged download (at most the limit + 1
+    byte) gives the content and the ETag in one call."""
+    if delivered is not None:
+        return _check_content(delivered.content), delivered.etag
     client = blob_service(settings).get_blob_client(settings.forms_container, labels_blob)
     try:
         downloader = client.download_blob(offset=0, length=MAX_LABELS_BYTES + 1)
@@ -31,11 +43,7 @@ def read_and_check(settings: Settings, labels_blob: str) -> tuple[LabelCheck, st
             return validate_labels(b""), str(client.get_blob_properties().etag).strip('"')
         except ResourceNotFoundError:
             return None
-    etag = str(downloader.properties.etag).strip('"')
-    if len(raw) > MAX_LABELS_BYTES:  # the range asked for one byte more than the limit
-        return LabelCheck(ok=False, errors=[f"labels file is larger than the limit of {MAX_LABELS_BYTES} "
-                                            "bytes"]), etag
-    return validate_labels(raw), etag
+    return _check_content(raw), str(downloader.properties.etag).strip('"')  # the range is limit + 1
 
 
 def record_check(records: Records, labels_blob: str, check: LabelCheck, etag: str) -> None:
@@ -49,9 +57,9 @@ def record_check(records: Records, labels_blob: str, check: LabelCheck, etag: st
 
 
 def process_labels(settings: Settings, labels_blob: str, records: Records,
-                   enqueue: bool = True) -> LabelCheck | None:
+                   enqueue: bool = True, delivered: DeliveredBlob | None = None) -> LabelCheck | None:
     """Validate and record one labels file; then the folder is (re)considered for training."""
-    found = read_and_check(settings, labels_blob)
+    found = read_and_check(settings, labels_blob, delivered)
     if found is None:
         return None
     check, etag = found

@@ -2,8 +2,11 @@
 
 Idempotence: the `.ocr.json` carries the source's ETag and MD5 and the API dialect in its metadata;
 an event for a version already OCR'd does nothing. A Documents row claimed with a conditional write
-stops two deliveries of the same event from OCR'ing in parallel. Bad inputs get a `failed` row with
-the service's code and message and are not retried; transient faults re-raise so the host retries.
+stops two deliveries of the same event from OCR'ing in parallel. When the trigger delivered the
+form's bytes and version (the usual case), the form is not read from storage again, and a new form's
+first claim (an insert) proves that no earlier output of ours exists, so its metadata is not read.
+Bad inputs get a `failed` row with the service's code and message and are not retried; transient
+faults re-raise so the host retries.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import base64
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContentSettings
 
+from shared.delivered import DeliveredBlob
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, content_type_for
-from shared.names import basename, folder_of, labels_name, ocr_name
+from shared.names import basename, folder_of, ocr_name
 from shared.records import Records, now_iso, parse_iso
 from shared.settings import Settings
 from shared.storage import blob_service
@@ -49,34 +54,51 @@ def _is_conflict(exc: Exception) -> bool:
         isinstance(exc, HttpResponseError) and getattr(exc, "status_code", None) in (409, 412))
 
 
+@dataclass
+class Claim:
+    """The outcome of claiming one source version's OCR."""
+
+    won: bool
+    etag: str = ""  # the Documents row's ETag after our claim (for the final conditional write)
+    inserted: bool = False  # no row existed: nothing of ours was ever recorded for this document
+    labeled: bool = False  # the row said the labels were already checked and valid
+    done: bool = False  # the row and the output say this version is OCR'd already
+
+
 def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag: str,
-                   stale_after: float) -> bool:
-    """Claim the OCR of one source version; False when it is done-and-failed or someone else is on it."""
+                   stale_after: float, done: Callable[[], bool] | None = None) -> Claim:
+    """Claim the OCR of one source version; not won when it is done, done-and-failed, or someone
+    else is on it. `done` is asked (once) when an existing row says the document was OCR'd."""
     props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "processing",
              "sourceEtag": etag, "claimedAt": now_iso(), "errorCode": "", "errorMessage": ""}
     try:  # a new form has no row yet: one insert is the whole claim
-        records.conditional_write(records.documents, folder, doc, None, props)
-        return True
+        return Claim(True, records.conditional_write(records.documents, folder, doc, None, props),
+                     inserted=True)
     except HttpResponseError as exc:
         if not _is_conflict(exc):
             raise
+    asked = False
     for _ in range(CLAIM_ATTEMPTS):
         row, row_etag = records.get_with_etag(records.documents, folder, doc)
+        if row and row.get("status") == "succeeded" and done is not None and not asked:
+            asked = True
+            if done():
+                return Claim(False, done=True)
         if row and row.get("sourceEtag") == etag:
             status = row.get("status")
             if status == "failed":
-                return False
+                return Claim(False)
             claimed_at = parse_iso(str(row.get("claimedAt", "")))
             if status == "processing" and time.time() - claimed_at < stale_after:
-                return False
+                return Claim(False)
         props["claimedAt"] = now_iso()
         try:
-            records.conditional_write(records.documents, folder, doc, row_etag, props)
-            return True
+            new_etag = records.conditional_write(records.documents, folder, doc, row_etag, props)
+            return Claim(True, new_etag, labeled=bool(row and row.get("labeled")))
         except HttpResponseError as exc:
             if not _is_conflict(exc):
                 raise
-    return False
+    return Claim(False)
 
 
 def _ocr_metadata(target: BlobClient) -> dict[str, str]:
@@ -92,36 +114,54 @@ def _done_already(settings: Settings, meta: dict[str, str], etag: str, md5: str)
 
 
 def process_source(settings: Settings, blob_name: str, client: FormRecognizerClient,
-                   records: Records) -> OcrOutcome:
+                   records: Records, delivered: DeliveredBlob | None = None) -> OcrOutcome:
     """OCR one source form unless its current version already has an `.ocr.json`.
 
-    Storage calls for a new form: OCR-file metadata (absent), one download (which also gives the
-    source's ETag/MD5), a one-call claim, the OCR-file upload with its metadata, the row, a labels
-    check. Only when an `.ocr.json` exists is the source's version read first, so a duplicate event
-    downloads nothing."""
+    Storage calls for a new form delivered by the trigger: a one-call claim, the OCR-file upload with
+    its metadata, and the row. Without `delivered` (the sweep), the output's metadata is read first
+    and the form is downloaded (which also gives its ETag/MD5), so a duplicate downloads nothing.
+    Training is asked for when the labels were already valid at the claim, or when someone (the
+    labels step) wrote the row while we were OCR'ing: the final write is conditional on our claim."""
     container = blob_service(settings).get_container_client(settings.forms_container)
     source = container.get_blob_client(blob_name)
     folder, doc = folder_of(blob_name), basename(blob_name)
     target = container.get_blob_client(ocr_name(blob_name))
-    meta = _ocr_metadata(target)
-    if meta:
-        try:
-            props = source.get_blob_properties()
-        except ResourceNotFoundError:
-            return OcrOutcome("gone", blob_name)
-        if _done_already(settings, meta, str(props.etag).strip('"'), _md5(props)):
-            return _record_skip(settings, records, blob_name, str(props.etag).strip('"'), meta)
+    meta: dict[str, str] | None = None
+    if delivered is None:
+        meta = _ocr_metadata(target)
+        if meta:
+            try:
+                props = source.get_blob_properties()
+            except ResourceNotFoundError:
+                return OcrOutcome("gone", blob_name)
+            if _done_already(settings, meta, str(props.etag).strip('"'), _md5(props)):
+                return _record_skip(settings, records, blob_name, str(props.etag).strip('"'), meta)
 
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        try:
-            downloader = source.download_blob()
-            downloader.readinto(spool)
-        except ResourceNotFoundError:
-            return OcrOutcome("gone", blob_name)
-        etag, md5 = str(downloader.properties.etag).strip('"'), _md5(downloader.properties)
-        if meta and _done_already(settings, meta, etag, md5):  # it was replaced by identical bytes
+        if delivered is not None:
+            spool.write(delivered.content)
+            etag, md5 = delivered.etag, delivered.md5
+        else:
+            try:
+                downloader = source.download_blob()
+                downloader.readinto(spool)
+            except ResourceNotFoundError:
+                return OcrOutcome("gone", blob_name)
+            etag, md5 = str(downloader.properties.etag).strip('"'), _md5(downloader.properties)
+            if meta and _done_already(settings, meta, etag, md5):  # it was replaced by identical bytes
+                return _record_skip(settings, records, blob_name, etag, meta)
+
+        def done() -> bool:
+            nonlocal meta
+            if meta is None:
+                meta = _ocr_metadata(target)
+            return bool(meta) and _done_already(settings, meta, etag, md5)
+
+        claim = claim_document(records, folder, doc, blob_name, etag, settings.ocr_deadline_seconds,
+                               done=done if delivered is not None else None)
+        if claim.done and meta is not None:
             return _record_skip(settings, records, blob_name, etag, meta)
-        if not claim_document(records, folder, doc, blob_name, etag, settings.ocr_deadline_seconds):
+        if not claim.won:
             return OcrOutcome("busy", blob_name)
         started = time.monotonic()
         size = spool.tell()
@@ -145,11 +185,19 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
                        metadata={"source_etag": etag, "source_md5": md5, "api_version": settings.fr_api,
                                  "engine_version": str(result.get("version", "")), "pages": str(pages)})
     duration = round(time.monotonic() - started, 3)
-    records.merge_document(folder, doc, blobName=blob_name, status="succeeded", sourceEtag=etag,
-                           sourceMd5=md5, size=size, contentType=ctype, pages=pages,
-                           ocrDurationSeconds=duration, ocrBlob=ocr_name(blob_name),
-                           ocrApiVersion=settings.fr_api, ocrAt=now_iso())
-    if container.get_blob_client(labels_name(blob_name)).exists():
+    done_props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "succeeded",
+                  "sourceEtag": etag, "sourceMd5": md5, "size": size, "contentType": ctype, "pages": pages,
+                  "ocrDurationSeconds": duration, "ocrBlob": ocr_name(blob_name),
+                  "ocrApiVersion": settings.fr_api, "ocrAt": now_iso()}
+    touched = False
+    try:
+        records.conditional_write(records.documents, folder, doc, claim.etag or "*", done_props)
+    except HttpResponseError as exc:
+        if not _is_conflict(exc) and getattr(exc, "status_code", None) != 404:
+            raise
+        touched = True  # the row changed since our claim (its labels were recorded meanwhile)
+        records.merge(records.documents, folder, doc, **done_props)
+    if claim.labeled or touched:
         request_training(settings, folder)  # its labels came first; the folder may now be trainable
     return OcrOutcome("succeeded", blob_name, pages=pages)
 

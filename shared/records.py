@@ -22,6 +22,7 @@ from shared.settings import Settings
 from shared.storage import table_service
 
 FOLDER_STATE_KEY = "~folder"  # sorts after the run ids (digits), so "newest first" stays simple
+BATCH_ROWS = 100  # the most operations one entity-group transaction may hold
 MAX_TEXT = 8000  # table strings are limited to 64 KiB (32 K UTF-16 chars); keep rows well under
 
 
@@ -151,14 +152,28 @@ class Records:
                 self.merge_model(folder, str(row["modelId"]), isCurrent=False)
         self.merge_model(folder, model_id, isCurrent=True)
 
+    @staticmethod
+    def merge_many(table: TableClient, pk: str, rows: list[tuple[str, dict[str, Any]]]) -> None:
+        """Upsert rows of one partition in entity-group transactions: one call per 100 rows, not per row
+        (a model's fields and training documents are written together when its training ends)."""
+        stamp = now_iso()
+        ops: list[Any] = [("upsert", {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk),
+                                      "updatedAt": stamp, **clean(props)}, {"mode": UpdateMode.MERGE})
+                          for rk, props in rows]
+        for start in range(0, len(ops), BATCH_ROWS):
+            table.submit_transaction(ops[start:start + BATCH_ROWS])
+
     def write_fields(self, model_id: str, folder: str, fields: list[tuple[str, float | None]]) -> None:
-        for name, accuracy in fields:
-            self.merge(self.fields, model_id, name, modelId=model_id, folder=folder, fieldName=name,
-                       accuracy=accuracy)
+        self.merge_many(self.fields, model_id, [
+            (name, {"modelId": model_id, "folder": folder, "fieldName": name, "accuracy": accuracy})
+            for name, accuracy in fields])
 
     def write_training_documents(self, model_id: str, folder: str, documents: list[dict[str, Any]]) -> None:
+        rows = []
         for doc in documents:
             errors = doc.get("errors") or []
-            self.merge(self.training_documents, model_id, doc["documentName"], modelId=model_id,
-                       folder=folder, documentName=doc["documentName"], status=doc.get("status"),
-                       pages=doc.get("pages"), errorCount=len(errors), errors=errors)
+            rows.append((doc["documentName"], {
+                "modelId": model_id, "folder": folder, "documentName": doc["documentName"],
+                "status": doc.get("status"), "pages": doc.get("pages"), "errorCount": len(errors),
+                "errors": errors}))
+        self.merge_many(self.training_documents, model_id, rows)
