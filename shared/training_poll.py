@@ -2,6 +2,7 @@
 
 Each run is polled with a short retry budget so one unreachable engine cannot stall the sweep; the
 run stays `submitted`/`running` and is polled again next beat, until its deadline (`timedOut`).
+A run that times out re-arms its labeled set once (the next request trains it again).
 Order of writes on completion (model, fields, documents, run, then the folder claim) makes a crash
 at any point harmless: the claim of an ended run no longer blocks (see training_policy).
 """
@@ -36,7 +37,12 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
     records.merge_run(folder, run_id, status=status, finishedAt=now_iso(), durationSeconds=duration, **props)
     state = records.get(records.runs, folder, FOLDER_STATE_KEY) or {}
     if state.get("activeRunId") == run_id:
-        extra = {"currentModelId": props["modelId"]} if status == "succeeded" else {}
+        extra: dict[str, Any] = {"currentModelId": props["modelId"]} if status == "succeeded" else {}
+        fingerprint = str(run.get("fingerprint") or "")
+        if status == "timedOut" and fingerprint and state.get("retriedFingerprint") != fingerprint:
+            # the set never trained: forget it once, so the request below trains it again; a second
+            # timeout of the same set waits for new labels (no endless retries against a stuck engine)
+            extra.update(lastFingerprint="", lastLabeledSetChunks=0, retriedFingerprint=fingerprint)
         records.merge(records.runs, folder, FOLDER_STATE_KEY, activeRunId="", lastRunId=run_id,
                       lastRunStatus=status, **extra)
     request_training(settings, folder, coalesce=False)  # labels that came during the run count now
