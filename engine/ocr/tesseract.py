@@ -73,19 +73,26 @@ class TesseractOcr:
         # of 1.6 s at 300 dpi). Pages already run in parallel on the worker pool, so one thread each.
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         self._local = threading.local()
+        # The Latin model holds ~100 MB once loaded (and peaks ~170 MB while loading), but re-reads only a
+        # few words per page: one API for the whole process, used under a lock, instead of one per thread.
+        self._latin: tesserocr.PyTessBaseAPI | None = None
+        self._latin_lock = threading.Lock()
 
-    def _api(self, lang: str, psm: int, variables: dict[str, str] | None = None) -> tesserocr.PyTessBaseAPI:
+    def _new_api(self, lang: str, variables: dict[str, str] | None = None) -> tesserocr.PyTessBaseAPI:
+        path = tessdata_dir()
+        if path is None:
+            raise RuntimeError("Tesseract language data not found: install tesseract-ocr "
+                               "(scripts/ensure-system-packages.sh) or set TESSDATA_PREFIX")
+        api = tesserocr.PyTessBaseAPI(path=path, lang=lang, oem=self.oem, init=False)
+        api.InitFull(path=path, lang=lang, oem=self.oem, variables=variables or {})
+        return api
+
+    def _api(self, lang: str, psm: int) -> tesserocr.PyTessBaseAPI:
         """This thread's API for `lang`, created on first use (a digital PDF never loads a model)."""
         apis: dict[str, tesserocr.PyTessBaseAPI] = self._local.__dict__.setdefault("apis", {})
         api = apis.get(lang)
         if api is None:
-            path = tessdata_dir()
-            if path is None:
-                raise RuntimeError("Tesseract language data not found: install tesseract-ocr "
-                                   "(scripts/ensure-system-packages.sh) or set TESSDATA_PREFIX")
-            api = tesserocr.PyTessBaseAPI(path=path, lang=lang, oem=self.oem, init=False)
-            api.InitFull(path=path, lang=lang, oem=self.oem, variables=variables or {})
-            apis[lang] = api
+            api = apis[lang] = self._new_api(lang)
         api.SetPageSegMode(psm)
         return api
 
@@ -114,7 +121,15 @@ class TesseractOcr:
         candidates = [i for i, w in enumerate(words) if may_have_lost_accent(w.text, _crop(ink, w))]
         if not candidates:
             return words
-        latin = self._api(latin_model() or "Latin", tesserocr.PSM.SINGLE_WORD, _NO_DICTIONARY)
+        with self._latin_lock:
+            if self._latin is None:
+                self._latin = self._new_api(latin_model() or "Latin", _NO_DICTIONARY)
+                self._latin.SetPageSegMode(tesserocr.PSM.SINGLE_WORD)
+            return self._reread(self._latin, image, words, candidates)
+
+    @staticmethod
+    def _reread(latin: tesserocr.PyTessBaseAPI, image: Image.Image, words: list[OcrWord],
+                candidates: list[int]) -> list[OcrWord]:
         latin.SetImage(image)
         out = list(words)
         for i in candidates:
