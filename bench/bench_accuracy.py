@@ -57,10 +57,15 @@ def ocr_fingerprint() -> str:
     for pattern in OCR_SOURCES:
         for f in sorted(ROOT.glob(pattern)):
             h.update(f.read_bytes())
-    try:
-        import pytesseract
+    try:  # the library the engine runs and the language data it can load (e.g. whether Latin is there)
+        import tesserocr
 
-        h.update(str(pytesseract.get_tesseract_version()).encode())
+        from engine.ocr.tessdata import tessdata_dir
+
+        h.update(str(tesserocr.tesseract_version()).encode())
+        folder = Path(tessdata_dir() or ".")
+        for model in sorted(folder.rglob("*.traineddata")):
+            h.update(f"{model.relative_to(folder)}:{model.stat().st_size}".encode())
     except Exception:  # no Tesseract: analyze_layout will say so itself
         pass
     return h.hexdigest()[:12]

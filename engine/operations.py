@@ -38,7 +38,8 @@ def _parse_ts(ts: str) -> float:
 
 
 class OperationStore:
-    """Runs analyze-like jobs on a thread pool (Tesseract runs as child processes, so threads scale)."""
+    """Runs analyze-like jobs on a thread pool (Tesseract runs in-process and releases the GIL while it
+    recognizes, so threads scale)."""
 
     def __init__(self, root: Path, workers: int, max_pending: int, ttl_s: int) -> None:
         self.root = root
