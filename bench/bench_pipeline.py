@@ -103,6 +103,9 @@ def upload_all(container, items: list[tuple[str, Path]], workers: int) -> None: 
         )
 
 
+LAST_RESULTS: list[bytes] = []
+
+
 def direct(
     client: FormRecognizerClient, settings, forms: list, workers: int, folder: str, procs=()
 ) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -118,6 +121,7 @@ def direct(
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(layout, [f.path for f in forms]))
     ocr_seconds = time.monotonic() - start
+    LAST_RESULTS[:] = results
     add_cpu("direct", before, cpu_seconds(*procs))
     container = blob_service(settings).get_container_client(settings.forms_container)
     for form, raw in zip(forms, results, strict=True):
@@ -131,6 +135,32 @@ def direct(
     while not client.get_training(url).finished:
         time.sleep(0.25)
     return ocr_seconds, time.monotonic() - start
+
+
+def storage_floor(settings, forms: list, results: list[bytes], workers: int, folder: str):  # type: ignore[no-untyped-def]
+    """The least storage work any blob pipeline does for these forms, with no host, no engine and no
+    logic: upload forms + labels (8 in flight), then per form (`workers` in flight) read it, write its
+    `.ocr.json` and upsert one table row. Returns (upload s, per-form part s): next to the engine's
+    time, it shows how much of the overhead no pipeline code could remove on this machine."""
+    from shared.records import Records
+
+    container = blob_service(settings).get_container_client(settings.forms_container)
+    records = Records(settings)
+    items = [(f"{folder}/{p.name}", p) for f in forms for p in (f.path, f.labels_path)]
+    start = time.monotonic()
+    upload_all(container, items, 8)
+    uploaded = time.monotonic()
+
+    def one(pair: tuple[object, bytes]) -> None:
+        form, raw = pair
+        name = f"{folder}/{form.path.name}"  # type: ignore[attr-defined]
+        container.get_blob_client(name).download_blob().readall()
+        container.upload_blob(name + ".ocr.json", raw, overwrite=True)
+        records.merge_document(folder, form.path.name, status="succeeded")  # type: ignore[attr-defined]
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, zip(forms, results, strict=True)))
+    return uploaded - start, time.monotonic() - uploaded
 
 
 _EXECUTING = re.compile(r"^(\S+ \S+) .*Executing 'Functions\.(\w+)' \(Reason='(.*?)', Id=([-\w]+)")
@@ -223,6 +253,9 @@ def main() -> int:
         direct(client, direct_settings, forms[:5], concurrency, "warmup")  # warm engine: not timed
         stack_procs = [("engine", engine.process), ("azurite", azurite.process)]
         direct_runs = [direct(client, direct_settings, forms, concurrency, "before", stack_procs)]
+        floor_settings = load_settings({**base_env, "FORMS_CONTAINER": "floor"})
+        ensure_resources(floor_settings)
+        floor = storage_floor(floor_settings, forms, list(LAST_RESULTS), concurrency, "floor")
 
         settings = load_settings(base_env)
         ensure_resources(settings)
@@ -292,6 +325,12 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     for label, base, pipe in rows:
         print(f"| {label} | {base:.1f} | {pipe:.1f} | {100 * (pipe / base - 1):+.0f}% |")
+    print(
+        f"\nStorage calls alone, no host, no engine, no logic (one phase after the other): uploading "
+        f"{2 * args.forms} blobs {floor[0]:.2f} s = {100 * floor[0] / ocr_direct:.0f}% of the engine's OCR "
+        f"time; then per form read + write .ocr.json + one row: {floor[1]:.2f} s = "
+        f"{100 * floor[1] / ocr_direct:.0f}%."
+    )
     spread = ", ".join(f"{o:.1f}+{t:.1f}" for o, t in direct_runs)
     print(
         f"\n(direct runs before/after, OCR+train s: {spread}; uploading {2 * args.forms} blobs took "
