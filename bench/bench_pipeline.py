@@ -52,14 +52,16 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def wait(what: str, check, timeout: float, proc=None) -> float:  # type: ignore[no-untyped-def]
+def wait(what: str, check, timeout: float, proc=None, every: float = 0.05) -> float:  # type: ignore[no-untyped-def]
+    """Look every `every` s; the looks themselves load Azurite, so the model watcher looks no more often
+    than the direct side polls the engine (0.25 s)."""
     deadline = time.monotonic() + timeout
     while not check():
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"devhost exited while waiting for {what}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
-        time.sleep(0.05)
+        time.sleep(every)
     return time.monotonic()
 
 
@@ -297,6 +299,7 @@ def main() -> int:
                 lambda: any(m.get("status") == "ready" for m in records.folder_models(FOLDER)),
                 args.timeout,
                 host,
+                every=0.25,
             )
             - start
         )
