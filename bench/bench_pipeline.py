@@ -291,7 +291,7 @@ def main() -> int:
                 missing.pop(0)
             return not missing
 
-        ocr_done = wait("all .ocr.json", all_ocr_written, args.timeout, host) - start
+        ocr_done = wait("all .ocr.json", all_ocr_written, args.timeout, host, every=0.1) - start
         add_cpu("pipeline", cpu_before, cpu_seconds(*pipeline_procs))
         model_done = (
             wait(

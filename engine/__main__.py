@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 
 import uvicorn
@@ -12,6 +13,7 @@ from engine.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> None:
+    faulthandler.enable()  # a crash in native code (Tesseract, PDFium) leaves every thread's stack in the log
     config = EngineConfig.from_env_and_args(argv)
     log_config = setup_logging(config.log_level)
     logging.getLogger("engine").info("starting engine", extra={

@@ -72,11 +72,10 @@ class TesseractOcr:
         # Tesseract's OpenMP threads spin-wait: on a busy machine one page took 4x the CPU (7.5 s instead
         # of 1.6 s at 300 dpi). Pages already run in parallel on the worker pool, so one thread each.
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        # Every API is used only by the thread that created it. (One Latin API shared under a lock crashed
+        # the engine inside Tesseract's thresholding after a few hundred pages: Tesseract keeps per-thread
+        # state, so an API must not change threads.) The Latin model costs ~100 MB per worker thread.
         self._local = threading.local()
-        # The Latin model holds ~100 MB once loaded (and peaks ~170 MB while loading), but re-reads only a
-        # few words per page: one API for the whole process, used under a lock, instead of one per thread.
-        self._latin: tesserocr.PyTessBaseAPI | None = None
-        self._latin_lock = threading.Lock()
 
     def _new_api(self, lang: str, variables: dict[str, str] | None = None) -> tesserocr.PyTessBaseAPI:
         path = tessdata_dir()
@@ -87,12 +86,12 @@ class TesseractOcr:
         api.InitFull(path=path, lang=lang, oem=self.oem, variables=variables or {})
         return api
 
-    def _api(self, lang: str, psm: int) -> tesserocr.PyTessBaseAPI:
+    def _api(self, lang: str, psm: int, variables: dict[str, str] | None = None) -> tesserocr.PyTessBaseAPI:
         """This thread's API for `lang`, created on first use (a digital PDF never loads a model)."""
         apis: dict[str, tesserocr.PyTessBaseAPI] = self._local.__dict__.setdefault("apis", {})
         api = apis.get(lang)
         if api is None:
-            api = apis[lang] = self._new_api(lang)
+            api = apis[lang] = self._new_api(lang, variables)
         api.SetPageSegMode(psm)
         return api
 
@@ -121,23 +120,24 @@ class TesseractOcr:
         candidates = [i for i, w in enumerate(words) if may_have_lost_accent(w.text, _crop(ink, w))]
         if not candidates:
             return words
-        with self._latin_lock:
-            if self._latin is None:
-                self._latin = self._new_api(latin_model() or "Latin", _NO_DICTIONARY)
-                self._latin.SetPageSegMode(tesserocr.PSM.SINGLE_WORD)
-            return self._reread(self._latin, image, words, candidates)
+        latin = self._api(latin_model() or "Latin", tesserocr.PSM.SINGLE_WORD, _NO_DICTIONARY)
+        return self._reread(latin, image, words, candidates)
 
     @staticmethod
     def _reread(latin: tesserocr.PyTessBaseAPI, image: Image.Image, words: list[OcrWord],
                 candidates: list[int]) -> list[OcrWord]:
-        latin.SetImage(image)
+        """Each candidate is cut out and given to Tesseract as an image of its own (no SetRectangle on the
+        page: nothing Tesseract reads can lie outside what it was given)."""
         out = list(words)
         for i in candidates:
             w = words[i]
             pad = max(2, round(w.height * 0.15))
-            left, top = max(0, int(w.left) - pad), max(0, int(w.top) - pad)
-            latin.SetRectangle(left, top, min(image.width - left, int(w.width) + 2 * pad),
-                               min(image.height - top, int(w.height) + 2 * pad))
+            box = (max(0, int(w.left) - pad), max(0, int(w.top) - pad),
+                   min(image.width, int(w.left + w.width) + pad),
+                   min(image.height, int(w.top + w.height) + pad))
+            if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+                continue
+            latin.SetImage(image.crop(box))
             text = latin.GetUTF8Text().strip()
             conf = latin.MeanTextConf() / 100.0
             if conf >= MIN_LATIN_CONFIDENCE and accept_accented(w.text, text):
