@@ -16,6 +16,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from engine.errors import ApiError, invalid_image
+from engine.pdfium_lock import PDFIUM
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PAGES = 2000
@@ -82,19 +83,20 @@ def _too_many_pages(n: int) -> ApiError:
 
 
 def _check_pdf(data: bytes) -> int:
-    try:
-        doc = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        raise invalid_image(f"({e})") from None
-    try:
-        n = len(doc)
-        if n < 1:
-            raise invalid_image("The PDF has no pages.")
-        if n > MAX_PAGES:
-            raise _too_many_pages(n)
-        return n
-    finally:
-        doc.close()
+    with PDFIUM:
+        try:
+            doc = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as e:
+            raise invalid_image(f"({e})") from None
+        try:
+            n = len(doc)
+        finally:
+            doc.close()
+    if n < 1:
+        raise invalid_image("The PDF has no pages.")
+    if n > MAX_PAGES:
+        raise _too_many_pages(n)
+    return n
 
 
 def _dimension_error(w: int, h: int, page: int) -> ApiError:

@@ -19,6 +19,7 @@ from engine.lines import group_words, reading_order
 from engine.ocr import OcrEngine, default_engine
 from engine.pagemodel import PageText, Quad
 from engine.pdf_text import mostly_image, page_selection_marks, page_words
+from engine.pdfium_lock import PDFIUM
 from engine.scan import ocr_page
 
 log = logging.getLogger("engine.layout")
@@ -58,45 +59,52 @@ def check_page_range(pages: list[int] | None, page_count: int) -> None:
 # -- extraction -----------------------------------------------------------------------------------
 def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
                language: str | None) -> Iterator[PageText]:
+    """Pages in order; every PDFium call holds PDFIUM, none is held across a `yield` or during OCR."""
+    with PDFIUM:
+        try:
+            doc = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as e:
+            raise invalid_image(f"({e})") from None
     try:
-        doc = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        raise invalid_image(f"({e})") from None
-    try:
-        numbers = wanted or list(range(1, len(doc) + 1))
-        check_page_range(numbers, len(doc))
+        with PDFIUM:
+            count = len(doc)
+        numbers = wanted or list(range(1, count + 1))
+        check_page_range(numbers, count)
         for n in numbers:
-            page = doc[n - 1]
-            try:
-                width, height = (v / 72.0 for v in page.get_size())
-                words = page_words(page)
-                # A scan with a stray stamp or page number in its text layer still needs OCR.
-                if len(words) >= MIN_TEXT_LAYER_WORDS or (words and not mostly_image(page)):
-                    yield PageText(number=n, width=width, height=height, unit="inch",
-                                   lines=reading_order(group_words(words)), marks=page_selection_marks(page),
-                                   upright_size=(width, height))
-                    continue
-            finally:
-                page.close()
-            yield _ocr_pdf_page(doc, n, ocr, language)
+            with PDFIUM:
+                text_page, scan = _read_pdf_page(doc, n)
+            if text_page is not None:
+                yield text_page
+                continue
+            image, dpi, w_pt, h_pt = scan  # type: ignore[misc]
+            result = ocr_page(image, n, ocr, language, unit_scale=1.0 / dpi, unit="inch")
+            result.width, result.height = w_pt / 72.0, h_pt / 72.0
+            yield result
     finally:
-        doc.close()
+        with PDFIUM:
+            doc.close()
 
 
-def _ocr_pdf_page(doc: pdfium.PdfDocument, n: int, ocr: OcrEngine, language: str | None) -> PageText:
-    """A page without a text layer: render at 300 dpi (less if the page is huge) and OCR it."""
+def _read_pdf_page(doc: pdfium.PdfDocument, n: int) -> tuple[PageText | None, tuple | None]:
+    """The page from its text layer, or (no text layer) its rendering: (image, dpi, width pt, height pt)."""
     page = doc[n - 1]
     try:
         w_pt, h_pt = page.get_size()
+        words = page_words(page)
+        # A scan with a stray stamp or page number in its text layer still needs OCR.
+        if len(words) >= MIN_TEXT_LAYER_WORDS or (words and not mostly_image(page)):
+            width, height = w_pt / 72.0, h_pt / 72.0
+            return PageText(number=n, width=width, height=height, unit="inch",
+                            lines=reading_order(group_words(words)), marks=page_selection_marks(page),
+                            upright_size=(width, height)), None
+        # No text layer: render at 300 dpi (less if the page is huge); OCR happens outside the lock.
         dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
         bitmap = page.render(scale=dpi / 72.0, grayscale=True)
-        image = bitmap.to_pil()
+        image = bitmap.to_pil().copy()  # our own pixels, not a view of PDFium's bitmap
         bitmap.close()
+        return None, (image, dpi, w_pt, h_pt)
     finally:
         page.close()
-    result = ocr_page(image, n, ocr, language, unit_scale=1.0 / dpi, unit="inch")
-    result.width, result.height = w_pt / 72.0, h_pt / 72.0
-    return result
 
 
 def _image_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
