@@ -65,6 +65,20 @@ def test_trigger_properties_give_the_version_and_the_bytes_are_read_only_when_ne
     assert delivered_blob(InputStream(data=b"x", blob_properties={"Length": 1})) is None
 
 
+def test_the_python_workers_trigger_metadata_is_understood() -> None:
+    """Decoded the way the Functions Python worker decodes a blob trigger (the host's Properties JSON)."""
+    from azure.functions.blob import BlobConverter
+    from azure.functions.meta import Datum
+
+    properties = json.dumps({"ContentMD5": "B54d+wzLC8IlnxyyZxwPsw==", "ContentType": "application/pdf",
+                             "ETag": "0x8D8989BC453467D", "BlobType": 2, "ContentLength": "8"})
+    stream = BlobConverter.decode(data=Datum(b"%PDF-1.7", "bytes"), trigger_metadata={
+        "Properties": Datum(properties, "json"), "BlobTrigger": Datum("forms/po/a.pdf", "string")})
+    got = delivered_blob(stream)
+    assert got is not None and got.etag == "0x8D8989BC453467D" and got.md5 == "B54d+wzLC8IlnxyyZxwPsw=="
+    assert got.content == b"%PDF-1.7"
+
+
 def test_ocr_uses_the_delivered_bytes_and_is_still_done_once_per_version(stack: Stack, forms: list) -> None:
     client = counting(stack)
     name = f"dl/{forms[0].path.name}"
