@@ -63,8 +63,7 @@ def poison_message(function_id: str, blob_type: str, version: BlobVersion) -> di
 class _Work:
     version: BlobVersion
     blob_type: str
-    attempts: int
-    first_attempt_recorded: bool = False  # a new receipt already counts the first attempt
+    attempts: int  # attempts that ended (a crash in the middle of one does not count it)
 
 
 class BlobListener:
@@ -173,10 +172,11 @@ class BlobListener:
             version = BlobVersion(self.path.container, name, etag)
             if version in self._taken:
                 continue
-            if self._receipts.try_create(version, str(uuid.uuid4())):
-                work = _Work(version, blob_type, 0, first_attempt_recorded=True)
-                emit(work)
-                new.append(work)
+            # No receipt yet: it is written when the version is done with (or fails), one call per
+            # version; the receipts read at start-up are what keeps a restart from refiring.
+            work = _Work(version, blob_type, 0)
+            emit(work)
+            new.append(work)
             self._taken.add(version)
         self._known = seen
         return new
@@ -211,19 +211,18 @@ class BlobListener:
         if argument is None:
             await asyncio.to_thread(self._receipts.complete, version)
             return
-        work.attempts += 1
         invocation_id = str(uuid.uuid4())
-        if not (work.attempts == 1 and work.first_attempt_recorded):
-            await asyncio.to_thread(self._receipts.record_attempt, version, invocation_id, work.attempts)
         reason = f"New blob detected(LogsAndContainerScan): {version.container}/{version.name}"
-        if work.attempts > 1:
-            reason += f", attempt {work.attempts}/{self._config.poison_blob_threshold}"
+        if work.attempts > 0:
+            reason += f", attempt {work.attempts + 1}/{self._config.poison_blob_threshold}"
         outcome = await self._invoker.invoke(self.spec, argument, reason)
+        work.attempts += 1
         if outcome.succeeded:
             await asyncio.to_thread(self._receipts.complete, version)
         elif work.attempts >= self._config.poison_blob_threshold:
             await asyncio.to_thread(self._send_to_poison, work)
         else:
+            await asyncio.to_thread(self._receipts.record_failure, version, invocation_id, work.attempts)
             self._retry_later(work, stopping)
 
     def _retry_later(self, work: _Work, stopping: asyncio.Event) -> None:

@@ -1,9 +1,10 @@
 """Blob receipts in host storage, laid out as the real host lays them out.
 
 `azure-webjobs-hosts/blobreceipts/<hostId>/<functionId>/<etag>/<container>/<blob>` exists once a
-blob version was taken on. While the version is being processed the receipt carries the metadata
-`InvocationId` (the real host's "pending" mark); a completed receipt has none. devhost also keeps
-the number of attempts in `DevhostAttempts`, so retries survive a restart.
+blob version was done with, or has failed at least once. A receipt of a version that failed and
+will be retried carries the metadata `InvocationId` (the real host's "pending" mark) and the number
+of attempts that ended in `DevhostAttempts`, so retries survive a restart; a completed receipt has
+none. Each write is one call: a version that succeeds at once costs one receipt write, not two.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import BlobServiceClient
 
 HOSTS_CONTAINER = "azure-webjobs-hosts"
@@ -64,31 +65,13 @@ class BlobReceipts:
             receipts[version] = Receipt(version, PENDING_KEY in metadata, int(metadata.get(ATTEMPTS_KEY, 0)))
         return receipts
 
-    def try_create(self, version: BlobVersion, invocation_id: str) -> bool:
-        """Create a pending receipt; False when one exists already (this version was taken on before).
-
-        It already counts the first attempt (saving a metadata write per blob): a host that dies
-        before or during that attempt resumes with the second, as the real host counts dequeues."""
-        try:
-            self._container.upload_blob(
-                self.path(version),
-                b"",
-                overwrite=False,
-                metadata={PENDING_KEY: invocation_id, ATTEMPTS_KEY: "1"},
-            )
-        except ResourceExistsError:
-            return False
-        return True
-
-    def record_attempt(self, version: BlobVersion, invocation_id: str, attempts: int) -> None:
-        self._container.get_blob_client(self.path(version)).set_blob_metadata(
-            {PENDING_KEY: invocation_id, ATTEMPTS_KEY: str(attempts)}
+    def record_failure(self, version: BlobVersion, invocation_id: str, attempts: int) -> None:
+        """Mark the version pending with the attempts that ended so far (creates the receipt if need be)."""
+        self._container.upload_blob(
+            self.path(version), b"", overwrite=True,
+            metadata={PENDING_KEY: invocation_id, ATTEMPTS_KEY: str(attempts)},
         )
 
     def complete(self, version: BlobVersion) -> None:
-        """Drop the pending mark: this version will not fire again on this host."""
-        client = self._container.get_blob_client(self.path(version))
-        try:
-            client.set_blob_metadata({})
-        except ResourceNotFoundError:
-            client.upload_blob(b"", overwrite=True)
+        """Write the receipt without a pending mark: this version will not fire again on this host."""
+        self._container.upload_blob(self.path(version), b"", overwrite=True)

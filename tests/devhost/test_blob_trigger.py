@@ -118,6 +118,44 @@ def test_blob_pending_at_shutdown_resumes_after_restart(
     assert "attempt 3/5" in run.log()
 
 
+def test_blob_receipts_count_ended_attempts_across_a_restart(
+    make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
+) -> None:
+    """No receipt while a first attempt runs (a version that succeeds costs one receipt write); each
+    failure is recorded at once, so a restart resumes with the attempts that ended and still poisons
+    after five in all."""
+    app = make_app(host_json={"version": "2.0", "extensions": {"blobs": {"maxDegreeOfParallelism": 1},
+                                                                "queues": {"visibilityTimeout": "00:00:01"}}})
+    first = devhost(app, "--functions", "on_blob")
+    etag = _upload(app, "flaky.pdf", b"fail: twice at least")
+    hosts = app.blobs().get_container_client(HOSTS_CONTAINER)
+    receipt = hosts.get_blob_client(
+        f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{etag}/{app.container}/flaky.pdf")
+    wait_until(lambda: first.log().count("(Failed,") >= 2, "two failed attempts", first)
+    assert first.stop() == 0
+    ended = first.log().count("(Failed,")
+    meta = receipt.get_blob_properties().metadata
+    assert PENDING_KEY in meta and meta["DevhostAttempts"] == str(ended)
+
+    second = devhost(app, "--functions", "on_blob")
+    def poisoned() -> bool:  # the poison queue is the account's: other tests' messages may be there
+        return any(json.loads(base64.b64decode(m.content))["ContainerName"] == app.container
+                   for m in peek(app.queue_client(POISON_QUEUE)))
+
+    wait_until(poisoned, "the poison message", second)
+    assert f"attempt {ended + 1}/5" in second.log()
+    assert ended + second.log().count("(Failed,") == 5
+    assert PENDING_KEY not in (receipt.get_blob_properties().metadata or {})
+
+    # a version that succeeds at once gets its receipt only when it is done, and it is not pending
+    ok_etag = _upload(app, "fine.txt", b"all good")
+    wait_until(lambda: _records_for(app, "fine.txt"), "the good blob", second)
+    ok = hosts.get_blob_client(
+        f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{ok_etag}/{app.container}/fine.txt")
+    wait_until(lambda: ok.exists(), "the receipt of the good blob", second)
+    assert PENDING_KEY not in (ok.get_blob_properties().metadata or {})
+
+
 def _upload_before_start(app: AppUnderTest, names: list[str], data: bytes) -> None:
     """Blobs present before devhost starts are all found by its first scan: one burst of work."""
     for name in names:
