@@ -31,11 +31,19 @@ class ContainerSource:
         return [b.name for b in self._client.list_blobs(name_starts_with=prefix or None)]
 
     def read(self, name: str) -> bytes:
+        """One ranged read of at most the limit + 1 byte (content and size check in one call)."""
+        from azure.core.exceptions import HttpResponseError
+
         blob = self._client.get_blob_client(name)
-        props = blob.get_blob_properties()
-        if props.size > MAX_TRAINING_FILE_BYTES:
+        try:
+            data = blob.download_blob(offset=0, length=MAX_TRAINING_FILE_BYTES + 1).readall()
+        except HttpResponseError as exc:
+            if getattr(exc, "status_code", None) == 416:  # an empty blob has no byte 0 to range over
+                return b""
+            raise
+        if len(data) > MAX_TRAINING_FILE_BYTES:
             raise ValueError(f"{name} is larger than {MAX_TRAINING_FILE_BYTES // (1024 * 1024)} MB")
-        return blob.download_blob().readall()
+        return data
 
 
 class DirSource:
