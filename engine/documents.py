@@ -82,12 +82,18 @@ def _too_many_pages(n: int) -> ApiError:
     return ApiError(400, "InvalidImage", f"The document has {n} pages; the limit is {MAX_PAGES} pages.")
 
 
-def _check_pdf(data: bytes) -> int:
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """Open under PDFIUM; a PDF that PDFium cannot open is the service's InvalidImage."""
     with PDFIUM:
         try:
-            doc = pdfium.PdfDocument(data)
+            return pdfium.PdfDocument(data)
         except pdfium.PdfiumError as e:
             raise invalid_image(f"({e})") from None
+
+
+def _check_pdf(data: bytes) -> int:
+    doc = open_pdf(data)
+    with PDFIUM:
         try:
             n = len(doc)
         finally:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pypdfium2 as pdfium
 
-from engine.documents import PDF, iter_image_pages, sniff_content_type
+from engine.documents import PDF, iter_image_pages, open_pdf, sniff_content_type
 from engine.errors import ApiError, invalid_image
 from engine.lines import group_words, reading_order
 from engine.ocr import OcrEngine, default_engine
@@ -60,11 +60,7 @@ def check_page_range(pages: list[int] | None, page_count: int) -> None:
 def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
                language: str | None) -> Iterator[PageText]:
     """Pages in order; every PDFium call holds PDFIUM, none is held across a `yield` or during OCR."""
-    with PDFIUM:
-        try:
-            doc = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as e:
-            raise invalid_image(f"({e})") from None
+    doc = open_pdf(data)
     try:
         with PDFIUM:
             count = len(doc)
