@@ -36,7 +36,7 @@ CLAIM_ATTEMPTS = 5
 
 @dataclass
 class OcrOutcome:
-    status: str  # succeeded | skipped | busy | failed | gone
+    status: str  # succeeded | skipped | busy | failed | gone | superseded
     blob_name: str
     pages: int = 0
     error_code: str = ""
@@ -60,7 +60,6 @@ class Claim:
 
     won: bool
     etag: str = ""  # the Documents row's ETag after our claim (for the final conditional write)
-    inserted: bool = False  # no row existed: nothing of ours was ever recorded for this document
     labeled: bool = False  # the row said the labels were already checked and valid
     done: bool = False  # the row and the output say this version is OCR'd already
 
@@ -72,8 +71,7 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
     props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "processing",
              "sourceEtag": etag, "claimedAt": now_iso(), "errorCode": "", "errorMessage": ""}
     try:  # a new form has no row yet: one insert is the whole claim
-        return Claim(True, records.conditional_write(records.documents, folder, doc, None, props),
-                     inserted=True)
+        return Claim(True, records.conditional_write(records.documents, folder, doc, None, props))
     except HttpResponseError as exc:
         if not _is_conflict(exc):
             raise
@@ -117,11 +115,12 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
                    records: Records, delivered: DeliveredBlob | None = None) -> OcrOutcome:
     """OCR one source form unless its current version already has an `.ocr.json`.
 
-    Storage calls for a new form delivered by the trigger: a one-call claim, the OCR-file upload with
-    its metadata, and the row. Without `delivered` (the sweep), the output's metadata is read first
+    Storage calls for a new form delivered by the trigger: a one-call claim, the row, and the OCR-file
+    upload with its metadata. Without `delivered` (the sweep), the output's metadata is read first
     and the form is downloaded (which also gives its ETag/MD5), so a duplicate downloads nothing.
     Training is asked for when the labels were already valid at the claim, or when someone (the
-    labels step) wrote the row while we were OCR'ing: the final write is conditional on our claim."""
+    labels step) wrote the row while we were OCR'ing: the final write is conditional on our claim.
+    If a newer version of the form claimed the row meanwhile, this reading is dropped (`superseded`)."""
     container = blob_service(settings).get_container_client(settings.forms_container)
     source = container.get_blob_client(blob_name)
     folder, doc = folder_of(blob_name), basename(blob_name)
@@ -181,22 +180,27 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
 
     result = body.get("analyzeResult") or {}
     pages = len(result.get("readResults") or [])
-    target.upload_blob(raw, overwrite=True, content_settings=ContentSettings(content_type="application/json"),
-                       metadata={"source_etag": etag, "source_md5": md5, "api_version": settings.fr_api,
-                                 "engine_version": str(result.get("version", "")), "pages": str(pages)})
-    duration = round(time.monotonic() - started, 3)
     done_props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "succeeded",
                   "sourceEtag": etag, "sourceMd5": md5, "size": size, "contentType": ctype, "pages": pages,
-                  "ocrDurationSeconds": duration, "ocrBlob": ocr_name(blob_name),
+                  "ocrDurationSeconds": round(time.monotonic() - started, 3), "ocrBlob": ocr_name(blob_name),
                   "ocrApiVersion": settings.fr_api, "ocrAt": now_iso()}
+    # The row first, conditional on our claim, then the output: a newer version of the form claimed
+    # while this one was read must not have its `.ocr.json` overwritten by this older reading.
     touched = False
     try:
         records.conditional_write(records.documents, folder, doc, claim.etag or "*", done_props)
     except HttpResponseError as exc:
         if not _is_conflict(exc) and getattr(exc, "status_code", None) != 404:
             raise
-        touched = True  # the row changed since our claim (its labels were recorded meanwhile)
+        row = records.document(folder, doc) or {}
+        if row.get("sourceEtag") not in (None, "", etag):
+            log.info("OCR of %s (%s) superseded by version %s", blob_name, etag, row.get("sourceEtag"))
+            return OcrOutcome("superseded", blob_name, pages=pages)
+        touched = True  # the row changed since our claim: its labels were recorded meanwhile
         records.merge(records.documents, folder, doc, **done_props)
+    target.upload_blob(raw, overwrite=True, content_settings=ContentSettings(content_type="application/json"),
+                       metadata={"source_etag": etag, "source_md5": md5, "api_version": settings.fr_api,
+                                 "engine_version": str(result.get("version", "")), "pages": str(pages)})
     if claim.labeled or touched:
         request_training(settings, folder)  # its labels came first; the folder may now be trainable
     return OcrOutcome("succeeded", blob_name, pages=pages)

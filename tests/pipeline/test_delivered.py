@@ -141,6 +141,37 @@ def test_training_is_requested_after_ocr_only_when_the_form_is_labeled(stack: St
     assert queue_messages(stack) == []
 
 
+def test_an_older_version_read_while_a_newer_one_was_claimed_does_not_overwrite_its_ocr(
+    stack: Stack, forms: list
+) -> None:
+    name = "race/a.pdf"
+    stack.upload(name, forms[0].path.read_bytes())
+    old = version_of(stack, name)
+
+    class NewerVersionArrives(CountingClient):
+        """While version 1 is read, version 2 lands and its own OCR claims the row."""
+
+        def begin_layout(self, document, content_type):  # type: ignore[no-untyped-def]
+            stack.upload(name, forms[1].path.read_bytes())
+            newer = version_of(stack, name)
+            stack.records.merge_document("race", "a.pdf", status="processing", sourceEtag=newer.etag)
+            return super().begin_layout(document, content_type)
+
+    s = stack.settings
+    racing = NewerVersionArrives(s.fr_endpoint, s.fr_key, s.fr_api, backoff=0.05, poll_interval=0.1)
+    assert process_source(stack.settings, name, racing, stack.records, old).status == "superseded"
+    container = blob_service(stack.settings).get_container_client(stack.settings.forms_container)
+    assert not container.get_blob_client(name + ".ocr.json").exists()  # nothing stale written
+    row = stack.records.document("race", "a.pdf")
+    assert row and row["status"] == "processing" and row["sourceEtag"] != old.etag  # the newer claim stands
+
+    # the newer version's own event then OCRs it (its claim is stale-free: re-claimed as a new version)
+    newer = version_of(stack, name)
+    stack.records.merge_document("race", "a.pdf", status="retrying")  # as if the newer attempt had failed
+    assert process_source(stack.settings, name, counting(stack), stack.records, newer).status == "succeeded"
+    assert forms[1].values["InvoiceNumber"] in words_of(stack, name)
+
+
 def test_labels_step_checks_the_delivered_bytes(stack: Stack, data_dir: Path) -> None:
     good = (data_dir / "purchase-orders" / "Form_1.jpg.labels.json").read_bytes()
     stack.upload("dlabels/Form_1.jpg.labels.json", b"{not json")
