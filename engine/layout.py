@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium
+from PIL import Image
 
 from engine.documents import PDF, iter_image_pages, open_pdf, sniff_content_type
 from engine.errors import ApiError, invalid_image
@@ -68,21 +70,30 @@ def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
         check_page_range(numbers, count)
         for n in numbers:
             with PDFIUM:
-                text_page, scan = _read_pdf_page(doc, n)
-            if text_page is not None:
-                yield text_page
+                read = _read_pdf_page(doc, n)
+            if isinstance(read, PageText):
+                yield read
                 continue
-            image, dpi, w_pt, h_pt = scan  # type: ignore[misc]
-            result = ocr_page(image, n, ocr, language, unit_scale=1.0 / dpi, unit="inch")
-            result.width, result.height = w_pt / 72.0, h_pt / 72.0
+            result = ocr_page(read.image, n, ocr, language, unit_scale=1.0 / read.dpi, unit="inch")
+            result.width, result.height = read.width_pt / 72.0, read.height_pt / 72.0
             yield result
     finally:
         with PDFIUM:
             doc.close()
 
 
-def _read_pdf_page(doc: pdfium.PdfDocument, n: int) -> tuple[PageText | None, tuple | None]:
-    """The page from its text layer, or (no text layer) its rendering: (image, dpi, width pt, height pt)."""
+@dataclass
+class _Rendered:
+    """A page without a text layer, rendered for OCR (done outside the PDFium lock)."""
+
+    image: Image.Image
+    dpi: float
+    width_pt: float
+    height_pt: float
+
+
+def _read_pdf_page(doc: pdfium.PdfDocument, n: int) -> PageText | _Rendered:
+    """The page from its text layer, or (no text layer) its rendering."""
     page = doc[n - 1]
     try:
         w_pt, h_pt = page.get_size()
@@ -92,13 +103,13 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int) -> tuple[PageText | None, tu
             width, height = w_pt / 72.0, h_pt / 72.0
             return PageText(number=n, width=width, height=height, unit="inch",
                             lines=reading_order(group_words(words)), marks=page_selection_marks(page),
-                            upright_size=(width, height)), None
+                            upright_size=(width, height))
         # No text layer: render at 300 dpi (less if the page is huge); OCR happens outside the lock.
         dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
         bitmap = page.render(scale=dpi / 72.0, grayscale=True)
         image = bitmap.to_pil().copy()  # our own pixels, not a view of PDFium's bitmap
         bitmap.close()
-        return None, (image, dpi, w_pt, h_pt)
+        return _Rendered(image, dpi, w_pt, h_pt)
     finally:
         page.close()
 

@@ -12,11 +12,13 @@ faults re-raise so the host retries.
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContentSettings
@@ -137,8 +139,9 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
                 return _record_skip(settings, records, blob_name, str(props.etag).strip('"'), meta)
 
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        document: IO[bytes] = spool
         if delivered is not None:
-            spool.write(delivered.content)
+            document = io.BytesIO(delivered.content)  # shares the trigger's bytes: no second copy
             etag, md5 = delivered.etag, delivered.md5
         else:
             try:
@@ -163,12 +166,12 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
         if not claim.won:
             return OcrOutcome("busy", blob_name)
         started = time.monotonic()
-        size = spool.tell()
-        spool.seek(0)
-        ctype = content_type_for(spool.read(8), blob_name)
-        spool.seek(0)
+        size = document.seek(0, io.SEEK_END)
+        document.seek(0)
+        ctype = content_type_for(document.read(8), blob_name)
+        document.seek(0)
         try:
-            body, raw = client.analyze_layout(spool, ctype, settings.ocr_deadline_seconds)
+            body, raw = client.analyze_layout(document, ctype, settings.ocr_deadline_seconds)
         except FormRecognizerError as exc:
             status = "retrying" if exc.transient else "failed"
             records.merge_document(folder, doc, status=status, errorCode=exc.code, errorMessage=exc.message,

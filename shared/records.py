@@ -58,6 +58,12 @@ def clean(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def entity(pk: str, rk: str, props: dict[str, Any], stamp: str | None = None) -> dict[str, Any]:
+    """A table entity: encoded keys, the time of the write, and the properties made table-safe."""
+    return {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk), "updatedAt": stamp or now_iso(),
+            **clean(props)}
+
+
 class Records:
     """Typed access to the five tables of one deployment."""
 
@@ -88,9 +94,7 @@ class Records:
 
     @staticmethod
     def merge(table: TableClient, pk: str, rk: str, **props: Any) -> None:
-        entity = {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk), "updatedAt": now_iso(),
-                  **clean(props)}
-        table.upsert_entity(entity, mode=UpdateMode.MERGE)
+        table.upsert_entity(entity(pk, rk, props), mode=UpdateMode.MERGE)
 
     @staticmethod
     def conditional_write(table: TableClient, pk: str, rk: str, etag: str | None, props: dict[str, Any],
@@ -99,12 +103,11 @@ class Records:
 
         Returns the row's new ETag; raises ResourceExistsError / HttpResponseError 412 on a lost race.
         """
-        entity = {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk), "updatedAt": now_iso(),
-                  **clean(props)}
+        row = entity(pk, rk, props)
         if etag is None:
-            meta = table.create_entity(entity)
+            meta = table.create_entity(row)
         else:
-            meta = table.update_entity(entity, mode=mode, etag=etag,
+            meta = table.update_entity(row, mode=mode, etag=etag,
                                        match_condition=MatchConditions.IfNotModified)
         return str(meta.get("etag", ""))
 
@@ -157,8 +160,7 @@ class Records:
         """Upsert rows of one partition in entity-group transactions: one call per 100 rows, not per row
         (a model's fields and training documents are written together when its training ends)."""
         stamp = now_iso()
-        ops: list[Any] = [("upsert", {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk),
-                                      "updatedAt": stamp, **clean(props)}, {"mode": UpdateMode.MERGE})
+        ops: list[Any] = [("upsert", entity(pk, rk, props, stamp), {"mode": UpdateMode.MERGE})
                           for rk, props in rows]
         for start in range(0, len(ops), BATCH_ROWS):
             table.submit_transaction(ops[start:start + BATCH_ROWS])

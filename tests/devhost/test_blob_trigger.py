@@ -23,6 +23,15 @@ def _records_for(app: AppUnderTest, blob: str) -> list[dict]:
     return [r for r in app.read("blob") if r["name"] == f"{app.container}/{blob}"]
 
 
+def _poison_message(app: AppUnderTest) -> dict | None:
+    """This app's message in the poison queue (the queue is the account's: other tests write to it too)."""
+    for message in peek(app.queue_client(POISON_QUEUE)):
+        body = json.loads(base64.b64decode(message.content))
+        if body["ContainerName"] == app.container:
+            return body
+    return None
+
+
 def test_blob_fires_with_input_stream(
     make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
 ) -> None:
@@ -73,16 +82,7 @@ def test_failing_blob_is_retried_then_poisoned(
     app = make_app()
     run = devhost(app, "--functions", "on_blob")
     etag = _upload(app, "bad.pdf", b"fail: corrupt")
-    poison = app.queue_client(POISON_QUEUE)
-
-    def poison_message() -> dict | None:
-        for message in peek(poison):
-            body = json.loads(base64.b64decode(message.content))
-            if body["ContainerName"] == app.container:
-                return body
-        return None
-
-    body = wait_until(poison_message, "the poison message", run)
+    body = wait_until(lambda: _poison_message(app), "the poison message", run)
     assert body == {
         "Type": "BlobTrigger",
         "FunctionId": "Host.Functions.on_blob",
@@ -138,11 +138,7 @@ def test_blob_receipts_count_ended_attempts_across_a_restart(
     assert PENDING_KEY in meta and meta["DevhostAttempts"] == str(ended)
 
     second = devhost(app, "--functions", "on_blob")
-    def poisoned() -> bool:  # the poison queue is the account's: other tests' messages may be there
-        return any(json.loads(base64.b64decode(m.content))["ContainerName"] == app.container
-                   for m in peek(app.queue_client(POISON_QUEUE)))
-
-    wait_until(poisoned, "the poison message", second)
+    wait_until(lambda: _poison_message(app), "the poison message", second)
     assert f"attempt {ended + 1}/5" in second.log()
     assert ended + second.log().count("(Failed,") == 5
     assert PENDING_KEY not in (receipt.get_blob_properties().metadata or {})
