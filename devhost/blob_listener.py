@@ -40,6 +40,10 @@ from devhost.settings import HostConfig
 log = logging.getLogger("devhost")
 
 POISON_QUEUE = "webjobs-blobtrigger-poison"
+BACKLOG_ROUNDS = 2  # no listing while this many rounds of work (x workers) wait for a worker
+BACKLOG_CHECK_SECONDS = 0.05
+BUSY_LISTING_FACTOR = 2  # sleep at least this many times the last listing's duration...
+IDLE_LISTING_FACTOR = 19  # ...and this many while nothing changed (listing <= 5% of the time)
 
 
 def quoted_etag(etag: str) -> str:
@@ -81,7 +85,7 @@ class BlobListener:
         config: HostConfig,
         workers: int,
         scan_interval: float,
-        max_scan_interval: float = 0.5,
+        max_scan_interval: float = 0.25,
     ) -> None:
         self.spec = spec
         self.path = path
@@ -93,6 +97,7 @@ class BlobListener:
         self._workers = max(1, workers)
         self._scan_interval = scan_interval
         self._max_scan_interval = max(scan_interval, max_scan_interval)
+        self._backlog_limit = BACKLOG_ROUNDS * self._workers
         self._known: dict[str, str] = {}
         self._taken: set[BlobVersion] = set()
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
@@ -106,11 +111,13 @@ class BlobListener:
             self.inflight.spawn(self._worker(stopping))
         interval = self._scan_interval
         while not stopping.is_set():
-            if self._work.qsize() >= self._workers:
-                # Back-pressure: what the last scans found has not even started yet, so a listing now
-                # (the costliest call devhost makes: every blob of the container) could not start
-                # anything sooner. Scan again once a worker could take new work.
-                await sleep_or_stop(stopping, self._scan_interval)
+            if self._work.qsize() >= self._backlog_limit:
+                # Back-pressure: what the last scans found is enough work for a while, so a listing
+                # now (the costliest call devhost makes: every blob of the container) could not start
+                # anything sooner. Watching the backlog costs nothing; the listing starts as soon as
+                # it drops below the limit, which leaves the workers a full round of work to do
+                # while the listing runs (with a limit of one round they ran dry under load).
+                await sleep_or_stop(stopping, BACKLOG_CHECK_SECONDS)
                 continue
             started = time.monotonic()
             try:
@@ -120,9 +127,14 @@ class BlobListener:
                 new = []
             elapsed = time.monotonic() - started
             # Fast right after a change, easing off to max_scan_interval while nothing changes; and
-            # never more than about a third of the time spent listing, however large the container.
-            interval = self._scan_interval if new else min(self._max_scan_interval, interval * 1.5)
-            await sleep_or_stop(stopping, max(interval, 2 * elapsed))
+            # however large the container, listing takes at most a third of the time while blobs keep
+            # coming and a twentieth while the container stays unchanged (idle CPU ~ container size).
+            if new:
+                interval, floor = self._scan_interval, BUSY_LISTING_FACTOR * elapsed
+            else:
+                interval = min(self._max_scan_interval, interval * 1.5)
+                floor = IDLE_LISTING_FACTOR * elapsed
+            await sleep_or_stop(stopping, max(interval, floor))
 
     async def _startup(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

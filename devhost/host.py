@@ -41,7 +41,7 @@ class Options:
     workers: int = 1
     blob_workers: int | None = None
     scan_interval: float = 0.25
-    max_scan_interval: float = 0.5
+    max_scan_interval: float = 0.25
     grace: float = 10.0
     only: tuple[str, ...] = ()
 

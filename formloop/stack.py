@@ -150,6 +150,7 @@ def start_azurite(
         "--silent",
         "--skipApiVersionCheck",
         "--disableProductStyleUrl",
+        "--disableTelemetry",  # a local stack sends nothing anywhere (Azurite collects by default)
         "--blobHost", LOOPBACK, "--blobPort", str(blob),
         "--queueHost", LOOPBACK, "--queuePort", str(queue),
         "--tableHost", LOOPBACK, "--tablePort", str(table),

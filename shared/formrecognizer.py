@@ -20,6 +20,8 @@ from urllib.parse import urljoin
 
 import requests
 
+from shared.http_env import configure_session
+
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -160,7 +162,7 @@ class FormRecognizerClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.poll_interval = poll_interval
-        self.session = session or requests.Session()
+        self.session = session or configure_session(requests.Session())
         base, self._layout_path, self._train_path = _ROUTES[api]
         self.base_url = self.endpoint + base
 

@@ -118,8 +118,11 @@ class Records:
     def merge_document(self, folder: str, name: str, **props: Any) -> None:
         self.merge(self.documents, folder, name, folder=folder, document=name, **props)
 
-    def folder_documents(self, folder: str) -> dict[str, dict[str, Any]]:
-        rows = self.documents.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
+    def folder_documents(self, folder: str, select: list[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The folder's rows by document name; `select` names the only properties to fetch (less to
+        send and decode: a training decision needs 5 of a row's ~20 properties)."""
+        rows = self.documents.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)},
+                                             select=["document", *select] if select else None)
         return {str(row.get("document")): dict(row) for row in rows}
 
     # -- TrainingRuns -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
+from shared.http_env import sdk_client_options
 from shared.settings import Settings, SettingsError
 
 
@@ -40,16 +41,16 @@ def _require(uri: str, name: str) -> str:
 @lru_cache(maxsize=8)
 def blob_service(settings: Settings) -> BlobServiceClient:
     if settings.connection_string:
-        return BlobServiceClient.from_connection_string(settings.connection_string)
+        return BlobServiceClient.from_connection_string(settings.connection_string, **sdk_client_options())
     return BlobServiceClient(_require(settings.blob_service_uri, "blobServiceUri"),
-                             credential=token_credential(settings))
+                             credential=token_credential(settings), **sdk_client_options())
 
 
 @lru_cache(maxsize=8)
 def queue_service(settings: Settings) -> QueueServiceClient:
     """Queue client that writes base64 text, the encoding the Functions queue trigger expects."""
     policies = {"message_encode_policy": TextBase64EncodePolicy(),
-                "message_decode_policy": TextBase64DecodePolicy()}
+                "message_decode_policy": TextBase64DecodePolicy(), **sdk_client_options()}
     if settings.connection_string:
         return QueueServiceClient.from_connection_string(settings.connection_string, **policies)
     return QueueServiceClient(_require(settings.queue_service_uri, "queueServiceUri"),
@@ -59,9 +60,9 @@ def queue_service(settings: Settings) -> QueueServiceClient:
 @lru_cache(maxsize=8)
 def table_service(settings: Settings) -> TableServiceClient:
     if settings.connection_string:
-        return TableServiceClient.from_connection_string(settings.connection_string)
+        return TableServiceClient.from_connection_string(settings.connection_string, **sdk_client_options())
     return TableServiceClient(endpoint=_require(settings.table_service_uri, "tableServiceUri"),
-                              credential=token_credential(settings))
+                              credential=token_credential(settings), **sdk_client_options())
 
 
 def ensure_resources(settings: Settings) -> None:

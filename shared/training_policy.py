@@ -24,6 +24,7 @@ from shared.storage import blob_service
 SET_CHUNK = 30000  # characters per table property holding the labeled set (limit is 32 K chars)
 SHORT_HASH = 16
 TERMINAL_RUN_STATES = ("succeeded", "failed", "timedOut", "poisoned")
+LABEL_VERDICT = ["labelsEtag", "labelsHash", "labelsStatus", "labelsErrorMessage"]  # what labeled_set reads
 
 
 @dataclass
@@ -65,7 +66,7 @@ class LabeledSet:
 
 
 def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> LabeledSet:
-    rows = records.folder_documents(inv.folder)
+    rows = records.folder_documents(inv.folder, select=LABEL_VERDICT)
     result = LabeledSet()
     for doc, labels_etag in sorted(inv.labels.items()):
         if doc not in inv.sources:
