@@ -31,9 +31,10 @@ from azure.storage.queue import QueueClient
 
 from devhost.app_loader import FunctionSpec
 from devhost.blob_path import BlobPath
+from devhost.blob_stream import LazyBlobStream
 from devhost.inflight import InFlight, short_error, sleep_or_stop
 from devhost.invoker import Invoker
-from devhost.listing import list_versions
+from devhost.listing import Listed, list_versions, listed_properties
 from devhost.receipts import BlobReceipts, BlobVersion
 from devhost.settings import HostConfig
 
@@ -68,6 +69,7 @@ class _Work:
     version: BlobVersion
     blob_type: str
     attempts: int  # attempts that ended (a crash in the middle of one does not count it)
+    listed: Listed | None = None  # the listing entry that found it (None: resumed from a receipt)
 
 
 class BlobListener:
@@ -176,8 +178,9 @@ class BlobListener:
                 self._missing_logged = True
             return new
         self._missing_logged = False
-        for name, raw_etag, blob_type in items:
-            etag = quoted_etag(raw_etag)
+        for item in items:
+            name, blob_type = item.name, item.blob_type
+            etag = quoted_etag(item.etag)
             seen[name] = etag
             if self._known.get(name) == etag or self.path.match(name) is None:
                 continue
@@ -186,7 +189,7 @@ class BlobListener:
                 continue
             # No receipt yet: it is written when the version is done with (or fails), one call per
             # version; the receipts read at start-up are what keeps a restart from refiring.
-            work = _Work(version, blob_type, 0)
+            work = _Work(version, blob_type, 0, item)
             emit(work)
             new.append(work)
             self._taken.add(version)
@@ -219,7 +222,9 @@ class BlobListener:
         if work.attempts >= self._config.poison_blob_threshold:
             await asyncio.to_thread(self._send_to_poison, work)
             return
-        argument = await asyncio.to_thread(self._download, version)
+        argument = self._lazy_argument(work)
+        if argument is None:
+            argument = await asyncio.to_thread(self._download, version)
         if argument is None:
             await asyncio.to_thread(self._receipts.complete, version)
             return
@@ -228,6 +233,10 @@ class BlobListener:
         if work.attempts > 0:
             reason += f", attempt {work.attempts + 1}/{self._config.poison_blob_threshold}"
         outcome = await self._invoker.invoke(self.spec, argument, reason)
+        if isinstance(argument, LazyBlobStream) and argument.gone:
+            self._log_gone(version)
+            await asyncio.to_thread(self._receipts.complete, version)
+            return
         work.attempts += 1
         if outcome.succeeded:
             await asyncio.to_thread(self._receipts.complete, version)
@@ -245,6 +254,28 @@ class BlobListener:
 
         self.inflight.spawn(later())
 
+    def _lazy_argument(self, work: _Work) -> LazyBlobStream | None:
+        """An InputStream that downloads on first read, when the listing gave its properties and the
+        function takes an InputStream (a `bytes`/`str` parameter needs the content up front)."""
+        if work.listed is None or self.spec.annotation in (bytes, str):
+            return None
+        version = work.version
+        return LazyBlobStream(
+            self._container.get_blob_client(version.name),
+            name=f"{version.container}/{version.name}",
+            etag=version.etag,
+            properties=listed_properties(work.listed, version.etag),
+        )
+
+    @staticmethod
+    def _log_gone(version: BlobVersion) -> None:
+        log.info(
+            "skipping %s/%s (%s): the blob was deleted or changed since",
+            version.container,
+            version.name,
+            version.etag,
+        )
+
     def _download(self, version: BlobVersion) -> Any:
         """The trigger argument, or None when this version is gone (deleted or overwritten meanwhile)."""
         client = self._container.get_blob_client(version.name)
@@ -254,35 +285,22 @@ class BlobListener:
             )
             data = downloader.readall()
         except (ResourceNotFoundError, ResourceModifiedError):
-            log.info(
-                "skipping %s/%s (%s): the blob was deleted or changed since",
-                version.container,
-                version.name,
-                version.etag,
-            )
+            self._log_gone(version)
             return None
         props = downloader.properties
         if self.spec.annotation is bytes:
             return data
         if self.spec.annotation is str:
             return data.decode("utf-8")
-        settings = props.content_settings
+        blob_type = str(getattr(props.blob_type, "value", props.blob_type) or "BlockBlob")
         return InputStream(
             data=data,
             name=f"{version.container}/{version.name}",
             uri=client.url,
             length=props.size,
-            blob_properties={
-                "ContentLength": props.size,
-                "ContentType": settings.content_type if settings else None,
-                "ContentMD5": base64.b64encode(settings.content_md5).decode()
-                if settings and settings.content_md5
-                else None,
-                "ETag": version.etag,
-                "LastModified": props.last_modified.isoformat() if props.last_modified else None,
-                "CreatedOn": props.creation_time.isoformat() if props.creation_time else None,
-                "BlobType": str(getattr(props.blob_type, "value", props.blob_type)),
-            },
+            blob_properties=listed_properties(
+                Listed(version.name, version.etag, blob_type, props), version.etag
+            ),
             metadata=dict(props.metadata or {}),
         )
 

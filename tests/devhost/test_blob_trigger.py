@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
 
@@ -40,7 +41,8 @@ def test_blob_fires_with_input_stream(
     etag = _upload(app, "folder/doc one.txt", b"hello blob")
 
     (rec,) = wait_until(lambda: _records_for(app, "folder/doc one.txt"), "the blob invocation", run)
-    assert rec["type"] == "InputStream"
+    assert rec["input_stream"] is True
+    assert rec["md5"] == base64.b64encode(hashlib.md5(b"hello blob").digest()).decode()
     assert rec["data"] == "hello blob"
     assert rec["length"] == len(b"hello blob")
     assert rec["uri"].endswith(f"/{app.container}/folder/doc%20one.txt")
@@ -124,13 +126,21 @@ def test_blob_receipts_count_ended_attempts_across_a_restart(
     """No receipt while a first attempt runs (a version that succeeds costs one receipt write); each
     failure is recorded at once, so a restart resumes with the attempts that ended and still poisons
     after five in all."""
-    app = make_app(host_json={"version": "2.0", "extensions": {"blobs": {"maxDegreeOfParallelism": 1},
-                                                                "queues": {"visibilityTimeout": "00:00:01"}}})
+    app = make_app(
+        host_json={
+            "version": "2.0",
+            "extensions": {
+                "blobs": {"maxDegreeOfParallelism": 1},
+                "queues": {"visibilityTimeout": "00:00:01"},
+            },
+        }
+    )
     first = devhost(app, "--functions", "on_blob")
     etag = _upload(app, "flaky.pdf", b"fail: twice at least")
     hosts = app.blobs().get_container_client(HOSTS_CONTAINER)
     receipt = hosts.get_blob_client(
-        f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{etag}/{app.container}/flaky.pdf")
+        f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{etag}/{app.container}/flaky.pdf"
+    )
     wait_until(lambda: first.log().count("(Failed,") >= 2, "two failed attempts", first)
     assert first.stop() == 0
     ended = first.log().count("(Failed,")
@@ -147,7 +157,8 @@ def test_blob_receipts_count_ended_attempts_across_a_restart(
     ok_etag = _upload(app, "fine.txt", b"all good")
     wait_until(lambda: _records_for(app, "fine.txt"), "the good blob", second)
     ok = hosts.get_blob_client(
-        f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{ok_etag}/{app.container}/fine.txt")
+        f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{ok_etag}/{app.container}/fine.txt"
+    )
     wait_until(lambda: ok.exists(), "the receipt of the good blob", second)
     assert PENDING_KEY not in (ok.get_blob_properties().metadata or {})
 
@@ -205,3 +216,24 @@ def test_blob_changed_while_its_invocation_runs_is_processed_again(
         (first, "block until released"),
         (second, "second version"),
     ]
+
+
+def test_blob_deleted_or_changed_before_the_function_reads_it_is_skipped(
+    make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
+) -> None:
+    """devhost downloads on the function's first read; a version gone by then is skipped, not retried."""
+    app = make_app()
+    run = devhost(app, "--functions", "on_blob")
+    etag = _upload(app, "read-late.txt", b"first")
+    wait_until(lambda: (app.records / "blocked").exists(), "the invocation to start", run)
+    app.blobs().get_container_client(app.container).delete_blob("read-late.txt")
+    (app.records / "release").write_text("")
+    wait_until(
+        lambda: "read-late.txt" in run.log() and "deleted or changed since" in run.log(), "the skip", run
+    )
+    receipt = f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{etag}/{app.container}/read-late.txt"
+    hosts = app.blobs().get_container_client(HOSTS_CONTAINER)
+    wait_until(lambda: hosts.get_blob_client(receipt).exists(), "the completed receipt", run)
+    assert PENDING_KEY not in (hosts.get_blob_client(receipt).get_blob_properties().metadata or {})
+    assert _records_for(app, "read-late.txt") == []
+    assert "attempt 2/" not in run.log() and _poison_message(app) is None
