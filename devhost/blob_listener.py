@@ -113,6 +113,8 @@ class BlobListener:
             self.inflight.spawn(self._worker(stopping))
         interval = self._scan_interval
         while not stopping.is_set():
+            if self._receipts.flush_due():
+                await self.close()
             if self._work.qsize() >= self._backlog_limit:
                 # Back-pressure: what the last scans found is enough work for a while, so a listing
                 # now (the costliest call devhost makes: every blob of the container) could not start
@@ -137,6 +139,13 @@ class BlobListener:
                 interval = min(self._max_scan_interval, interval * 1.5)
                 floor = IDLE_LISTING_FACTOR * elapsed
             await sleep_or_stop(stopping, max(interval, floor))
+
+    async def close(self) -> None:
+        """Write the completed-versions checkpoint (periodically, and once more after the host drained)."""
+        try:
+            await asyncio.to_thread(self._receipts.flush)
+        except AzureError as exc:
+            log.warning("writing the blob receipts checkpoint failed, will retry: %s", short_error(exc))
 
     async def _startup(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -212,6 +212,10 @@ async def serve(listeners: list[Listener], options: Options) -> int:
                 with contextlib.suppress(Exception):
                     await listener.inflight.drain(0)
     abandoned = sum(d.result() for d in drains if not d.cancelled())
+    for listener in listeners:  # e.g. the blob receipts checkpoint, now that nothing runs any more
+        close = getattr(listener, "close", None)
+        if close is not None:
+            await close()
     for run in runs:
         if not run.done():
             run.cancel()

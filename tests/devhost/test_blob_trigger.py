@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 
 from devhost.blob_listener import POISON_QUEUE
-from devhost.receipts import HOSTS_CONTAINER, PENDING_KEY
+from devhost.receipts import CHECKPOINT_DIR, HOSTS_CONTAINER, PENDING_KEY
 from tests.devhost.conftest import AppUnderTest, DevhostRun, peek, wait_until
 
 
@@ -22,6 +22,20 @@ def _upload(app: AppUnderTest, name: str, data: bytes) -> str:
 
 def _records_for(app: AppUnderTest, blob: str) -> list[dict]:
     return [r for r in app.read("blob") if r["name"] == f"{app.container}/{blob}"]
+
+
+def _completed(app: AppUnderTest) -> dict[str, str]:
+    """The checkpoint of versions done with ({"container/blob": etag}), empty before the first write."""
+    blob = app.blobs().get_blob_client(
+        HOSTS_CONTAINER, f"{CHECKPOINT_DIR}/{app.host_id}/Host.Functions.on_blob.json"
+    )
+    return json.loads(blob.download_blob().readall()) if blob.exists() else {}
+
+
+def _receipt_blob(app: AppUnderTest, etag: str, name: str):  # type: ignore[no-untyped-def]
+    return app.blobs().get_blob_client(
+        HOSTS_CONTAINER, f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{etag}/{app.container}/{name}"
+    )
 
 
 def _poison_message(app: AppUnderTest) -> dict | None:
@@ -49,13 +63,10 @@ def test_blob_fires_with_input_stream(
     assert rec["etag"] == etag
     assert rec["metadata"] == {"origin": "test"}
     assert "Executed 'Functions.on_blob' (Succeeded" in run.log()
-    receipt = f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{etag}/{app.container}/folder/doc one.txt"
-    hosts = app.blobs().get_container_client(HOSTS_CONTAINER)
-    wait_until(
-        lambda: PENDING_KEY not in (hosts.get_blob_client(receipt).get_blob_properties().metadata or {}),
-        "the receipt to be completed",
-        run,
-    )
+    # done at once: recorded in the checkpoint (within a second), no receipt blob of its own
+    key = f"{app.container}/folder/doc one.txt"
+    wait_until(lambda: _completed(app).get(key) == etag, "the checkpoint to record the version", run)
+    assert not _receipt_blob(app, etag, "folder/doc one.txt").exists()
 
 
 def test_blob_fires_once_per_version_across_restart(
@@ -153,14 +164,11 @@ def test_blob_receipts_count_ended_attempts_across_a_restart(
     assert ended + second.log().count("(Failed,") == 5
     assert PENDING_KEY not in (receipt.get_blob_properties().metadata or {})
 
-    # a version that succeeds at once gets its receipt only when it is done, and it is not pending
+    # a version that succeeds at once is only recorded in the checkpoint, once it is done
     ok_etag = _upload(app, "fine.txt", b"all good")
     wait_until(lambda: _records_for(app, "fine.txt"), "the good blob", second)
-    ok = hosts.get_blob_client(
-        f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{ok_etag}/{app.container}/fine.txt"
-    )
-    wait_until(lambda: ok.exists(), "the receipt of the good blob", second)
-    assert PENDING_KEY not in (ok.get_blob_properties().metadata or {})
+    wait_until(lambda: _completed(app).get(f"{app.container}/fine.txt") == ok_etag, "its checkpoint", second)
+    assert not _receipt_blob(app, ok_etag, "fine.txt").exists()
 
 
 def _upload_before_start(app: AppUnderTest, names: list[str], data: bytes) -> None:
@@ -231,9 +239,6 @@ def test_blob_deleted_or_changed_before_the_function_reads_it_is_skipped(
     wait_until(
         lambda: "read-late.txt" in run.log() and "deleted or changed since" in run.log(), "the skip", run
     )
-    receipt = f"blobreceipts/{app.host_id}/Host.Functions.on_blob/{etag}/{app.container}/read-late.txt"
-    hosts = app.blobs().get_container_client(HOSTS_CONTAINER)
-    wait_until(lambda: hosts.get_blob_client(receipt).exists(), "the completed receipt", run)
-    assert PENDING_KEY not in (hosts.get_blob_client(receipt).get_blob_properties().metadata or {})
+    wait_until(lambda: _completed(app).get(f"{app.container}/read-late.txt") == etag, "the checkpoint", run)
     assert _records_for(app, "read-late.txt") == []
     assert "attempt 2/" not in run.log() and _poison_message(app) is None

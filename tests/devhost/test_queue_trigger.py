@@ -53,7 +53,8 @@ def test_failing_message_goes_to_poison_after_max_dequeue_count(
     messages = wait_until(lambda: peek(poison), "the poison message", run)
     assert [m.content for m in messages] == [raw]  # copied unchanged
     assert [r["dequeue_count"] for r in app.read("queue")] == [1, 2, 3]
-    assert queue.get_queue_properties().approximate_message_count == 0
+    # the copy lands in the poison queue before the original is deleted: wait for the delete too
+    wait_until(lambda: queue.get_queue_properties().approximate_message_count == 0, "the delete", run)
     assert "moved to " + f"{app.queue}-poison" in run.log()
 
 
