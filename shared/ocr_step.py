@@ -29,7 +29,7 @@ from shared.names import basename, folder_of, ocr_name
 from shared.records import Records, now_iso, parse_iso
 from shared.settings import Settings
 from shared.storage import blob_service
-from shared.training_queue import request_training
+from shared.training_queue import ocr_finished, ocr_started
 
 log = logging.getLogger(__name__)
 SPOOL_BYTES = 16 * 1024 * 1024  # forms bigger than this are spooled to a temp file, not held in memory
@@ -165,21 +165,37 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
             return _record_skip(settings, records, blob_name, etag, meta)
         if not claim.won:
             return OcrOutcome("busy", blob_name)
-        started = time.monotonic()
-        size = document.seek(0, io.SEEK_END)
-        document.seek(0)
-        ctype = content_type_for(document.read(8), blob_name)
-        document.seek(0)
+        ocr_started(settings, folder)
+        owes_training = False
         try:
-            body, raw = client.analyze_layout(document, ctype, settings.ocr_deadline_seconds)
-        except FormRecognizerError as exc:
-            status = "retrying" if exc.transient else "failed"
-            records.merge_document(folder, doc, status=status, errorCode=exc.code, errorMessage=exc.message,
-                                   httpStatus=exc.status, failedAt=now_iso())
-            if exc.transient:
-                raise
-            log.warning("OCR of %s failed: %s %s", blob_name, exc.code, exc.message)
-            return OcrOutcome("failed", blob_name, error_code=exc.code, error_message=exc.message)
+            outcome, owes_training = _ocr_and_record(settings, blob_name, client, records, document, claim,
+                                                     etag, md5, target)
+        finally:
+            ocr_finished(settings, folder, owes_training)
+        return outcome
+
+
+def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerClient, records: Records,
+                    document: IO[bytes], claim: Claim, etag: str, md5: str,
+                    target: BlobClient) -> tuple[OcrOutcome, bool]:
+    """Layout, then the row (conditional on the claim), then the `.ocr.json`; also whether the folder
+    is owed a training request (its labels came first, or were recorded while we read)."""
+    folder, doc = folder_of(blob_name), basename(blob_name)
+    started = time.monotonic()
+    size = document.seek(0, io.SEEK_END)
+    document.seek(0)
+    ctype = content_type_for(document.read(8), blob_name)
+    document.seek(0)
+    try:
+        body, raw = client.analyze_layout(document, ctype, settings.ocr_deadline_seconds)
+    except FormRecognizerError as exc:
+        status = "retrying" if exc.transient else "failed"
+        records.merge_document(folder, doc, status=status, errorCode=exc.code, errorMessage=exc.message,
+                               httpStatus=exc.status, failedAt=now_iso())
+        if exc.transient:
+            raise
+        log.warning("OCR of %s failed: %s %s", blob_name, exc.code, exc.message)
+        return OcrOutcome("failed", blob_name, error_code=exc.code, error_message=exc.message), False
 
     result = body.get("analyzeResult") or {}
     pages = len(result.get("readResults") or [])
@@ -198,15 +214,13 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
         row = records.document(folder, doc) or {}
         if row.get("sourceEtag") not in (None, "", etag):
             log.info("OCR of %s (%s) superseded by version %s", blob_name, etag, row.get("sourceEtag"))
-            return OcrOutcome("superseded", blob_name, pages=pages)
+            return OcrOutcome("superseded", blob_name, pages=pages), False
         touched = True  # the row changed since our claim: its labels were recorded meanwhile
         records.merge(records.documents, folder, doc, **done_props)
     target.upload_blob(raw, overwrite=True, content_settings=ContentSettings(content_type="application/json"),
                        metadata={"source_etag": etag, "source_md5": md5, "api_version": settings.fr_api,
                                  "engine_version": str(result.get("version", "")), "pages": str(pages)})
-    if claim.labeled or touched:
-        request_training(settings, folder)  # its labels came first; the folder may now be trainable
-    return OcrOutcome("succeeded", blob_name, pages=pages)
+    return OcrOutcome("succeeded", blob_name, pages=pages), claim.labeled or touched
 
 
 def _record_skip(settings: Settings, records: Records, blob_name: str, etag: str,

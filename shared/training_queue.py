@@ -6,6 +6,13 @@ A request is sent with an initial invisibility of `TRAINING_REQUEST_DELAY_SECOND
 message is still invisible, this process sends no further request for the folder. That loses
 nothing: every caller wrote its state (labels row, `.ocr.json`) before asking, so the pending
 message, which becomes visible only after the window, is handled after those writes.
+
+Bursts: while several OCRs of one folder run in this process (an upload of many forms), a labeled
+form whose OCR ends does not ask at once; the request it owes is sent when the last of them ends, or
+`BURST_DEFER_SECONDS` after it was first owed, whichever comes first. The folder cannot become
+trainable before its OCRs end, so nothing is lost but decisions that could only say "not yet"
+(each lists the folder and queries its rows). If the process dies first, the sweep finds the
+trainable folder.
 """
 
 from __future__ import annotations
@@ -73,6 +80,57 @@ class Coalescer:
 
 
 _coalescer = Coalescer()
+BURST_DEFER_SECONDS = 5.0
+
+
+class FolderBursts:
+    """OCRs running per folder in this process, and since when a finished one owes a request."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._running: dict[tuple[str, str], int] = {}
+        self._owed_since: dict[tuple[str, str], float] = {}
+
+    def started(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._running[key] = self._running.get(key, 0) + 1
+
+    def finished(self, key: tuple[str, str], owes: bool) -> bool:
+        """One OCR ended; returns whether the folder's owed request is due now."""
+        with self._lock:
+            left = self._running.get(key, 1) - 1
+            if left > 0:
+                self._running[key] = left
+            else:
+                self._running.pop(key, None)
+            now = self._clock()
+            if owes:
+                self._owed_since.setdefault(key, now)
+            since = self._owed_since.get(key)
+            if since is None or (left > 0 and now - since < BURST_DEFER_SECONDS):
+                return False
+            del self._owed_since[key]
+            return True
+
+
+_bursts = FolderBursts()
+
+
+def _key(settings: Settings, folder: str) -> tuple[str, str]:
+    return f"{settings.connection_string or settings.queue_service_uri}|{settings.training_queue}", folder
+
+
+def ocr_started(settings: Settings, folder: str) -> None:
+    _bursts.started(_key(settings, folder))
+
+
+def ocr_finished(settings: Settings, folder: str, owes_training: bool) -> bool:
+    """Call once per `ocr_started`, also on failure; sends the folder's training request when it is
+    owed and no other OCR of the folder runs here (or it has waited long enough)."""
+    if _bursts.finished(_key(settings, folder), owes_training):
+        return request_training(settings, folder)
+    return False
 
 
 def request_training(settings: Settings, folder: str, coalesce: bool = True) -> bool:
@@ -88,8 +146,7 @@ def request_training(settings: Settings, folder: str, coalesce: bool = True) -> 
     if not coalesce:
         send(0)
         return True
-    key = (f"{settings.connection_string or settings.queue_service_uri}|{settings.training_queue}", folder)
-    return _coalescer.send(key, settings.training_request_delay_seconds, send)
+    return _coalescer.send(_key(settings, folder), settings.training_request_delay_seconds, send)
 
 
 def send_to_poison(settings: Settings, body: str) -> None:

@@ -20,7 +20,7 @@ from shared.names import BlobKind
 from shared.ocr_step import process_source
 from shared.storage import blob_service, queue_service
 from shared.training_poll import poll_training_runs
-from shared.training_queue import Coalescer
+from shared.training_queue import BURST_DEFER_SECONDS, Coalescer, FolderBursts
 from shared.training_start import start_training_if_due
 from tests.formgen.generate import generate
 from tests.pipeline.conftest import FaultServer, Stack, error_reply, fast_client
@@ -202,6 +202,28 @@ def test_training_requests_are_coalesced_per_folder_and_process() -> None:
     with pytest.raises(RuntimeError):
         coalescer.send(("q", "c"), 2, failing)
     assert coalescer.send(("q", "c"), 2, sender("c1"))  # a failed send suppressed nothing
+
+
+def test_a_burst_of_ocrs_owes_one_training_request_sent_when_the_last_ends() -> None:
+    clock = [0.0]
+    bursts = FolderBursts(clock=lambda: clock[0])
+    a, b = ("q", "a"), ("q", "b")
+    for _ in range(3):
+        bursts.started(a)
+    bursts.started(b)
+    assert not bursts.finished(a, owes=True)  # two more OCRs of the folder still run
+    assert not bursts.finished(a, owes=False)
+    assert not bursts.finished(b, owes=False)  # nothing owed: nothing to send
+    assert bursts.finished(a, owes=False)  # the last one ends: the owed request is due
+    assert not bursts.finished(a, owes=False)  # ...once
+
+    bursts.started(a)
+    bursts.started(a)
+    bursts.started(a)
+    assert not bursts.finished(a, owes=True)
+    clock[0] += BURST_DEFER_SECONDS  # a long burst still gets a decision every few seconds
+    assert bursts.finished(a, owes=False)
+    assert not bursts.finished(a, owes=False)  # the last ended, but its request was already sent
 
 
 def _prepare_labeled_folder(stack: Stack, data_dir: Path, folder: str, count: int) -> None:
