@@ -10,7 +10,7 @@ from shared.names import basename, folder_of, source_of_labels
 from shared.records import Records, now_iso
 from shared.settings import Settings
 from shared.storage import blob_service
-from shared.training_queue import request_training
+from shared.training_queue import request_training_after_burst
 
 MAX_LABELS_BYTES = 8 * 1024 * 1024
 
@@ -65,5 +65,5 @@ def process_labels(settings: Settings, labels_blob: str, records: Records,
     check, etag = found
     record_check(records, labels_blob, check, etag)
     if enqueue:
-        request_training(settings, folder_of(source_of_labels(labels_blob)))
+        request_training_after_burst(settings, folder_of(source_of_labels(labels_blob)))
     return check

@@ -7,8 +7,9 @@ message is still invisible, this process sends no further request for the folder
 nothing: every caller wrote its state (labels row, `.ocr.json`) before asking, so the pending
 message, which becomes visible only after the window, is handled after those writes.
 
-Bursts: while several OCRs of one folder run in this process (an upload of many forms), a labeled
-form whose OCR ends does not ask at once; the request it owes is sent when the last of them ends, or
+Bursts: while several OCRs of one folder run in this process (an upload of many forms), neither a
+labeled form whose OCR ends nor a labels file of the folder asks at once; the request they owe is
+sent when the last of those OCRs ends, or
 `BURST_DEFER_SECONDS` after it was first owed, whichever comes first. The folder cannot become
 trainable before its OCRs end, so nothing is lost but decisions that could only say "not yet"
 (each lists the folder and queries its rows). If the process dies first, the sweep finds the
@@ -96,6 +97,19 @@ class FolderBursts:
         with self._lock:
             self._running[key] = self._running.get(key, 0) + 1
 
+    def defer(self, key: tuple[str, str]) -> bool:
+        """Whether a request for `key` can wait for the folder's running OCRs (it is added to what
+        they owe); False when none runs here, or the debt is already old enough to be sent."""
+        with self._lock:
+            if not self._running.get(key):
+                return False
+            now = self._clock()
+            since = self._owed_since.setdefault(key, now)
+            if now - since >= BURST_DEFER_SECONDS:
+                del self._owed_since[key]
+                return False
+            return True
+
     def finished(self, key: tuple[str, str], owes: bool) -> bool:
         """One OCR ended; returns whether the folder's owed request is due now."""
         with self._lock:
@@ -123,6 +137,14 @@ def _key(settings: Settings, folder: str) -> tuple[str, str]:
 
 def ocr_started(settings: Settings, folder: str) -> None:
     _bursts.started(_key(settings, folder))
+
+
+def request_training_after_burst(settings: Settings, folder: str) -> bool:
+    """`request_training`, unless OCRs of the folder run in this process: then the last of them sends
+    it (a labels file landing amid an upload burst)."""
+    if _bursts.defer(_key(settings, folder)):
+        return False
+    return request_training(settings, folder)
 
 
 def ocr_finished(settings: Settings, folder: str, owes_training: bool) -> bool:

@@ -225,6 +225,16 @@ def test_a_burst_of_ocrs_owes_one_training_request_sent_when_the_last_ends() -> 
     assert bursts.finished(a, owes=False)
     assert not bursts.finished(a, owes=False)  # the last ended, but its request was already sent
 
+    assert not bursts.defer(a)  # a labels file with no OCR of its folder running: send now
+    bursts.started(a)
+    assert bursts.defer(a)  # amid a burst: the running OCR sends it when it ends
+    assert bursts.finished(a, owes=False)
+    bursts.started(a)
+    assert bursts.defer(a)
+    clock[0] += BURST_DEFER_SECONDS
+    assert not bursts.defer(a)  # waited long enough: this one is sent now...
+    assert not bursts.finished(a, owes=False)  # ...and the OCR owes nothing more
+
 
 def _prepare_labeled_folder(stack: Stack, data_dir: Path, folder: str, count: int) -> None:
     """Forms with their OCR and labels, straight from the sample data (no engine needed)."""
