@@ -110,8 +110,9 @@ class FolderBursts:
                 return False
             return True
 
-    def finished(self, key: tuple[str, str], owes: bool) -> bool:
-        """One OCR ended; returns whether the folder's owed request is due now."""
+    def finished(self, key: tuple[str, str], owes: bool) -> str:
+        """One OCR ended; whether the folder's owed request is due now: "" (no), "ended" (the burst
+        is over: nothing left to coalesce with) or "waited" (owed for BURST_DEFER_SECONDS)."""
         with self._lock:
             left = self._running.get(key, 1) - 1
             if left > 0:
@@ -123,9 +124,9 @@ class FolderBursts:
                 self._owed_since.setdefault(key, now)
             since = self._owed_since.get(key)
             if since is None or (left > 0 and now - since < BURST_DEFER_SECONDS):
-                return False
+                return ""
             del self._owed_since[key]
-            return True
+            return "waited" if left > 0 else "ended"
 
 
 _bursts = FolderBursts()
@@ -149,10 +150,13 @@ def request_training_after_burst(settings: Settings, folder: str) -> bool:
 
 def ocr_finished(settings: Settings, folder: str, owes_training: bool) -> bool:
     """Call once per `ocr_started`, also on failure; sends the folder's training request when it is
-    owed and no other OCR of the folder runs here (or it has waited long enough)."""
-    if _bursts.finished(_key(settings, folder), owes_training):
-        return request_training(settings, folder)
-    return False
+    owed and no other OCR of the folder runs here (at once and visible: the burst already collapsed
+    its requests, so a coalescing delay would only postpone training), or coalesced when it has
+    waited long enough amid a burst."""
+    due = _bursts.finished(_key(settings, folder), owes_training)
+    if not due:
+        return False
+    return request_training(settings, folder, coalesce=due != "ended")
 
 
 def request_training(settings: Settings, folder: str, coalesce: bool = True) -> bool:

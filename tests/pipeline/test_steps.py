@@ -211,29 +211,29 @@ def test_a_burst_of_ocrs_owes_one_training_request_sent_when_the_last_ends() -> 
     for _ in range(3):
         bursts.started(a)
     bursts.started(b)
-    assert not bursts.finished(a, owes=True)  # two more OCRs of the folder still run
-    assert not bursts.finished(a, owes=False)
-    assert not bursts.finished(b, owes=False)  # nothing owed: nothing to send
-    assert bursts.finished(a, owes=False)  # the last one ends: the owed request is due
-    assert not bursts.finished(a, owes=False)  # ...once
+    assert bursts.finished(a, owes=True) == ""  # two more OCRs of the folder still run
+    assert bursts.finished(a, owes=False) == ""
+    assert bursts.finished(b, owes=False) == ""  # nothing owed: nothing to send
+    assert bursts.finished(a, owes=False) == "ended"  # the last one ends: the owed request is due
+    assert bursts.finished(a, owes=False) == ""  # ...once
 
     bursts.started(a)
     bursts.started(a)
     bursts.started(a)
-    assert not bursts.finished(a, owes=True)
+    assert bursts.finished(a, owes=True) == ""
     clock[0] += BURST_DEFER_SECONDS  # a long burst still gets a decision every few seconds
-    assert bursts.finished(a, owes=False)
-    assert not bursts.finished(a, owes=False)  # the last ended, but its request was already sent
+    assert bursts.finished(a, owes=False) == "waited"
+    assert bursts.finished(a, owes=False) == ""  # the last ended, but its request was already sent
 
     assert not bursts.defer(a)  # a labels file with no OCR of its folder running: send now
     bursts.started(a)
     assert bursts.defer(a)  # amid a burst: the running OCR sends it when it ends
-    assert bursts.finished(a, owes=False)
+    assert bursts.finished(a, owes=False) == "ended"
     bursts.started(a)
     assert bursts.defer(a)
     clock[0] += BURST_DEFER_SECONDS
     assert not bursts.defer(a)  # waited long enough: this one is sent now...
-    assert not bursts.finished(a, owes=False)  # ...and the OCR owes nothing more
+    assert bursts.finished(a, owes=False) == ""  # ...and the OCR owes nothing more
 
 
 def _prepare_labeled_folder(stack: Stack, data_dir: Path, folder: str, count: int) -> None:
