@@ -104,6 +104,7 @@ def run_status(args: argparse.Namespace) -> int:
 
     from shared.records import FOLDER_STATE_KEY, Records
     from shared.settings import SettingsError
+    from shared.timer_step import SWEEP_PARTITION
 
     console = Console()
     try:
@@ -157,6 +158,9 @@ def run_status(args: argparse.Namespace) -> int:
         )
     console.print(table)
     for state in states:
+        if state.get("folder") == SWEEP_PARTITION:
+            console.print(f"sweep for missed events: last at {state.get('lastSweptAt', '-')}")
+            continue
         console.print(
             f"folder [bold]{state.get('folder', '')}[/bold]: last decision: "
             f"{state.get('lastDecision', '-')} ({state.get('lastDecisionAt', '')}); "

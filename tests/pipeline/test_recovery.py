@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from formloop.stack import free_port, start_engine, stop
+from shared import timer_step
+from shared.records import FOLDER_STATE_KEY, parse_iso
 from shared.storage import queue_service
 from shared.sweep import sweep
+from shared.timer_step import claim_sweep
 from shared.training_poll import poll_training_runs
 from shared.training_queue import make_message
 from shared.training_start import INVALID_MESSAGES_PARTITION, handle_training_message, start_training_if_due
@@ -107,3 +110,27 @@ def test_the_sweep_catches_up_on_events_that_never_came(stack: Stack, data_dir: 
     queue_service(s.settings).get_queue_client(s.settings.training_queue).clear_messages()
     again = sweep(s.settings, s.client, s.records)
     assert again.ocr_started == [] and again.folders_requested == ["po"]  # still trainable: no run yet
+
+
+def test_the_sweep_time_is_kept_in_storage_and_claimed_once(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart (or a second instance) does not sweep again within the interval; past due forces it."""
+    s = stack.with_settings(SWEEP_INTERVAL_SECONDS="3600")
+    key = (timer_step.SWEEP_PARTITION, FOLDER_STATE_KEY)
+    assert claim_sweep(s.settings, s.records)  # the first beat ever sweeps
+    assert not claim_sweep(s.settings, s.records)  # within the interval: no (and no table read)
+    timer_step._seen_sweep.clear()  # a restarted process knows nothing...
+    assert not claim_sweep(s.settings, s.records)  # ...but storage does
+    assert claim_sweep(s.settings, s.records, force=True)  # a past-due beat sweeps anyway
+    row = s.records.get(s.records.runs, *key)
+    assert row is not None and time.time() - parse_iso(str(row["lastSweptAt"])) < 60
+
+    # the interval has passed and two instances read the same old time: one conditional write wins
+    s.records.merge(s.records.runs, *key, lastSweptAt="2026-01-01T00:00:00+00:00")
+    stale = s.records.get_with_etag(s.records.runs, *key)
+    timer_step._seen_sweep.clear()
+    assert claim_sweep(s.settings, s.records)
+    monkeypatch.setattr(s.records, "get_with_etag", lambda *args: stale)  # read before the winner wrote
+    timer_step._seen_sweep.clear()
+    assert not claim_sweep(s.settings, s.records)
