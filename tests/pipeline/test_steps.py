@@ -345,3 +345,29 @@ def test_a_timed_out_run_releases_the_folder(stack: Stack, fault_server: Callabl
     assert poll_training_runs(stack.settings, fast_client(stack.settings), stack.records).finished == ["r2"]
     state = stack.records.get_folder_state("slow")[0]
     assert state and state["activeRunId"] == "" and state["lastFingerprint"] == "fp1"
+
+
+def test_the_2019_preview_dialect_runs_the_loop_against_the_real_engine(
+    stack: Stack, forms: list, data_dir: Path
+) -> None:
+    """FORM_RECOGNIZER_API=2.0-preview: readLayout/asyncAnalyze for OCR, custom/asyncTrain for training."""
+    s = stack.with_settings(FORM_RECOGNIZER_API="2.0-preview", TRAINING_THRESHOLD="5")
+    name = upload_form(s, "old", forms[0].path)
+    assert process_source(s.settings, name, s.client, s.records).status == "succeeded"
+    ocr = blob_service(s.settings).get_blob_client(s.settings.forms_container, name + ".ocr.json")
+    body = json.loads(ocr.download_blob().readall())
+    assert body["status"] == "succeeded" and body["analyzeResult"]["readResults"][0]["lines"]
+    assert ocr.get_blob_properties().metadata["api_version"] == "2.0-preview"
+
+    _prepare_labeled_folder(s, data_dir, "po", 5)
+    decision = start_training_if_due(s.settings, "po", s.client, s.records)
+    assert decision.train
+    run = s.records.folder_runs("po")[0]
+    assert "/formrecognizer/v2.0-preview/" in run["operationUrl"]
+    deadline = time.monotonic() + 120
+    while not poll_training_runs(s.settings, s.client, s.records).finished:
+        assert time.monotonic() < deadline, "the preview-dialect run did not finish"
+        time.sleep(0.5)
+    run = s.records.run("po", run["runId"])
+    assert run and run["status"] == "succeeded" and run["modelId"]
+    assert s.records.folder_models("po")[0]["isCurrent"] is True
