@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,15 @@ def run_up(args: argparse.Namespace) -> int:
             engine = start_engine(
                 state / "engine", api_key=key, port=_ports((ENGINE_PORT,))[0], log_path=logs / "engine.log"
             )
+        engine_index = len(procs)
         procs.append(engine.process)  # type: ignore[arg-type]
         console.print(f"[green]✓[/] Engine       {engine.endpoint}  (Form Recognizer v2.1 protocol)")
+
+        def restart_engine() -> subprocess.Popen[bytes]:
+            again = start_engine(
+                state / "engine", api_key=key, port=engine.port, log_path=logs / "engine.log"
+            )
+            return again.process  # type: ignore[return-value]
 
         env = host_environment(settings, azurite, engine)
         if args.demo:
@@ -121,7 +129,7 @@ def run_up(args: argparse.Namespace) -> int:
             "[bold]formloop upload PATH --folder NAME[/], watch with [bold]formloop status[/]. "
             "Ctrl-C stops everything."
         )
-        _wait_forever(procs)
+        _wait_forever(procs, {engine_index: ("the engine", restart_engine)})
         return 0
     except StackError as exc:
         console.print(f"[red]error:[/] {exc}")
@@ -154,10 +162,35 @@ def _start_host(choice: str, app_dir: Path, env: dict[str, str], logs: Path) -> 
     return proc
 
 
-def _wait_forever(procs: list[subprocess.Popen[bytes]]) -> None:
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    while True:
-        for proc in procs:
-            if proc.poll() is not None:
-                raise StackError(f"{proc.args[0]} … exited with code {proc.returncode}; see .formloop/logs")
-        time.sleep(1)
+ENGINE_RESTARTS = 3
+
+
+def _wait_forever(
+    procs: list[subprocess.Popen[bytes]],
+    restartable: dict[int, tuple[str, Callable[[], subprocess.Popen[bytes]]]],
+    *,
+    max_restarts: int = ENGINE_RESTARTS,
+    poll_seconds: float = 1.0,
+) -> None:
+    """Watch the stack until Ctrl-C. A process at an index in `restartable` (the engine: its results
+    and models are on disk, and the pipeline retries what failed meanwhile) is started again, up to
+    `max_restarts` times in all; any other exit stops the stack with a clear message."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    restarts = 0
+    try:
+        while True:
+            for index, proc in enumerate(procs):
+                if proc.poll() is None:
+                    continue
+                name, restart = restartable.get(index, (str(proc.args[0]), None))
+                if restart is None or restarts >= max_restarts:
+                    raise StackError(f"{name} exited with code {proc.returncode}; see .formloop/logs")
+                restarts += 1
+                console.print(
+                    f"[yellow]![/] {name} exited with code {proc.returncode}; starting it again "
+                    f"({restarts}/{max_restarts}; see .formloop/logs)"
+                )
+                procs[index] = restart()
+            time.sleep(poll_seconds)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
+import pytest
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
-from formloop.stack import AzuriteInfo, free_port, port_open
+from formloop.local_stack import _wait_forever
+from formloop.stack import AzuriteInfo, StackError, free_port, port_open, stop
 
 
 def test_azurite_serves_blobs_queues_and_tables(azurite: AzuriteInfo) -> None:
@@ -35,3 +39,29 @@ def test_azurite_listens_on_loopback_only(azurite: AzuriteInfo) -> None:
 
 def test_free_port_is_unused() -> None:
     assert not port_open("127.0.0.1", free_port())
+
+
+def test_the_stack_watcher_restarts_the_engine_a_few_times_then_gives_up() -> None:
+    """`formloop up`: a dead engine is started again (bounded); any other process dying stops the stack."""
+    def exits(code: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-c", f"import sys; sys.exit({code})"])
+
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    started: list[subprocess.Popen[bytes]] = []
+
+    def restart() -> subprocess.Popen[bytes]:
+        started.append(exits(7))  # an engine that keeps dying
+        return started[-1]
+
+    procs = [alive, exits(3)]
+    try:
+        with pytest.raises(StackError, match="the engine exited with code 7"):
+            _wait_forever(procs, {1: ("the engine", restart)}, max_restarts=2, poll_seconds=0.05)
+        assert len(started) == 2 and procs[1] is started[-1]  # restarted twice, then it gave up
+
+        procs = [exits(5), alive]  # a process that is not restartable: the stack stops at once
+        with pytest.raises(StackError, match="exited with code 5"):
+            _wait_forever(procs, {1: ("the engine", restart)}, poll_seconds=0.05)
+        assert len(started) == 2
+    finally:
+        stop(alive)
