@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
+import pytest
+from azure.core.exceptions import AzureError
 from azure.storage.blob import BlobServiceClient
 
 from devhost.receipts import PENDING_KEY, BlobReceipts, BlobVersion, ensure_hosts_container
@@ -51,3 +54,19 @@ def test_a_torn_checkpoint_is_ignored_not_fatal(azurite: AzuriteInfo) -> None:
     failed = BlobVersion("forms", "b.pdf", '"0x9"')
     receipts.record_failure(failed, "inv", 1)
     assert set(receipts.list_all()) == {failed}  # versions in a torn checkpoint just fire once more
+
+
+def test_a_checkpoint_write_that_fails_is_kept_for_the_next_flush(azurite: AzuriteInfo) -> None:
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    ensure_hosts_container(service)
+    receipts = BlobReceipts(service, f"h{uuid.uuid4().hex[:8]}", "Host.Functions.on_blob")
+    receipts.complete(BlobVersion("forms", "a.pdf", '"0x1"'))
+    written_to = receipts.checkpoint
+    receipts.checkpoint = service.get_blob_client(
+        f"missing-{uuid.uuid4().hex[:8]}", "c.json"
+    )  # storage says no
+    with pytest.raises(AzureError):
+        receipts.flush()
+    receipts.checkpoint = written_to
+    receipts.flush()  # nothing was lost: the next flush writes it
+    assert json.loads(written_to.download_blob().readall()) == {"forms/a.pdf": '"0x1"'}
