@@ -1,8 +1,9 @@
 """Blob trigger: scan the container, fire once per blob version (ETag), retry, then poison.
 
-Cheap by design: one listing call per scan (per 5000 blobs); only a name whose ETag differs from
-the last scan costs a receipt write. Receipts live in host storage, so a restart does not refire;
-a receipt still pending at startup (the host stopped mid-way) is resumed with its attempt count.
+Cheap by design: one listing call per scan (per 5000 blobs); the content is downloaded only when the
+function reads it; a version done with at once goes into a checkpoint written once a second. Receipts
+live in host storage, so a restart does not refire; a receipt still pending at startup (the host
+stopped mid-way) is resumed with its attempt count.
 """
 
 from __future__ import annotations
@@ -196,8 +197,8 @@ class BlobListener:
             version = BlobVersion(self.path.container, name, etag)
             if version in self._taken:
                 continue
-            # No receipt yet: it is written when the version is done with (or fails), one call per
-            # version; the receipts read at start-up are what keeps a restart from refiring.
+            # No receipt yet: the version goes into the completed checkpoint when it is done with, or
+            # gets a receipt blob when it fails; what start-up reads of both keeps a restart from refiring.
             work = _Work(version, blob_type, 0, item)
             emit(work)
             new.append(work)

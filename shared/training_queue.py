@@ -9,10 +9,10 @@ message, which becomes visible only after the window, is handled after those wri
 
 Bursts: while several OCRs of one folder run in this process (an upload of many forms), neither a
 labeled form whose OCR ends nor a labels file of the folder asks at once; the request they owe is
-sent when the last of those OCRs ends, or
-`BURST_DEFER_SECONDS` after it was first owed, whichever comes first. The folder cannot become
-trainable before its OCRs end, so nothing is lost but decisions that could only say "not yet"
-(each lists the folder and queries its rows). If the process dies first, the sweep finds the
+sent when the last of those OCRs ends (at once and visible: nothing is left to coalesce with), or
+coalesced `BURST_DEFER_SECONDS` after it was first owed, whichever comes first. The folder cannot
+become trainable before its OCRs end, so nothing is lost but decisions that could only say "not
+yet" (each lists the folder and queries its rows). If the process dies first, the sweep finds the
 trainable folder.
 """
 
