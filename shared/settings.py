@@ -12,6 +12,7 @@ settings ``FORMS_STORAGE__blobServiceUri`` / ``__queueServiceUri`` / ``__tableSe
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -143,6 +144,27 @@ def _float(env: Mapping[str, str], name: str) -> float:
     return number
 
 
+# Azure's naming rules: a wrong name otherwise surfaces as a storage error on the first call.
+_CONTAINER_OR_QUEUE = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+_TABLE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+
+
+def _named(env: Mapping[str, str], name: str, pattern: re.Pattern[str], rule: str) -> str:
+    value = _value(env, name)
+    if not pattern.match(value):
+        raise SettingsError(f"setting {name} must be {rule}, got {value!r}")
+    return value
+
+
+def _container_or_queue(env: Mapping[str, str], name: str) -> str:
+    return _named(env, name, _CONTAINER_OR_QUEUE, "3-63 lowercase letters, digits and single hyphens, "
+                  "starting and ending with a letter or digit")
+
+
+def _table(env: Mapping[str, str], name: str) -> str:
+    return _named(env, name, _TABLE, "3-63 letters and digits, starting with a letter")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings (from `os.environ` unless a mapping is given)."""
     env = os.environ if env is None else env
@@ -169,13 +191,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         table_service_uri=_value(env, f"{CONNECTION}__tableServiceUri"),
         credential_kind=_value(env, f"{CONNECTION}__credential"),
         client_id=_value(env, f"{CONNECTION}__clientId"),
-        forms_container=_value(env, "FORMS_CONTAINER"),
-        training_queue=_value(env, "TRAINING_QUEUE"),
-        documents_table=_value(env, "DOCUMENTS_TABLE"),
-        training_runs_table=_value(env, "TRAINING_RUNS_TABLE"),
-        models_table=_value(env, "MODELS_TABLE"),
-        fields_table=_value(env, "FIELDS_TABLE"),
-        training_documents_table=_value(env, "TRAINING_DOCUMENTS_TABLE"),
+        forms_container=_container_or_queue(env, "FORMS_CONTAINER"),
+        training_queue=_container_or_queue(env, "TRAINING_QUEUE"),
+        documents_table=_table(env, "DOCUMENTS_TABLE"),
+        training_runs_table=_table(env, "TRAINING_RUNS_TABLE"),
+        models_table=_table(env, "MODELS_TABLE"),
+        fields_table=_table(env, "FIELDS_TABLE"),
+        training_documents_table=_table(env, "TRAINING_DOCUMENTS_TABLE"),
         fr_endpoint=_value(env, "FORM_RECOGNIZER_ENDPOINT").rstrip("/"),
         fr_key=_value(env, "FORM_RECOGNIZER_KEY"),
         fr_api=api,

@@ -40,11 +40,23 @@ def test_settings_defaults_follow_the_spec() -> None:
         ({**BASE_ENV, "TRAINING_THRESHOLD": "0"}, "at least 1"),
         ({**BASE_ENV, "FORM_RECOGNIZER_API": "v3.0"}, "FORM_RECOGNIZER_API must be one of"),
         ({**BASE_ENV, "SAS_EXPIRY_MINUTES": "600"}, "at most 120"),
+        ({**BASE_ENV, "FORMS_CONTAINER": "t"}, "FORMS_CONTAINER must be 3-63 lowercase"),
+        ({**BASE_ENV, "FORMS_CONTAINER": "My_Forms"}, "FORMS_CONTAINER must be 3-63 lowercase"),
+        ({**BASE_ENV, "FORMS_CONTAINER": "a--b"}, "single hyphens"),
+        ({**BASE_ENV, "TRAINING_QUEUE": "-queue"}, "TRAINING_QUEUE must be"),
+        ({**BASE_ENV, "MODELS_TABLE": "1models"}, "MODELS_TABLE must be 3-63 letters and digits"),
+        ({**BASE_ENV, "FIELDS_TABLE": "field-s"}, "FIELDS_TABLE must be"),
     ],
 )
 def test_settings_reject_unusable_values(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+def test_settings_accept_storage_names_within_the_rules() -> None:
+    ok = load_settings({**BASE_ENV, "FORMS_CONTAINER": "forms-2026", "TRAINING_QUEUE": "abc",
+                        "DOCUMENTS_TABLE": "DocsV2"})
+    assert (ok.forms_container, ok.training_queue, ok.documents_table) == ("forms-2026", "abc", "DocsV2")
 
 
 def test_settings_accept_dialect_spellings() -> None:
