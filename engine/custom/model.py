@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from engine.custom.features import FEATURES, TrainDoc, build_stats, field_candidates, fix_text, new_sim_cache
+from engine.custom.features import (
+    FEATURES,
+    TrainDoc,
+    doc_examples,
+    field_candidates,
+    fix_text,
+    new_sim_cache,
+    stats_from_examples,
+)
 from engine.custom.matching import MatchedField
 from engine.custom.spans import PageIndex, Span, norm_text, words_key
 
@@ -149,9 +157,10 @@ def train(docs: list[TrainDoc], field_types: dict[str, str], model_name: str = "
     per_doc: list[dict[str, tuple[list[Span], np.ndarray]]] = []
     stats_for: list[dict[str, dict[str, Any]]] = []
     field_names: set[str] = set()
+    examples = [doc_examples(d) for d in docs]
     for i, d in enumerate(docs):
-        others = [x for j, x in enumerate(docs) if j != i] if n >= MIN_DOCS_FOR_CV else docs
-        stats = build_stats(others, field_types)
+        others = [x for j, x in enumerate(examples) if j != i] if n >= MIN_DOCS_FOR_CV else examples
+        stats = stats_from_examples(others, field_types)
         stats_for.append(stats)
         field_names |= set(stats)
         sims = new_sim_cache()
@@ -198,7 +207,7 @@ def train(docs: list[TrainDoc], field_types: dict[str, str], model_name: str = "
     model = {
         "format": "formloop-custom-model", "version": FORMAT_VERSION, "kind": "labeled",
         "modelName": model_name,
-        "features": list(FEATURES), "fields": build_stats(docs, field_types),
+        "features": list(FEATURES), "fields": stats_from_examples(examples, field_types),
         "field_types": {k: field_types.get(k, "string") for k in sorted(field_names)},
         "scorer": _fit_scorer(X_all, y_all), "threshold": threshold,
         "calibration": _platt(calib_points), "field_accuracy": report.field_accuracy,
