@@ -102,6 +102,8 @@ class BlobListener:
         self._max_scan_interval = max(scan_interval, max_scan_interval)
         self._backlog_limit = BACKLOG_ROUNDS * self._workers
         self._known: dict[str, str] = {}
+        self._scanned = False  # whether _known holds a complete listing yet
+        self._known_since = 0.0  # when the listing behind _known started (monotonic)
         self._taken: set[BlobVersion] = set()
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
         self.inflight = InFlight()
@@ -143,8 +145,9 @@ class BlobListener:
 
     async def close(self) -> None:
         """Write the completed-versions checkpoint (periodically, and once more after the host drained)."""
+        listing = (self.path.container, self._known, self._known_since) if self._scanned else None
         try:
-            await asyncio.to_thread(self._receipts.flush)
+            await asyncio.to_thread(self._receipts.flush, listing)  # also drops deleted blobs
         except AzureError as exc:
             log.warning("writing the blob receipts checkpoint failed, will retry: %s", short_error(exc))
 
@@ -180,6 +183,7 @@ class BlobListener:
         """List the container once; take on (and `emit`) every version not seen before (blocking)."""
         seen: dict[str, str] = {}
         new: list[_Work] = []
+        started = time.monotonic()
         try:
             items = list(list_versions(self._container, self.path.prefix or None))
         except ResourceNotFoundError:
@@ -203,7 +207,7 @@ class BlobListener:
             emit(work)
             new.append(work)
             self._taken.add(version)
-        self._known = seen
+        self._known, self._known_since, self._scanned = seen, started, True
         return new
 
     async def _worker(self, stopping: asyncio.Event) -> None:

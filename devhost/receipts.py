@@ -19,6 +19,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
@@ -62,6 +63,7 @@ class BlobReceipts:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one checkpoint write at a time: an older one never lands last
         self._completed: dict[str, str] = {}  # "<container>/<blob>" -> etag of the newest version done
+        self._completed_at: dict[str, float] = {}  # when this process completed an entry (monotonic)
         self._unsaved = False
         self._with_receipt: set[BlobVersion] = set()  # versions that have a per-version receipt blob
         self._flushed_at = 0.0
@@ -119,17 +121,30 @@ class BlobReceipts:
             had_receipt = version in self._with_receipt
         if had_receipt:
             self._container.upload_blob(self.path(version), b"", overwrite=True)
+        key = f"{version.container}/{version.name}"
         with self._lock:
-            self._completed[f"{version.container}/{version.name}"] = version.etag
+            self._completed[key] = version.etag
+            self._completed_at[key] = time.monotonic()
             self._unsaved = True
 
     def flush_due(self) -> bool:
         return self._unsaved and time.monotonic() - self._flushed_at >= FLUSH_SECONDS
 
-    def flush(self) -> None:
-        """Write the checkpoint if anything was completed since the last write (blocking)."""
+    def flush(self, listing: tuple[str, Collection[str], float] | None = None) -> None:
+        """Write the checkpoint if anything was completed since the last write (blocking).
+
+        `listing` = (container, names, when it started, monotonic): a full listing of the container.
+        Entries of blobs it did not find are dropped on the way (deleted blobs), unless they were
+        completed after it started, so the checkpoint stays the size of the container."""
         with self._flush_lock:
             with self._lock:
+                if listing is not None:
+                    container, names, started = listing
+                    prefix = f"{container}/"
+                    for key in [k for k in self._completed if k.startswith(prefix)]:
+                        if key[len(prefix):] not in names and self._completed_at.get(key, 0.0) < started:
+                            del self._completed[key]
+                            self._completed_at.pop(key, None)
                 if not self._unsaved:
                     return
                 body = json.dumps(self._completed, separators=(",", ":")).encode()

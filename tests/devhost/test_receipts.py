@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -70,3 +71,27 @@ def test_a_checkpoint_write_that_fails_is_kept_for_the_next_flush(azurite: Azuri
     receipts.checkpoint = written_to
     receipts.flush()  # nothing was lost: the next flush writes it
     assert json.loads(written_to.download_blob().readall()) == {"forms/a.pdf": '"0x1"'}
+
+
+def test_the_checkpoint_drops_deleted_blobs_but_not_versions_completed_after_the_listing(
+    azurite: AzuriteInfo,
+) -> None:
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    ensure_hosts_container(service)
+    host = f"h{uuid.uuid4().hex[:8]}"
+    first = BlobReceipts(service, host, "Host.Functions.on_blob")
+    for name in ("kept.pdf", "deleted.pdf"):
+        first.complete(BlobVersion("forms", name, '"0x1"'))
+    first.complete(BlobVersion("other", "deleted.pdf", '"0x1"'))  # another container: not this listing's
+    first.flush()
+
+    second = BlobReceipts(service, host, "Host.Functions.on_blob")  # a restart reads the checkpoint
+    second.list_all()
+    listed_at = time.monotonic()
+    second.complete(BlobVersion("forms", "new.pdf", '"0x2"'))  # found by a later scan, done since
+    second.flush(("forms", {"kept.pdf"}, listed_at))
+    assert json.loads(second.checkpoint.download_blob().readall()) == {
+        "forms/kept.pdf": '"0x1"',
+        "forms/new.pdf": '"0x2"',
+        "other/deleted.pdf": '"0x1"',
+    }
