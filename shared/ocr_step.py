@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContentSettings
 
 from shared.delivered import DeliveredBlob
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, content_type_for
 from shared.names import basename, folder_of, ocr_name
-from shared.records import Records, now_iso, parse_iso
+from shared.records import Records, lost_race, now_iso, parse_iso
 from shared.settings import Settings
 from shared.storage import blob_service
 from shared.training_queue import ocr_finished, ocr_started
@@ -51,11 +51,6 @@ def _md5(props: object) -> str:
     return base64.b64encode(bytes(digest)).decode() if digest else ""
 
 
-def _is_conflict(exc: Exception) -> bool:
-    return isinstance(exc, ResourceExistsError) or (
-        isinstance(exc, HttpResponseError) and getattr(exc, "status_code", None) in (409, 412))
-
-
 @dataclass
 class Claim:
     """The outcome of claiming one source version's OCR."""
@@ -75,7 +70,7 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
     try:  # a new form has no row yet: one insert is the whole claim
         return Claim(True, records.conditional_write(records.documents, folder, doc, None, props))
     except HttpResponseError as exc:
-        if not _is_conflict(exc):
+        if not lost_race(exc):
             raise
     asked = False
     for _ in range(CLAIM_ATTEMPTS):
@@ -96,7 +91,7 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
             new_etag = records.conditional_write(records.documents, folder, doc, row_etag, props)
             return Claim(True, new_etag, labeled=bool(row and row.get("labeled")))
         except HttpResponseError as exc:
-            if not _is_conflict(exc):
+            if not lost_race(exc):
                 raise
     return Claim(False)
 
@@ -209,7 +204,7 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
     try:
         records.conditional_write(records.documents, folder, doc, claim.etag or "*", done_props)
     except HttpResponseError as exc:
-        if not _is_conflict(exc) and getattr(exc, "status_code", None) != 404:
+        if not lost_race(exc) and getattr(exc, "status_code", None) != 404:
             raise
         row = records.document(folder, doc) or {}
         if row.get("sourceEtag") not in (None, "", etag):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.names import encode_key
@@ -36,6 +36,11 @@ def parse_iso(value: str) -> float:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except (AttributeError, ValueError):
         return 0.0
+
+
+def lost_race(exc: Exception) -> bool:
+    """Whether a `conditional_write` failed because someone else wrote first (409 insert, 412 update)."""
+    return isinstance(exc, ResourceExistsError) or getattr(exc, "status_code", None) in (409, 412)
 
 
 def new_run_id() -> str:

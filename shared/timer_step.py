@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import time
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from azure.core.exceptions import HttpResponseError
 
 from shared.formrecognizer import FormRecognizerClient
-from shared.records import FOLDER_STATE_KEY, Records, now_iso, parse_iso
+from shared.records import FOLDER_STATE_KEY, Records, lost_race, now_iso, parse_iso
 from shared.settings import Settings
 from shared.sweep import SweepReport, sweep
 from shared.training_poll import PollReport, poll_training_runs
@@ -40,7 +40,7 @@ def claim_sweep(settings: Settings, records: Records, force: bool = False) -> bo
         records.conditional_write(records.runs, SWEEP_PARTITION, FOLDER_STATE_KEY, etag,
                                   {"folder": SWEEP_PARTITION, "lastSweptAt": now_iso()})
     except HttpResponseError as exc:
-        if isinstance(exc, ResourceExistsError) or exc.status_code in (409, 412):
+        if lost_race(exc):
             return False  # another instance claimed this sweep first
         raise
     _seen_sweep[settings] = time.monotonic()

@@ -15,7 +15,7 @@ from azure.core.exceptions import HttpResponseError
 
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError
 from shared.names import folder_prefix
-from shared.records import FOLDER_STATE_KEY, Records, new_run_id, now_iso
+from shared.records import FOLDER_STATE_KEY, Records, lost_race, new_run_id, now_iso
 from shared.sas import container_sas_url
 from shared.settings import Settings
 from shared.training_policy import (
@@ -31,10 +31,6 @@ from shared.training_queue import BadMessage, parse_message, send_to_poison
 log = logging.getLogger(__name__)
 CLAIM_ATTEMPTS = 8
 INVALID_MESSAGES_PARTITION = "!invalid-messages"
-
-
-def _lost_race(exc: HttpResponseError) -> bool:
-    return getattr(exc, "status_code", None) in (409, 412)
 
 
 def _release(records: Records, folder: str, run_id: str, state: dict[str, Any] | None) -> None:
@@ -63,7 +59,7 @@ def start_training_if_due(settings: Settings, folder: str, client: FormRecognize
             try:  # informational only: never overwrite a concurrent claim
                 records.conditional_write(records.runs, folder, FOLDER_STATE_KEY, etag, note)
             except HttpResponseError as exc:
-                if not _lost_race(exc):
+                if not lost_race(exc):
                     raise
             log.info("folder %r not trained: %s", folder, decision.reason)
             return decision
@@ -75,7 +71,7 @@ def start_training_if_due(settings: Settings, folder: str, client: FormRecognize
         try:
             records.conditional_write(records.runs, folder, FOLDER_STATE_KEY, etag, claim)
         except HttpResponseError as exc:
-            if _lost_race(exc):
+            if lost_race(exc):
                 continue  # someone else wrote first: look again
             raise
         decision.run_id = run_id
