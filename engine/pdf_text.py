@@ -14,36 +14,15 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from engine.pagemodel import SelectionMark, Word
+from engine.pdf_frame import PageFrame
 
-PT_PER_INCH = 72.0
 MARK_MIN_IN, MARK_MAX_IN = 0.07, 0.4
 _PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE
 
 
-class _Frame:
-    """PDF user space (points, y up, maybe /Rotate'd) -> displayed page in inches, y down."""
-
-    def __init__(self, page: pdfium.PdfPage) -> None:
-        self.rotation = page.get_rotation() % 360
-        left, bottom, right, top = page.get_mediabox()
-        self.left, self.bottom, self.right, self.top = left, bottom, right, top
-
-    def box(self, l: float, b: float, r: float, t: float) -> tuple[float, float, float, float]:  # noqa: E741
-        w, h = self.right - self.left, self.top - self.bottom
-        x0, x1 = l - self.left, r - self.left
-        y0, y1 = self.top - t, self.top - b  # y down from the top edge
-        if self.rotation == 90:
-            x0, y0, x1, y1 = h - y1, x0, h - y0, x1
-        elif self.rotation == 180:
-            x0, y0, x1, y1 = w - x1, h - y1, w - x0, h - y0
-        elif self.rotation == 270:
-            x0, y0, x1, y1 = y0, w - x1, y1, w - x0
-        return x0 / PT_PER_INCH, y0 / PT_PER_INCH, x1 / PT_PER_INCH, y1 / PT_PER_INCH
-
-
 def page_words(page: pdfium.PdfPage) -> list[Word]:
     """Words (whitespace-separated runs of characters) with their union boxes, in inches."""
-    frame = _Frame(page)
+    frame = PageFrame(page)
     textpage = page.get_textpage()
     try:
         n = textpage.count_chars()
@@ -115,7 +94,7 @@ def _dark_fill(obj: pdfium.PdfObject) -> bool:
 
 
 def page_selection_marks(page: pdfium.PdfPage) -> list[SelectionMark]:
-    frame = _Frame(page)
+    frame = PageFrame(page)
     boxes: list[tuple[tuple[float, float, float, float], bool]] = []
     others: list[tuple[float, float, float, float]] = []
     for obj in page.get_objects(filter=[_PATH, _TEXT], max_depth=2):
