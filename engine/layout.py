@@ -7,6 +7,7 @@ flat however long the document is. Used by the layout routes and by custom-model
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 from collections.abc import Iterator
@@ -20,6 +21,17 @@ from engine.errors import ApiError, invalid_image
 from engine.lines import group_words, reading_order
 from engine.ocr import OcrEngine, default_engine
 from engine.pagemodel import PageText, Quad
+from engine.pdf_form import (
+    flatten,
+    init_form,
+    merge_marks,
+    on_page,
+    read_widgets,
+    split_comb_cells,
+    synthesized_words,
+    widget_marks,
+)
+from engine.pdf_frame import PageFrame
 from engine.pdf_text import mostly_image, page_selection_marks, page_words
 from engine.pdfium_lock import PDFIUM
 from engine.scan import ocr_page
@@ -65,12 +77,13 @@ def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
     doc = open_pdf(data)
     try:
         with PDFIUM:
+            form = init_form(doc)  # before any page is loaded, as PDFium's form API needs
             count = len(doc)
         numbers = wanted or list(range(1, count + 1))
         check_page_range(numbers, count)
         for n in numbers:
             with PDFIUM:
-                read = _read_pdf_page(doc, n)
+                read = _read_pdf_page(doc, n, form)
             if isinstance(read, PageText):
                 yield read
                 continue
@@ -92,17 +105,27 @@ class _Rendered:
     height_pt: float
 
 
-def _read_pdf_page(doc: pdfium.PdfDocument, n: int) -> PageText | _Rendered:
-    """The page from its text layer, or (no text layer) its rendering."""
+def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None) -> PageText | _Rendered:
+    """The page from its text layer and form fields, or (neither) its rendering."""
     page = doc[n - 1]
     try:
         w_pt, h_pt = page.get_size()
-        words = page_words(page)
+        width, height = w_pt / 72.0, h_pt / 72.0
+        widgets = read_widgets(page, form, PageFrame(page)) if form else []
+        if widgets and flatten(page):  # the fields' appearances become page content on reload
+            page.close()
+            page = doc[n - 1]
+        mark_rects = [w.pdf_rect for w in widgets if w.kind in ("checkbox", "radio")]
+        words = page_words(page, skip_rects=mark_rects)
+        if widgets:
+            words = split_comb_cells(words, widgets) + synthesized_words(widgets, words)
+            words = [w for w in words if on_page(w.x0, w.y0, w.x1, w.y1, width, height)]
         # A scan with a stray stamp or page number in its text layer still needs OCR.
-        if len(words) >= MIN_TEXT_LAYER_WORDS or (words and not mostly_image(page)):
-            width, height = w_pt / 72.0, h_pt / 72.0
+        if len(words) >= MIN_TEXT_LAYER_WORDS or ((words or widgets) and not mostly_image(page)):
+            marks = merge_marks(widget_marks(widgets), page_selection_marks(page))
+            marks = [m for m in marks if on_page(m.x0, m.y0, m.x1, m.y1, width, height)]
             return PageText(number=n, width=width, height=height, unit="inch",
-                            lines=reading_order(group_words(words)), marks=page_selection_marks(page),
+                            lines=reading_order(group_words(words)), marks=marks,
                             upright_size=(width, height))
         # No text layer: render at 300 dpi (less if the page is huge); OCR happens outside the lock.
         dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))

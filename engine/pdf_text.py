@@ -9,6 +9,8 @@ something (a glyph, a stroke) is drawn inside it.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -20,10 +22,18 @@ MARK_MIN_IN, MARK_MAX_IN = 0.07, 0.4
 _PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE
 
 
-def page_words(page: pdfium.PdfPage) -> list[Word]:
-    """Words (whitespace-separated runs of characters) with their union boxes, in inches."""
+def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None, *,
+               skip_chars: AbstractSet[int] = frozenset(),
+               skip_rects: Sequence[tuple[float, float, float, float]] = ()) -> list[Word]:
+    """Words (whitespace-separated runs of characters) with their union boxes, in inches.
+
+    `skip_chars` (text-page indices) and characters centred in `skip_rects` (PDF user space: left,
+    bottom, right, top) are not text but drawings of marks: a check glyph, a ☐ box.
+    """
     frame = PageFrame(page)
-    textpage = page.get_textpage()
+    own = textpage is None
+    if textpage is None:
+        textpage = page.get_textpage()
     try:
         n = textpage.count_chars()
         if n <= 0:
@@ -38,6 +48,7 @@ def page_words(page: pdfium.PdfPage) -> list[Word]:
         charbox = pdfium_c.FPDFText_GetLooseCharBox
         raw = textpage.raw
         bl = bb = br = bt = 0.0
+        skipping = bool(skip_chars or skip_rects)
         for i, ch in enumerate(text):
             if ch.isspace() or ch == "\x00":
                 if chars:
@@ -46,6 +57,11 @@ def page_words(page: pdfium.PdfPage) -> list[Word]:
                 continue
             charbox(raw, i, rect)
             l, b, r, t = rect.left, rect.bottom, rect.right, rect.top  # noqa: E741
+            if skipping and (i in skip_chars or _centred_in(l, b, r, t, skip_rects)):
+                if chars:
+                    words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
+                    chars = []
+                continue
             if chars and (l < bl - 1 or b > bt):
                 # A jump back or down inside one "word": the text layer continues elsewhere.
                 words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
@@ -66,7 +82,14 @@ def page_words(page: pdfium.PdfPage) -> list[Word]:
             words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
         return words
     finally:
-        textpage.close()
+        if own:
+            textpage.close()
+
+
+def _centred_in(l: float, b: float, r: float, t: float,  # noqa: E741
+                rects: Sequence[tuple[float, float, float, float]]) -> bool:
+    cx, cy = (l + r) / 2, (b + t) / 2
+    return any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in rects)
 
 
 def mostly_image(page: pdfium.PdfPage, share: float = 0.5) -> bool:
