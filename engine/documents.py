@@ -16,6 +16,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from engine.errors import ApiError, invalid_image
+from engine.pdf_form import is_pure_xfa, pure_xfa_error
 from engine.pdfium_lock import PDFIUM
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -96,8 +97,11 @@ def _check_pdf(data: bytes) -> int:
     with PDFIUM:
         try:
             n = len(doc)
+            xfa_only = is_pure_xfa(doc)
         finally:
             doc.close()
+    if xfa_only:
+        raise pure_xfa_error()
     if n < 1:
         raise invalid_image("The PDF has no pages.")
     if n > MAX_PAGES:

@@ -24,8 +24,10 @@ from engine.pagemodel import PageText, Quad
 from engine.pdf_form import (
     flatten,
     init_form,
+    is_pure_xfa,
     merge_marks,
     on_page,
+    pure_xfa_error,
     read_widgets,
     split_comb_cells,
     synthesized_words,
@@ -77,6 +79,8 @@ def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
     doc = open_pdf(data)
     try:
         with PDFIUM:
+            if is_pure_xfa(doc):
+                raise pure_xfa_error()
             form = init_form(doc)  # before any page is loaded, as PDFium's form API needs
             count = len(doc)
         numbers = wanted or list(range(1, count + 1))

@@ -27,6 +27,9 @@ def setup_logging(level: str = "info") -> dict:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The Azure SDK logs every storage request and response with all headers at INFO (two thirds of a
+    # training run's log); the engine's own "operation finished" line says what happened.
+    logging.getLogger("azure").setLevel(max(logging.WARNING, root.level))
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from engine.errors import ApiError
 from engine.pagemodel import SelectionMark, Word
 from engine.pdf_frame import PT_PER_INCH, PageFrame
 
@@ -232,6 +233,13 @@ def init_form(doc: pdfium.PdfDocument) -> ctypes.c_void_p | None:
 def is_pure_xfa(doc: pdfium.PdfDocument) -> bool:
     """A dynamic XFA form: its pages are a placeholder ("Please wait..."), the form exists only as XFA."""
     return doc.get_formtype() == pdfium_c.FORMTYPE_XFA_FULL
+
+
+def pure_xfa_error() -> ApiError:
+    return ApiError(400, "UnsupportedXfaForm",
+                    "The PDF is a dynamic XFA form: its pages hold only a placeholder and the form exists "
+                    "only as XFA, which is not read. Save or print it as a regular PDF (or a PDF with "
+                    "AcroForm fields) and submit that.")
 
 
 def merge_marks(widget: list[SelectionMark], drawn: list[SelectionMark]) -> list[SelectionMark]:

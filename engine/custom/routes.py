@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -151,6 +152,7 @@ def _ocr_for(api: str):  # type: ignore[no-untyped-def]
 
 def _train_job(store: ModelStore, model_id: str, req: dict[str, Any], allowed: tuple[str, ...],
                api: str) -> None:
+    started = time.perf_counter()
     try:
         source = ContainerSource(req["source"], allowed)
         outcome = run_training(source, req["prefix"], req["include_subfolders"], req["use_labels"],
@@ -172,6 +174,9 @@ def _train_job(store: ModelStore, model_id: str, req: dict[str, Any], allowed: t
     if outcome.keys is not None:
         info["keys"] = outcome.keys
     store.update(model_id, info, outcome.params if outcome.status == "ready" else None)
+    log.info("operation finished", extra={"model_id": model_id, "kind": "train", "status": outcome.status,
+                                          "documents": len(outcome.train_result.get("trainingDocuments", [])),
+                                          "seconds": round(time.perf_counter() - started, 3)})
 
 
 def _brief(exc: Exception) -> str:

@@ -328,3 +328,13 @@ def test_official_sdk_trains_and_recognizes(engine: EngineInfo, azurite: Azurite
     assert trainer.get_account_properties().custom_model_count >= 1
     assert model.model_id in [m.model_id for m in trainer.list_custom_models()]
     trainer.delete_model(model.model_id)
+
+
+def test_the_engine_log_is_one_line_per_operation_without_storage_request_headers(
+        engine: EngineInfo, po_model) -> None:
+    """Training reads from storage through the Azure SDK, whose HTTP logging wrote every request's headers."""
+    log = (engine.data_dir.parent / "engine.log").read_text()
+    assert "Request URL" not in log and "Request headers" not in log and "x-ms-version" not in log
+    model_id = po_model[1]["modelInfo"]["modelId"]
+    finished = [line for line in log.splitlines() if '"operation finished"' in line and model_id in line]
+    assert len(finished) == 1, finished
