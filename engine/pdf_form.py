@@ -30,6 +30,7 @@ import pypdfium2.raw as pdfium_c
 from engine.errors import ApiError
 from engine.pagemodel import SelectionMark, Word
 from engine.pdf_frame import PT_PER_INCH, PageFrame
+from engine.rect_grid import RectGrid
 
 log = logging.getLogger("engine.pdf_form")
 
@@ -157,11 +158,12 @@ def split_comb_cells(words: list[Word], widgets: list[Widget]) -> list[Word]:
     combs = [w for w in widgets if w.comb_cells > 1]
     if not combs:
         return words
+    grid = RectGrid(((c.x0, c.y0, c.x1, c.y1) for c in combs), cell=0.5)
     out: list[Word] = []
     for word in words:
-        cx, cy = (word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2
-        comb = next((c for c in combs if c.contains(cx, cy)), None)
-        if comb is None or len(word.text) < 2:
+        hit = grid.find((word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2) if len(word.text) > 1 else None
+        comb = combs[hit] if hit is not None else None
+        if comb is None:
             out.append(word)
             continue
         cell = (comb.x1 - comb.x0) / comb.comb_cells
@@ -183,11 +185,14 @@ def synthesized_words(widgets: list[Widget], words: list[Word]) -> list[Word]:
     A PDF whose writer set /NeedAppearances instead of drawing the value still shows it in every
     viewer (the viewer draws it); without this the value would be lost to the reader.
     """
+    filled = [w for w in widgets if w.kind in ("text", "choice") and w.value.strip()]
+    if not filled:
+        return []
+    grid = RectGrid(((w.x0, w.y0, w.x1, w.y1) for w in filled), cell=0.5)
+    drawn = {grid.find((t.x0 + t.x1) / 2, (t.y0 + t.y1) / 2) for t in words}
     out: list[Word] = []
-    for w in widgets:
-        if w.kind not in ("text", "choice") or not w.value.strip():
-            continue
-        if any(w.contains((t.x0 + t.x1) / 2, (t.y0 + t.y1) / 2) for t in words):
+    for i, w in enumerate(filled):
+        if i in drawn:
             continue  # its appearance drew the value
         height_pt = (w.y1 - w.y0) * PT_PER_INCH
         size_pt = w.font_size or min(12.0, max(4.0, 0.7 * height_pt))

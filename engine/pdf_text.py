@@ -17,6 +17,7 @@ import pypdfium2.raw as pdfium_c
 
 from engine.pagemodel import SelectionMark, Word
 from engine.pdf_frame import PageFrame
+from engine.rect_grid import Rect, RectGrid
 
 MARK_MIN_IN, MARK_MAX_IN = 0.07, 0.4
 _PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE
@@ -24,13 +25,14 @@ _PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, p
 
 def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None, *,
                skip_chars: AbstractSet[int] = frozenset(),
-               skip_rects: Sequence[tuple[float, float, float, float]] = ()) -> list[Word]:
+               skip_rects: Sequence[Rect] = ()) -> list[Word]:
     """Words (whitespace-separated runs of characters) with their union boxes, in inches.
 
     `skip_chars` (text-page indices) and characters centred in `skip_rects` (PDF user space: left,
     bottom, right, top) are not text but drawings of marks: a check glyph, a ☐ box.
     """
     frame = PageFrame(page)
+    skip_grid = RectGrid(skip_rects, cell=24.0)  # points: about two check boxes wide
     own = textpage is None
     if textpage is None:
         textpage = page.get_textpage()
@@ -48,7 +50,7 @@ def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None,
         charbox = pdfium_c.FPDFText_GetLooseCharBox
         raw = textpage.raw
         bl = bb = br = bt = 0.0
-        skipping = bool(skip_chars or skip_rects)
+        skipping = bool(skip_chars or skip_grid)
         for i, ch in enumerate(text):
             if ch.isspace() or ch == "\x00":
                 if chars:
@@ -57,7 +59,7 @@ def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None,
                 continue
             charbox(raw, i, rect)
             l, b, r, t = rect.left, rect.bottom, rect.right, rect.top  # noqa: E741
-            if skipping and (i in skip_chars or _centred_in(l, b, r, t, skip_rects)):
+            if skipping and (i in skip_chars or skip_grid.find((l + r) / 2, (b + t) / 2) is not None):
                 if chars:
                     words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
                     chars = []
@@ -84,12 +86,6 @@ def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None,
     finally:
         if own:
             textpage.close()
-
-
-def _centred_in(l: float, b: float, r: float, t: float,  # noqa: E741
-                rects: Sequence[tuple[float, float, float, float]]) -> bool:
-    cx, cy = (l + r) / 2, (b + t) / 2
-    return any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in rects)
 
 
 def mostly_image(page: pdfium.PdfPage, share: float = 0.5) -> bool:
