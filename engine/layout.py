@@ -34,7 +34,8 @@ from engine.pdf_form import (
     widget_marks,
 )
 from engine.pdf_frame import PageFrame
-from engine.pdf_text import mostly_image, page_selection_marks, page_words
+from engine.pdf_marks import page_marks
+from engine.pdf_text import mostly_image, page_words
 from engine.pdfium_lock import PDFIUM
 from engine.scan import ocr_page
 
@@ -120,13 +121,18 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
             page.close()
             page = doc[n - 1]
         mark_rects = [w.pdf_rect for w in widgets if w.kind in ("checkbox", "radio")]
-        words = page_words(page, skip_rects=mark_rects)
+        textpage = page.get_textpage()
+        try:
+            drawn = page_marks(page, textpage)  # boxes as vector paths, images or font glyphs
+            words = page_words(page, textpage, skip_chars=drawn.glyph_chars, skip_rects=mark_rects)
+        finally:
+            textpage.close()
         if widgets:
             words = split_comb_cells(words, widgets) + synthesized_words(widgets, words)
             words = [w for w in words if on_page(w.x0, w.y0, w.x1, w.y1, width, height)]
         # A scan with a stray stamp or page number in its text layer still needs OCR.
         if len(words) >= MIN_TEXT_LAYER_WORDS or ((words or widgets) and not mostly_image(page)):
-            marks = merge_marks(widget_marks(widgets), page_selection_marks(page))
+            marks = merge_marks(widget_marks(widgets), drawn.marks)
             marks = [m for m in marks if on_page(m.x0, m.y0, m.x1, m.y1, width, height)]
             return PageText(number=n, width=width, height=height, unit="inch",
                             lines=reading_order(group_words(words)), marks=marks,

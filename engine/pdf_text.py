@@ -1,25 +1,23 @@
 """Read a PDF page's own text layer with PDFium: exact words and boxes, no OCR.
 
 PDFium (C) instead of pdfplumber (pure Python): the text layer of a form page is read in a few
-milliseconds instead of ~150 ms, which is what makes ≥50 pages/s per core possible. Check boxes drawn
-as small square paths become selection marks; a mark is selected when it is filled dark or when
-something (a glyph, a stroke) is drawn inside it.
+milliseconds instead of ~150 ms, which is what makes ≥50 pages/s per core possible. Check boxes are
+found by `engine.pdf_marks` (vector paths, images, glyphs) and form fields by `engine.pdf_form`; the
+characters they draw are skipped here.
 """
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from engine.pagemodel import SelectionMark, Word
+from engine.pagemodel import Word
 from engine.pdf_frame import PageFrame
 from engine.rect_grid import Rect, RectGrid
 
-MARK_MIN_IN, MARK_MAX_IN = 0.07, 0.4
 _PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE
 
 
@@ -97,52 +95,3 @@ def mostly_image(page: pdfium.PdfPage, share: float = 0.5) -> bool:
         if (right - left) * (top - bottom) >= share * area:
             return True
     return False
-
-
-def _draw_mode(obj: pdfium.PdfObject) -> tuple[bool, bool]:
-    fill, stroke = ctypes.c_int(0), ctypes.c_int(0)
-    pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke))
-    return fill.value != 0, bool(stroke.value)
-
-
-def _dark_fill(obj: pdfium.PdfObject) -> bool:
-    r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
-    if not pdfium_c.FPDFPageObj_GetFillColor(obj.raw, *(ctypes.byref(v) for v in (r, g, b, a))):
-        return False
-    return a.value > 0 and (r.value + g.value + b.value) / 3 < 128
-
-
-def page_selection_marks(page: pdfium.PdfPage) -> list[SelectionMark]:
-    frame = PageFrame(page)
-    boxes: list[tuple[tuple[float, float, float, float], bool]] = []
-    others: list[tuple[float, float, float, float]] = []
-    for obj in page.get_objects(filter=[_PATH, _TEXT], max_depth=2):
-        bounds = frame.box(*obj.get_bounds())
-        others.append(bounds)
-        if obj.type != _PATH:
-            continue
-        w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
-        if MARK_MIN_IN <= w <= MARK_MAX_IN and MARK_MIN_IN <= h <= MARK_MAX_IN and 0.8 <= w / h <= 1.25:
-            fill, _stroke = _draw_mode(obj)
-            boxes.append((bounds, fill and _dark_fill(obj)))
-    marks: list[SelectionMark] = []
-    for (x0, y0, x1, y1), filled in boxes:
-        pad = 0.2 * (x1 - x0)
-        ix0, iy0, ix1, iy1 = x0 + pad, y0 + pad, x1 - pad, y1 - pad
-        inside = any(a < ix1 and c > ix0 and b < iy1 and d > iy0 and (c - a) < 0.9 * (x1 - x0)
-                     for a, b, c, d in others)
-        marks.append(SelectionMark(x0, y0, x1, y1, filled or inside, 0.99))
-    return _dedupe(marks)
-
-
-def _dedupe(marks: list[SelectionMark]) -> list[SelectionMark]:
-    """A box drawn twice (fill + stroke) is one mark."""
-    out: list[SelectionMark] = []
-    for m in marks:
-        twin = next((o for o in out if abs(o.x0 - m.x0) < 0.03 and abs(o.y0 - m.y0) < 0.03
-                     and abs(o.x1 - m.x1) < 0.03), None)
-        if twin is None:
-            out.append(m)
-        else:
-            twin.selected = twin.selected or m.selected
-    return out

@@ -112,8 +112,11 @@ def test_a_pure_xfa_form_is_refused_with_a_clear_error(client: Client) -> None:
 
 def test_a_hybrid_acroform_and_xfa_form_is_read_from_its_acroform(client: Client) -> None:
     """The tax return carries XFA beside its AcroForm (formtype XFA_FOREGROUND): the fields are read."""
-    body = client.layout((IRS_1040 / "f1040_1.pdf").read_bytes(), "application/pdf")
+    body = client.layout((IRS_1040 / "f1040_2.pdf").read_bytes(), "application/pdf")
     assert body["status"] == "succeeded"
     assert len(body["analyzeResult"]["readResults"]) == 2
     page2 = body["analyzeResult"]["readResults"][1]
-    assert any(m["state"] == "selected" for m in page2["selectionMarks"])
+    # Exactly the three widgets whose appearance state is on (left edges in points, from the file).
+    ticked = sorted(round(m["boundingBox"][0] * 72, 1)
+                    for m in page2["selectionMarks"] if m["state"] == "selected")
+    assert ticked == [377.4, 465.2, 511.2]

@@ -6,16 +6,20 @@ Renders filled-in forms of a few layouts to PDF (reportlab, DejaVu TTF fonts) or
 clockwise from top-left, pages 1-based) plus the layout's `fields.json`. Everything is deterministic by seed.
 
     from tests.formgen import generate, layouts
-    layouts()  # ['invoice', 'invoice_multipage', 'purchase_order', 'registration']
+    layouts()  # ['invoice', 'invoice_multipage', 'purchase_order', 'registration', 'tax_form']
     forms = generate("invoice", 10, Path("out/invoice"), seed=0, kind="scan", start_index=1)
     forms[0].path, forms[0].labels_path, forms[0].values["Total"]
 
-`generate(layout, count, out_dir, *, seed=0, kind="pdf"|"scan", start_index=1, dpi=150)` returns
-`GeneratedForm(path, labels_path, values)`; `values` maps every field of the layout to its printed text
-("" when the optional field was left empty; such a field has no label). Form `i` has the same values in both
-kinds. Files: `<layout>_<iiii>.pdf`, or for scans `.jpg` (one page) / `.tiff` (multi-page).
+`generate(layout, count, out_dir, *, seed=0, kind="pdf", start_index=1, dpi=150, mark_style="vector")`
+returns `GeneratedForm(path, labels_path, values)`; `values` maps every field of the layout to its text
+("" when the optional field was left empty; such a field has no label). Kinds: "pdf", "scan", "fillable"
+(values in AcroForm fields), "fillable-scan" (the fillable PDF printed with its fields, then scanned); mark
+styles (pdf/scan): "vector", "image", "glyph". Form `i` has the same values in every kind and style.
+Files: `<layout>_<iiii>.pdf`, or for scans `.jpg` (one page) / `.tiff` (multi-page).
+`tests.formgen.fillable_variants` makes small AcroForms with one defect each (no appearance stream, widget
+off the page, /Rotate 90, no /FT, /Kids with a non-dictionary).
 
-Command line: `python -m tests.formgen LAYOUT COUNT OUT_DIR [--kind scan] [--seed N] [--start-index I]`.
+Command line: `python -m tests.formgen LAYOUT COUNT OUT_DIR [--kind KIND] [--mark-style STYLE] [--seed N]`.
 """
 
 from tests.formgen.generate import GeneratedForm, generate, layouts

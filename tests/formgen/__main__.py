@@ -1,4 +1,4 @@
-"""`python -m tests.formgen LAYOUT COUNT OUT_DIR [--kind scan] [--seed N]`: write labeled forms."""
+"""`python -m tests.formgen LAYOUT COUNT OUT_DIR [--kind KIND] [--mark-style STYLE]`: write labeled forms."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tests.formgen.generate import DEFAULT_DPI, generate, layouts
+from tests.formgen.canvas import MARK_STYLES
+from tests.formgen.generate import DEFAULT_DPI, KINDS, generate, layouts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,13 +15,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("layout", choices=layouts())
     parser.add_argument("count", type=int)
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--kind", choices=("pdf", "scan"), default="pdf")
+    parser.add_argument("--kind", choices=KINDS, default="pdf")
+    parser.add_argument(
+        "--mark-style",
+        choices=MARK_STYLES,
+        default="vector",
+        help="check boxes as vector, image or glyph (pdf/scan)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start-index", type=int, default=1)
     parser.add_argument("--dpi", type=int, default=DEFAULT_DPI, help="scan resolution (kind scan only)")
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error("COUNT must be >= 0")
+    if args.mark_style != "vector" and args.kind.startswith("fillable"):
+        parser.error("--mark-style applies to --kind pdf and scan only")
     forms = generate(
         args.layout,
         args.count,
@@ -29,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         kind=args.kind,
         start_index=args.start_index,
         dpi=args.dpi,
+        mark_style=args.mark_style,
     )
     for form in forms:
         print(form.path)

@@ -11,14 +11,16 @@ from typing import Literal
 
 from PIL import Image
 
-from tests.formgen.canvas import FormCanvas, WordBox
+from tests.formgen.canvas import GLYPH_SETS, MARK_STYLES, PRINTABLE_GLYPH_SETS, FormCanvas, MarkStyle, WordBox
+from tests.formgen.fillable import FillableCanvas
 from tests.formgen.layouts import LAYOUTS, Layout
 from tests.formgen.scan import ScanParams, apply_point, degrade, render_pages
 
 LABELS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/labels.json"
 FIELDS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/fields.json"
 DEFAULT_DPI = 150
-Kind = Literal["pdf", "scan"]
+Kind = Literal["pdf", "scan", "fillable", "fillable-scan"]
+KINDS: tuple[str, ...] = ("pdf", "scan", "fillable", "fillable-scan")
 ToUnit = Callable[[float, float], tuple[float, float]]  # points on the page -> normalised 0..1
 
 
@@ -86,11 +88,12 @@ def _write_scan(
     seed: int,
     index: int,
     dpi: int,
+    forms: bool = False,
 ) -> tuple[Path, dict[int, ToUnit]]:
     """Render, degrade and save each page; returns the file and, per page, points -> scan coords 0..1."""
     scans: list[Image.Image] = []
     units: dict[int, ToUnit] = {}
-    for number, page in enumerate(render_pages(pdf, dpi), start=1):
+    for number, page in enumerate(render_pages(pdf, dpi, forms=forms), start=1):
         rng = random.Random(f"formgen-scan:{layout}:{seed}:{index}:{number}")
         image, matrix = degrade(page, ScanParams.random(rng), seed=rng.getrandbits(32))
         width, height = image.size
@@ -122,14 +125,24 @@ def generate(
     kind: Kind = "pdf",
     start_index: int = 1,
     dpi: int = DEFAULT_DPI,
+    mark_style: MarkStyle = "vector",
 ) -> list[GeneratedForm]:
     """Write `count` filled forms of `layout` into `out_dir` (created) plus `out_dir/fields.json`.
 
-    Form i gets the same values for kind "pdf" and "scan" (values depend on layout, seed and index only).
+    Form i gets the same values in every kind and mark style (values depend on layout, seed and index only;
+    style choices such as tick or cross come from a separate random stream).
+    kind: "pdf" (values as page text), "scan" (that PDF printed and scanned), "fillable" (values in AcroForm
+    fields), "fillable-scan" (the fillable PDF printed with its fields, then scanned).
+    mark_style (kinds pdf/scan): check boxes drawn as "vector" lines, "image" rasters or "glyph" characters.
     """
     spec = _layout(layout)
-    if kind not in ("pdf", "scan"):
-        raise ValueError(f"kind must be 'pdf' or 'scan', not {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if mark_style not in MARK_STYLES:
+        raise ValueError(f"mark_style must be one of {', '.join(MARK_STYLES)}, not {mark_style!r}")
+    fillable = kind in ("fillable", "fillable-scan")
+    if fillable and mark_style != "vector":
+        raise ValueError("mark_style applies to kinds pdf and scan; fillable forms use AcroForm check boxes")
     if count < 0:
         raise ValueError("count must be >= 0")
     out_dir = Path(out_dir)
@@ -140,16 +153,22 @@ def generate(
     for index in range(start_index, start_index + count):
         data = spec.make(random.Random(f"formgen:{layout}:{seed}:{index}"))
         data.values = {key: data.values[key] for key in keys}
-        canvas = FormCanvas()
+        style_rng = random.Random(f"formgen-style:{layout}:{seed}:{index}")
+        canvas: FormCanvas
+        if fillable:
+            canvas = FillableCanvas(style_rng=style_rng)
+        else:
+            glyph_sets = tuple(sorted(GLYPH_SETS)) if kind == "pdf" else PRINTABLE_GLYPH_SETS
+            canvas = FormCanvas(mark_style=mark_style, style_rng=style_rng, glyph_sets=glyph_sets)
         spec.draw(canvas, data)
         pdf = canvas.finish()
         stem = out_dir / f"{layout}_{index:04d}"
-        if kind == "pdf":
+        if kind in ("pdf", "fillable"):
             path = stem.with_suffix(".pdf")
             path.write_bytes(pdf)
             units = _pdf_units(canvas)
         else:
-            path, units = _write_scan(pdf, stem, layout, seed, index, dpi)
+            path, units = _write_scan(pdf, stem, layout, seed, index, dpi, forms=fillable)
         labels = labels_document(path.name, spec, canvas.boxes, units)
         labels_path = path.with_name(path.name + ".labels.json")
         labels_path.write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

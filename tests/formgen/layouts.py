@@ -93,9 +93,10 @@ def make_invoice(rng: random.Random) -> FormData:
     return FormData(v, {"items": items})
 
 
-def _multiline(c: FormCanvas, name: str, x: float, baseline: float, text: str, step: float = 14) -> None:
-    for i, line in enumerate(text.split("\n")):
-        c.value(name, x, baseline + i * step, line)
+def _multiline(
+    c: FormCanvas, name: str, x: float, baseline: float, text: str, width: float, step: float = 14
+) -> None:
+    c.multiline(name, x, baseline, text, step, width)
 
 
 def _invoice_page_one(c: FormCanvas, d: FormData) -> None:
@@ -113,15 +114,15 @@ def _invoice_page_one(c: FormCanvas, d: FormData) -> None:
     for i, (caption, key) in enumerate(captions):
         baseline = 130 + i * 18
         c.text(360, baseline, caption)
-        c.value(key, 440, baseline, v[key])
+        c.value(key, 440, baseline, v[key], width=120)
     c.line(LEFT, 205, RIGHT, 205)
     c.text(LEFT, 225, "BILL TO", 10, "sans-bold")
     c.text(LEFT, 245, "Name:")
-    c.value("CustomerName", 110, 245, v["CustomerName"])
+    c.value("CustomerName", 110, 245, v["CustomerName"], width=450)
     c.text(LEFT, 263, "Company:")
-    c.value("CustomerCompany", 110, 263, v["CustomerCompany"])
+    c.value("CustomerCompany", 110, 263, v["CustomerCompany"], width=450)
     c.text(LEFT, 281, "Address:")
-    _multiline(c, "CustomerAddress", 110, 281, v["CustomerAddress"])
+    _multiline(c, "CustomerAddress", 110, 281, v["CustomerAddress"], 450)
     # Line items: a fixed table with room for six rows; the values are not labeled (they are filler).
     top = 330
     c.box(LEFT, top, RIGHT - LEFT, 140)
@@ -141,9 +142,9 @@ def _invoice_totals(c: FormCanvas, v: dict[str, str], top: float) -> None:
         (("Subtotal:", "Subtotal"), ("Tax:", "Tax"), ("Total (USD):", "Total"))
     ):
         c.text(380, top + i * 18, caption, 9.5, "sans-bold" if key == "Total" else "sans")
-        c.value(key, 460, top + i * 18, v[key])
+        c.value(key, 460, top + i * 18, v[key], width=100)
     c.text(LEFT, top, "Payment terms:")
-    c.value("PaymentTerms", 130, top, v["PaymentTerms"])
+    c.value("PaymentTerms", 130, top, v["PaymentTerms"], width=240)
 
 
 def draw_invoice(c: FormCanvas, d: FormData) -> None:
@@ -162,9 +163,9 @@ def draw_invoice_multipage(c: FormCanvas, d: FormData) -> None:
     c.line(LEFT, 128, RIGHT, 128)
     _invoice_totals(c, d.values, 160)
     c.text(LEFT, 250, "Bank account:")
-    c.value("BankAccount", 130, 250, d.values["BankAccount"])
+    c.value("BankAccount", 130, 250, d.values["BankAccount"], width=420)
     c.text(LEFT, 330, "Approved by:")
-    c.value("ApprovedBy", 130, 330, d.values["ApprovedBy"])
+    c.value("ApprovedBy", 130, 330, d.values["ApprovedBy"], width=270)
     c.line(130, 336, 400, 336)
     c.text(LEFT, 740, "Late payments incur interest of 1% per month.", 8)
 
@@ -237,31 +238,31 @@ def draw_purchase_order(c: FormCanvas, d: FormData) -> None:
     c.text(LEFT, 84, "Northwind Procurement Services  -  Form NP-7", 9)
     c.box(380, 45, RIGHT - 380, 50)
     c.text(388, 62, "P.O. No.")
-    c.value("PONumber", 450, 62, v["PONumber"])
+    c.value("PONumber", 450, 62, v["PONumber"], width=104)
     c.text(388, 84, "Date")
-    c.value("OrderDate", 450, 84, v["OrderDate"])
+    c.value("OrderDate", 450, 84, v["OrderDate"], width=104)
     for x, title, name_key, addr_key in (
         (LEFT, "VENDOR", "VendorName", "VendorAddress"),
         (310, "SHIP TO", "ShipToName", "ShipToAddress"),
     ):
         c.box(x, 120, 252, 100)
         c.text(x + 8, 136, title, 9, "sans-bold")
-        c.value(name_key, x + 8, 158, v[name_key])
-        _multiline(c, addr_key, x + 8, 176, v[addr_key])
+        c.value(name_key, x + 8, 158, v[name_key], width=236)
+        _multiline(c, addr_key, x + 8, 176, v[addr_key], 236)
     c.text(LEFT, 250, "Requested delivery date:")
-    c.value("DeliveryDate", 170, 250, v["DeliveryDate"])
+    c.value("DeliveryDate", 170, 250, v["DeliveryDate"], width=200)
     c.box(LEFT, 270, RIGHT - LEFT, 70)
     for x, caption in ((LEFT + 8, "Quantity"), (200, "Unit price (USD)"), (380, "Line total (USD)")):
         c.text(x, 288, caption, 9, "sans-bold")
     c.line(LEFT, 296, RIGHT, 296)
-    c.value("Quantity", LEFT + 8, 322, v["Quantity"])
-    c.value("UnitPrice", 200, 322, v["UnitPrice"])
-    c.value("Total", 380, 322, v["Total"])
+    c.value("Quantity", LEFT + 8, 322, v["Quantity"], width=135)
+    c.value("UnitPrice", 200, 322, v["UnitPrice"], width=170)
+    c.value("Total", 380, 322, v["Total"], width=175)
     c.text(LEFT, 372, "Notes:")
-    c.value("Notes", 100, 372, v["Notes"])
+    c.value("Notes", 100, 372, v["Notes"], width=460)
     c.line(100, 378, RIGHT, 378)
     c.text(LEFT, 430, "Requested by:")
-    c.value("RequestedBy", 130, 430, v["RequestedBy"])
+    c.value("RequestedBy", 130, 430, v["RequestedBy"], width=230)
     c.line(130, 436, 360, 436)
     c.text(
         LEFT,
@@ -334,31 +335,136 @@ def draw_registration(c: FormCanvas, d: FormData) -> None:
         ("Employer (optional)", "Employer", LEFT, 355),
     )
     for caption, key, x, top in rows:
+        length = 240 if x > LEFT or key in ("FirstName", "DateOfBirth") else RIGHT - LEFT
         c.text(x, top, caption, 8)
-        c.value(key, x + 2, top + 20, v[key])
-        c.line(
-            x,
-            top + 25,
-            x + (240 if x > LEFT or key in ("FirstName", "DateOfBirth") else RIGHT - LEFT),
-            top + 25,
-        )
+        c.value(key, x + 2, top + 20, v[key], width=length - 4)
+        c.line(x, top + 25, x + length, top + 25)
     c.text(LEFT, 410, "MEMBERSHIP TYPE (tick one)", 10, "sans-bold")
     for i, (caption, key) in enumerate(
         (("Basic", "MembershipBasic"), ("Premium", "MembershipPremium"), ("Family", "MembershipFamily"))
     ):
         x = LEFT + i * 150
-        c.checkbox(key, x, 424, v[key] == "selected")
+        c.checkbox(key, x, 424, v[key] == "selected", group="Membership", export=caption)
         c.text(x + 16, 433, caption, 10)
     c.checkbox("Newsletter", LEFT, 470, v["Newsletter"] == "selected")
     c.text(LEFT + 16, 479, "Send me the monthly newsletter by email", 10)
     c.checkbox("TermsAccepted", LEFT, 494, v["TermsAccepted"] == "selected")
     c.text(LEFT + 16, 503, "I accept the club rules and the privacy notice", 10)
     c.text(LEFT, 560, "Date signed")
-    c.value("SignatureDate", 120, 560, v["SignatureDate"])
+    c.value("SignatureDate", 120, 560, v["SignatureDate"], width=178)
     c.line(120, 566, 300, 566)
     c.text(330, 560, "Signature")
     c.line(380, 566, RIGHT, 566)
     c.text(LEFT, 740, "Office use only: ____________", 8)
+
+
+# ---------------------------------------------------------------- tax form with comb boxes and a pick list
+
+TAX_FIELDS = (
+    FieldSpec("Name", "string"),
+    FieldSpec("BusinessName", "string"),
+    FieldSpec("TaxClassification", "string"),
+    FieldSpec("ExemptPayee", "selectionMark"),
+    FieldSpec("Address", "string"),
+    FieldSpec("ZipCode", "string"),
+    FieldSpec("TaxpayerId", "string"),
+    FieldSpec("Certified", "selectionMark"),
+    FieldSpec("SignatureDate", "date"),
+)
+TAX_CLASSIFICATIONS = (
+    "Individual/sole proprietor",
+    "C Corporation",
+    "S Corporation",
+    "Partnership",
+    "Trust/estate",
+    "Limited liability company",
+)
+
+
+@dataclass(frozen=True)
+class CombBox:
+    """A row of printed cells, one character each (a ZIP code, a 9-digit taxpayer number)."""
+
+    x: float
+    top: float
+    cells: int
+    cell_width: float
+    height: float
+
+
+TAX_ZIP = CombBox(LEFT, 292, 5, 18, 20)
+TAX_TIN = CombBox(LEFT, 364, 9, 20, 22)
+
+
+def make_tax_form(rng: random.Random) -> FormData:
+    city, state = rng.choice(gen.CITIES)
+    v = {
+        "Name": gen.person(rng),
+        "BusinessName": gen.company(rng) if rng.random() < 0.4 else "",
+        "TaxClassification": rng.choice(TAX_CLASSIFICATIONS),
+        "ExemptPayee": _mark(rng.random() < 0.25),
+        "Address": f"{gen.street(rng)}\n{city}, {state}",
+        "ZipCode": f"{rng.randint(1000, 99999):05d}",
+        "TaxpayerId": f"{rng.randint(1, 999_999_999):09d}",
+        "Certified": _mark(rng.random() < 0.85),
+        "SignatureDate": gen.date(rng).strftime("%m/%d/%Y"),
+    }
+    return FormData(v)
+
+
+def draw_tax_form(c: FormCanvas, d: FormData) -> None:
+    v = d.values
+    c.text(LEFT, 64, "REQUEST FOR TAXPAYER IDENTIFICATION NUMBER", 15, "sans-bold")
+    c.text(
+        LEFT,
+        80,
+        "Form TX-9 (synthetic)  -  give this form to the requester, do not send it to the tax office",
+        8,
+    )
+    c.line(LEFT, 90, RIGHT, 90)
+    c.text(LEFT, 108, "1  Name (as shown on your income tax return)", 8)
+    c.value("Name", LEFT + 6, 126, v["Name"], width=RIGHT - LEFT - 10)
+    c.line(LEFT, 131, RIGHT, 131)
+    c.text(LEFT, 148, "2  Business name, if different from above", 8)
+    c.value("BusinessName", LEFT + 6, 166, v["BusinessName"], width=RIGHT - LEFT - 10)
+    c.line(LEFT, 171, RIGHT, 171)
+    c.text(LEFT, 188, "3  Federal tax classification (choose one)", 8)
+    c.box(LEFT, 193, 240, 18)
+    c.choice("TaxClassification", LEFT + 6, 206, v["TaxClassification"], TAX_CLASSIFICATIONS, width=230)
+    c.text(330, 188, "4  Exemptions", 8)
+    c.checkbox("ExemptPayee", 330, 197, v["ExemptPayee"] == "selected")
+    c.text(346, 206, "Exempt payee (see instructions)", 9)
+    c.text(LEFT, 228, "5  Address (number, street, and apt. or suite no.; city, state)", 8)
+    c.multiline("Address", LEFT + 6, 246, v["Address"], 14, width=RIGHT - LEFT - 10)
+    c.line(LEFT, 265, RIGHT, 265)
+    c.text(LEFT, 286, "6  ZIP code", 8)
+    c.comb("ZipCode", TAX_ZIP.x, TAX_ZIP.top, v["ZipCode"], TAX_ZIP.cells, TAX_ZIP.cell_width, TAX_ZIP.height)
+    c.text(LEFT, 340, "Part I   Taxpayer Identification Number (TIN)", 10, "sans-bold")
+    c.text(LEFT, 356, "Social security number or employer identification number, one digit per box", 8)
+    c.comb(
+        "TaxpayerId",
+        TAX_TIN.x,
+        TAX_TIN.top,
+        v["TaxpayerId"],
+        TAX_TIN.cells,
+        TAX_TIN.cell_width,
+        TAX_TIN.height,
+    )
+    c.text(LEFT, 420, "Part II   Certification", 10, "sans-bold")
+    c.text(
+        LEFT, 436, "Under penalties of perjury, I certify that the number shown on this form is my correct", 8
+    )
+    c.text(LEFT, 447, "taxpayer identification number and that I am not subject to backup withholding.", 8)
+    c.checkbox("Certified", LEFT, 458, v["Certified"] == "selected")
+    c.text(LEFT + 16, 467, "I certify that the information above is correct", 10)
+    c.text(LEFT, 520, "Date")
+    c.value("SignatureDate", 90, 520, v["SignatureDate"], width=160)
+    c.line(90, 526, 260, 526)
+    c.text(300, 520, "Signature")
+    c.line(350, 526, RIGHT, 526)
+    c.text(
+        LEFT, 740, "Keep a copy for your records. The requester must not send this form to the tax office.", 8
+    )
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -368,5 +474,6 @@ LAYOUTS: dict[str, Layout] = {
         Layout("invoice_multipage", INVOICE_MULTIPAGE_FIELDS, make_invoice, draw_invoice_multipage),
         Layout("purchase_order", PO_FIELDS, make_purchase_order, draw_purchase_order),
         Layout("registration", REGISTRATION_FIELDS, make_registration, draw_registration),
+        Layout("tax_form", TAX_FIELDS, make_tax_form, draw_tax_form),
     )
 }

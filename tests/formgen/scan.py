@@ -43,11 +43,20 @@ class ScanParams:
         )
 
 
-def render_pages(pdf: bytes, dpi: int) -> list[Image.Image]:
-    """Rasterise every page in grey at `dpi` (pdfium renders the embedded TTF glyphs as a printer would)."""
+def render_pages(pdf: bytes, dpi: int, forms: bool = False) -> list[Image.Image]:
+    """Rasterise every page in grey at `dpi` (pdfium renders the embedded TTF glyphs as a printer would).
+
+    `forms=True` also draws the AcroForm widgets (as printing a filled-in form does); without it pdfium
+    renders only the page content and the values of a fillable form would be missing from the scan.
+    """
     doc = pdfium.PdfDocument(pdf)
     try:
-        return [doc[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L") for i in range(len(doc))]
+        if forms:
+            doc.init_forms()  # must come before the pages are loaded
+        return [
+            doc[i].render(scale=dpi / 72, grayscale=True, may_draw_forms=forms).to_pil().convert("L")
+            for i in range(len(doc))
+        ]
     finally:
         doc.close()
 
