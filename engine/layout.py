@@ -33,7 +33,7 @@ from engine.pdf_form import (
     synthesized_words,
     widget_marks,
 )
-from engine.pdf_frame import PageFrame
+from engine.pdf_frame import PageFrame, to_upright
 from engine.pdf_marks import page_marks
 from engine.pdf_text import mostly_image, page_words
 from engine.pdfium_lock import PDFIUM
@@ -114,9 +114,13 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
     """The page from its text layer and form fields, or (neither) its rendering."""
     page = doc[n - 1]
     try:
-        w_pt, h_pt = page.get_size()
+        w_pt, h_pt = page.get_size()  # as displayed, /Rotate applied
         width, height = w_pt / 72.0, h_pt / 72.0
-        widgets = read_widgets(page, form, PageFrame(page)) if form else []
+        # Text is read in the frame where it runs left to right; boxes are turned back at rendering.
+        rotation = page.get_rotation() % 360
+        upright = (height, width) if rotation in (90, 270) else (width, height)
+        frame = PageFrame(page, upright=True)
+        widgets = read_widgets(page, form, frame) if form else []
         if widgets and flatten(page):  # the fields' appearances become page content on reload
             page.close()
             page = doc[n - 1]
@@ -124,19 +128,25 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
         textpage = page.get_textpage()
         try:
             drawn = page_marks(page, textpage)  # boxes as vector paths, images or font glyphs
-            words = page_words(page, textpage, skip_chars=drawn.glyph_chars, skip_rects=mark_rects)
+            words = page_words(page, textpage, skip_chars=drawn.glyph_chars, skip_rects=mark_rects,
+                               frame=frame)
         finally:
             textpage.close()
         if widgets:
             words = split_comb_cells(words, widgets) + synthesized_words(widgets, words)
-            words = [w for w in words if on_page(w.x0, w.y0, w.x1, w.y1, width, height)]
+            words = [w for w in words if on_page(w.x0, w.y0, w.x1, w.y1, *upright)]
         # A scan with a stray stamp or page number in its text layer still needs OCR.
         if len(words) >= MIN_TEXT_LAYER_WORDS or ((words or widgets) and not mostly_image(page)):
-            marks = merge_marks(widget_marks(widgets), drawn.marks)
-            marks = [m for m in marks if on_page(m.x0, m.y0, m.x1, m.y1, width, height)]
+            drawn_marks = drawn.marks
+            if rotation:
+                for m in drawn_marks:
+                    m.x0, m.y0, m.x1, m.y1 = to_upright((m.x0, m.y0, m.x1, m.y1), rotation, (width, height))
+            marks = merge_marks(widget_marks(widgets), drawn_marks)
+            marks = [m for m in marks if on_page(m.x0, m.y0, m.x1, m.y1, *upright)]
             return PageText(number=n, width=width, height=height, unit="inch",
-                            lines=reading_order(group_words(words)), marks=marks,
-                            upright_size=(width, height))
+                            angle=float(rotation if rotation <= 180 else rotation - 360),
+                            lines=reading_order(group_words(words)), marks=marks, rotation=rotation,
+                            upright_size=upright)
         # No text layer: render at 300 dpi (less if the page is huge); OCR happens outside the lock.
         dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
         bitmap = page.render(scale=dpi / 72.0, grayscale=True)

@@ -23,13 +23,13 @@ _PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, p
 
 def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None, *,
                skip_chars: AbstractSet[int] = frozenset(),
-               skip_rects: Sequence[Rect] = ()) -> list[Word]:
+               skip_rects: Sequence[Rect] = (), frame: PageFrame | None = None) -> list[Word]:
     """Words (whitespace-separated runs of characters) with their union boxes, in inches.
 
     `skip_chars` (text-page indices) and characters centred in `skip_rects` (PDF user space: left,
     bottom, right, top) are not text but drawings of marks: a check glyph, a ☐ box.
     """
-    frame = PageFrame(page)
+    frame = frame or PageFrame(page)
     skip_grid = RectGrid(skip_rects, cell=24.0)  # points: about two check boxes wide
     own = textpage is None
     if textpage is None:

@@ -36,15 +36,17 @@ MarkStyle = Literal["vector", "image", "glyph"]
 MARK_STYLES: tuple[str, ...] = ("vector", "image", "glyph")
 # Glyph check boxes: (font, empty box, ticked box, crossed box); ZapfDingbats has no ticked box, so its
 # ticked/crossed boxes are the empty box with the check mark `4` or the cross `8` drawn inside it.
-# ZapfDingbats is a standard-14 font and is not embedded (as in real documents); the pdfium build in .venv
-# has no Dingbats font and draws each such character as a solid black square, so scans (rendered by that
-# pdfium) use only PRINTABLE_GLYPH_SETS.
+# ZapfDingbats is a standard-14 font and is not embedded (as in real documents); PDFium draws it with its
+# own Dingbats font, so scans use every set too.
 GLYPH_SETS: dict[str, tuple[str, str, str, str]] = {
     "zapf-o": ("ZapfDingbats", "o", "4", "8"),
     "zapf-q": ("ZapfDingbats", "q", "4", "8"),
     "dejavu": ("sans", "\u2610", "\u2611", "\u2612"),
 }
-PRINTABLE_GLYPH_SETS: tuple[str, ...] = ("dejavu",)
+# reportlab encodes text for ZapfDingbats from Unicode: the character whose code is `o` must be given as
+# ❏ (U+274F), else it writes code `n` (■) for all of them.
+ZAPF_UNICODE = {"o": "\u274f", "q": "\u2751", "4": "\u2714", "8": "\u2718"}
+PRINTABLE_GLYPH_SETS: tuple[str, ...] = tuple(GLYPH_SETS)
 MARK_IMAGE_PX = 40  # a 10 pt box at 288 dpi
 
 
@@ -224,7 +226,7 @@ class FormCanvas:
         c = self.canvas
         if font == "ZapfDingbats":
             c.setFont(font, font_size)
-            c.drawString(left, self._y(baseline), empty)
+            c.drawString(left, self._y(baseline), ZAPF_UNICODE[empty])
             if checked:  # the mark alone, scaled to 80 % of the square and centred in it
                 mark = ticked if self.style_rng is None or self.style_rng.random() < 0.5 else crossed
                 mbox = _glyph_box(font, mark)
@@ -233,7 +235,7 @@ class FormCanvas:
                 centre = top + (box[3] - box[1]) * font_size / 2
                 my = centre + (mbox[3] + mbox[1]) / 2 * mark_size
                 c.setFont(font, mark_size)
-                c.drawString(mx, self._y(my), mark)
+                c.drawString(mx, self._y(my), ZAPF_UNICODE[mark])
         else:
             char = empty
             if checked:

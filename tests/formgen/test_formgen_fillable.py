@@ -291,8 +291,8 @@ def test_glyph_marks_are_box_characters_with_the_glyph_square_as_box(tmp_path: P
         assert _dark(page, x0, y0, x1, y1) > 0
         assert _dark(page, x0 - 1.5, y0, x0 - 0.3, y1) == 0  # the square starts at the box
         assert (_dark(page, x0 + 2.5, y0 + 2.5, x1 - 2.5, y1 - 2.5) > 0) == (text == "selected")
-    # ZapfDingbats (not embedded; this pdfium draws and maps every character of it as a black square ■): the
-    # text layer holds the box characters, each one's origin where the AFM metrics put the labeled square.
+    # ZapfDingbats (not embedded): the text layer holds the box characters (❏ or ❑, never the ■ a wrongly
+    # encoded code `n` gives), each one's origin where the AFM metrics put the labeled square.
     labels = forms["zapf"]
     pdf = labels.with_name(labels.name.removesuffix(".labels.json"))
     doc = pdfium.PdfDocument(pdf)
@@ -304,6 +304,7 @@ def test_glyph_marks_are_box_characters_with_the_glyph_square_as_box(tmp_path: P
         raw.FPDFText_GetFontInfo(textpage, i, font, 64, None)
         size = raw.FPDFText_GetFontSize(textpage, i)
         if font.value == b"ZapfDingbats" and size > 12:  # the box (~14.5 pt), not the mark inside (~10 pt)
+            assert chr(raw.FPDFText_GetUnicode(textpage, i)) in "\u274f\u2751"  # ❏ ❑, not ■
             x, y = ctypes.c_double(), ctypes.c_double()
             raw.FPDFText_GetCharOrigin(textpage, i, x, y)
             origins.append((x.value, height - y.value, size))
