@@ -8,6 +8,8 @@ orders: 92 % -> 98.5 % word recall). Lines are found on a 2x2-pooled ink mask to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -24,8 +26,61 @@ def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
     return ndimage.maximum_filter1d(full, size=length, axis=axis, mode="constant")
 
 
+@dataclass(frozen=True)
+class BoxSide:
+    """A short vertical box side that was erased: full-resolution pixels."""
+
+    x: float
+    top: float
+    bottom: float
+
+
+def _clean_rules(across: np.ndarray, small: np.ndarray, gap: int = 3) -> np.ndarray:
+    """The horizontal runs that are rules, not a row through bold letters: white on at least one side."""
+    labels, count = ndimage.label(across)
+    if count == 0:
+        return across
+    above = np.zeros_like(small)
+    above[gap:] = small[:-gap]
+    below = np.zeros_like(small)
+    below[:-gap] = small[gap:]
+    index = np.arange(1, count + 1)
+    ink_above = ndimage.mean(above, labels, index)
+    ink_below = ndimage.mean(below, labels, index)
+    keep = np.concatenate(([False], np.minimum(ink_above, ink_below) < 0.35))
+    return keep[labels]
+
+
+def _box_sides(small: np.ndarray, rules: np.ndarray, shortest: int = 4) -> list[tuple[slice, slice]]:
+    """Short vertical strokes that run from one horizontal rule to another: the sides of boxes.
+
+    A field box or comb cell is as tall as the text in it, so its sides are far shorter than the
+    vertical rules above; Tesseract reads them as `|`, `[` or `l` glued to the value ("[Priya",
+    "|5|8|5|7|6|"). A letter's stroke never reaches a rule at both ends; a box side always does.
+    """
+    if not rules.any():
+        return []
+    upright = _runs(small, shortest, axis=0) & ~rules
+    near = ndimage.maximum_filter(rules, size=(5, 5))  # a rule a pixel or two off still counts
+    labels, _count = ndimage.label(upright)
+    h = small.shape[0]
+    sides = []
+    for rows, cols in ndimage.find_objects(labels):
+        if cols.stop - cols.start > 4:  # not a thin stroke
+            continue
+        if near[max(0, rows.start - 1), cols].any() and near[min(h - 1, rows.stop), cols].any():
+            sides.append((rows, cols))
+    return sides
+
+
 def erase_rules(image: Image.Image, text_height: float = 0.0) -> Image.Image:
     """A grayscale copy with horizontal/vertical lines much longer than any letter stroke painted white."""
+    return erase_rules_and_sides(image, text_height)[0]
+
+
+def erase_rules_and_sides(image: Image.Image, text_height: float = 0.0) -> tuple[Image.Image, list[BoxSide]]:
+    """`erase_rules`, plus box sides (field frames, comb cells) erased too and returned: a word read across
+    one is two words (a comb field's digits, one per cell)."""
     gray = np.asarray(image.convert("L"))
     h, w = gray.shape
     hp, wp = h // POOL, w // POOL
@@ -33,12 +88,18 @@ def erase_rules(image: Image.Image, text_height: float = 0.0) -> Image.Image:
     small = min_pool2(gray) < 160
     along = int(max(40, 6 * text_height, 0.03 * w)) // POOL
     down = int(max(60, 8 * text_height, 0.05 * h)) // POOL
-    lines = _runs(small, along, axis=1) | _runs(small, down, axis=0)
+    across = _runs(small, along, axis=1)
+    lines = across | _runs(small, down, axis=0)
+    found: list[BoxSide] = []
+    for rows, cols in _box_sides(small, _clean_rules(across, small)):
+        lines[rows, cols] |= small[rows, cols]
+        found.append(BoxSide(x=(cols.start + cols.stop) / 2 * POOL, top=rows.start * POOL,
+                             bottom=rows.stop * POOL))
     if not lines.any():
-        return image if image.mode == "L" else image.convert("L")
+        return (image if image.mode == "L" else image.convert("L")), found
     # One pooled pixel of margin takes the anti-aliased edges of the rules too.
     lines = ndimage.maximum_filter1d(ndimage.maximum_filter1d(lines, 3, axis=0), 3, axis=1)
     out = gray.copy()
     view = out[: hp * POOL, : wp * POOL].reshape(hp, POOL, wp, POOL).transpose(0, 2, 1, 3)
     view[lines] = 255  # paints each marked POOLxPOOL block white, without a full-size mask
-    return Image.fromarray(out)
+    return Image.fromarray(out), found

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from statistics import median
 
+import numpy as np
 from PIL import Image
 
 from engine.lines import reading_order, split_at_gaps
 from engine.ocr import OcrEngine, OcrWord
 from engine.pagemodel import Line, PageText, Word
-from engine.rules import erase_rules
+from engine.rules import BoxSide, erase_rules_and_sides
 from engine.selection_marks import detect_marks
 
 GOOD_CONFIDENCE = 0.6
@@ -72,13 +73,16 @@ def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | No
     width, height = image.size
     rotation = 0
     upright = image
-    words = ocr.recognize(erase_rules(image), language)
+    erased, sides = erase_rules_and_sides(image)
+    words = ocr.recognize(erased, language)
     if not _looks_upright(words):
         rotation = ocr.detect_rotation(image)
         if rotation:
             # Text turned r degrees clockwise: turn the image r degrees counter-clockwise to read it.
             upright = image.transpose(_TRANSPOSE[rotation])
-            words = ocr.recognize(erase_rules(upright), language)
+            erased, sides = erase_rules_and_sides(upright)
+            words = ocr.recognize(erased, language)
+    words = split_at_box_sides(words, sides, erased)
     lines = _lines_from_ocr(words)
     heights = [w.height for ln in lines for w in ln.words]
     text_height = median(heights) if heights else 20.0
@@ -94,6 +98,48 @@ def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | No
     if unit_scale != 1.0:
         page = _scaled(page, unit_scale)
     return page
+
+
+def split_at_box_sides(words: list[OcrWord], sides: list[BoxSide], image: Image.Image) -> list[OcrWord]:
+    """A word read across an erased box side is one word per box (a comb field: one digit per cell).
+
+    Characters are placed evenly over the word's box, as a comb field draws them; each piece's box is
+    then narrowed to the ink inside it (`image` is the page the words were read from).
+    """
+    if not sides:
+        return words
+    out: list[OcrWord] = []
+    for w in words:
+        n = len(w.text)
+        x0, x1 = w.left, w.left + w.width
+        cuts = sorted(s.x for s in sides if x0 + 1 < s.x < x1 - 1 and n > 1
+                      and min(s.bottom, w.top + w.height) - max(s.top, w.top) >= 0.5 * w.height)
+        if not cuts:
+            out.append(w)
+            continue
+        step = w.width / n
+        pieces: list[list[int]] = [[] for _ in range(len(cuts) + 1)]
+        for i in range(n):
+            centre = x0 + (i + 0.5) * step
+            pieces[sum(centre > c for c in cuts)].append(i)
+        for piece in pieces:
+            text = "".join(w.text[i] for i in piece).strip()
+            if not text:
+                continue
+            left, right = _ink_span(image, x0 + piece[0] * step, x0 + (piece[-1] + 1) * step, w.top,
+                                    w.top + w.height)
+            out.append(OcrWord(text, left, w.top, right - left, w.height, w.confidence, w.line_key))
+    return out
+
+
+def _ink_span(image: Image.Image, left: float, right: float, top: float,
+              bottom: float) -> tuple[float, float]:
+    """The columns between left and right that hold ink, or the whole span when none do."""
+    crop = image.crop((int(left), int(top), max(int(left) + 1, int(right)), max(int(top) + 1, int(bottom))))
+    cols = np.flatnonzero((np.asarray(crop.convert("L")) < 128).any(axis=0))
+    if cols.size == 0:
+        return left, right
+    return int(left) + float(cols[0]), int(left) + float(cols[-1] + 1)
 
 
 def _drop_words_inside_marks(lines: list[Line], marks: list) -> list[Line]:

@@ -1,0 +1,37 @@
+"""Scanned field boxes and comb cells: their sides are not letters, and a comb is one word per cell."""
+
+from __future__ import annotations
+
+from PIL import Image, ImageDraw, ImageFont
+
+from tests.engine.conftest import FONT_PATH, Client, encode
+
+
+def boxed_form() -> Image.Image:
+    """A 200-dpi page: a value in a framed field, a five-cell comb (a digit per cell), and a plain line."""
+    img = Image.new("L", (1400, 700), 245)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT_PATH, 34)
+    draw.text((60, 40), "First name", font=font, fill=0)
+    draw.rectangle((60, 90, 700, 150), outline=0, width=3)  # the field's frame, touching nothing
+    draw.text((72, 100), "Priya", font=font, fill=0)
+    draw.text((60, 230), "ZIP code", font=font, fill=0)
+    cell = 50
+    for i, digit in enumerate("58576"):
+        x = 60 + i * cell
+        draw.rectangle((x, 280, x + cell, 340), outline=0, width=3)
+        draw.text((x + 15, 288), digit, font=font, fill=0)
+    draw.text((60, 450), "Signed in Raleigh on the first of May", font=font, fill=0)
+    return img
+
+
+def test_frame_sides_are_not_read_and_a_comb_is_one_word_per_cell(client: Client) -> None:
+    page = client.layout(encode(boxed_form(), "PNG"), "image/png")["analyzeResult"]["readResults"][0]
+    words = [(w["text"], w["boundingBox"]) for line in page["lines"] for w in line["words"]]
+    texts = [t for t, _ in words]
+    assert "Priya" in texts  # not "[Priya" or "|Priya"
+    comb = [(t, box) for t, box in words if box[1] >= 280 and box[5] <= 345]
+    assert [t for t, _ in comb] == list("58576")
+    for i, (_t, box) in enumerate(comb):  # each digit's box inside its own cell
+        assert 60 + i * 50 <= box[0] and box[2] <= 60 + (i + 1) * 50
+    assert "Signed in Raleigh on the first of May" in [line["text"] for line in page["lines"]]
