@@ -127,6 +127,7 @@ def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_d
         "values": values, "constant": n >= 2 and len(values) == 1,
         "prefix": _common_prefix([e["raw_text"] for e in examples]),
         "nospace": n >= 2 and all(" " not in e["raw_text"].strip() for e in examples),
+        "framed": any(v[:1] in _FRAME_CHARS or v[-1:] in _FRAME_CHARS for v in values if v),
         "shapes": sorted({text_shape(e["text"]) for e in examples}),
         "lengths": sorted({len(e["text"]) for e in examples}),
         "nwords": [min(e["nwords"] for e in examples), max(e["nwords"] for e in examples)],
@@ -155,9 +156,14 @@ def _common_prefix(texts: list[str]) -> str:
     return first[:n]
 
 
+_FRAME_CHARS = "|[]{}\\"
+
+
 def fix_text(fs: dict[str, Any], text: str) -> str:
     """Undo OCR look-alike confusions (0/O, 1/I, 5/S...) in the printed prefix every training value shares,
     e.g. "P0123" -> "PO123" when every labeled value starts with "PO"."""
+    if not fs.get("framed", True):  # no labeled value starts or ends with a frame-like character:
+        text = text.strip(_FRAME_CHARS + " ") or text  # a scanned box side read as `|`, `[`, `{`
     if fs.get("nospace"):  # every labeled value was one token: OCR split it (e-mails, phone numbers)
         text = "".join(text.split())
     if fs.get("type") in ("number", "integer", "date", "time") and not typed_value(fs["type"], text):
