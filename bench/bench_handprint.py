@@ -114,6 +114,24 @@ def rapid_region_spaced() -> Reader:
     return lambda img: with_spacing_of(read_region(img)[0], line(img))
 
 
+def gated(below: float) -> Callable[[], Reader]:
+    """What the engine does at analysis (engine/custom/reread.py, REREAD_BELOW): Tesseract's reading when
+    every word is read with confidence >= `below`, else read_region with Tesseract's spacing."""
+    def make() -> Reader:
+        from engine.ocr.rapid_region import read_region, with_spacing_of
+
+        eng = default_engine()
+
+        def read(img: Image.Image) -> str:
+            words = eng.recognize(img)
+            text = _join_words(words)
+            if words and min(w.confidence for w in words) >= below:
+                return text
+            return with_spacing_of(read_region(img)[0], text) or text
+        return read
+    return make
+
+
 RECOGNIZERS: dict[str, Callable[[], Reader]] = {
     "tesseract page-mode": tesseract_page,
     "tesseract line-mode": tesseract_line,
@@ -121,6 +139,7 @@ RECOGNIZERS: dict[str, Callable[[], Reader]] = {
     "rapidocr rec-only": rapid_rec_only,
     "rapid_region.read_region": rapid_region,
     "read_region + Tesseract line spacing": rapid_region_spaced,
+    "engine: Tesseract if confident >= 0.90, else read_region": gated(0.90),
 }
 BASELINE = "tesseract page-mode"
 

@@ -157,6 +157,34 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
         page.close()
 
 
+def page_image(data: bytes, content_type: str | None, number: int) -> tuple[Image.Image, float] | None:
+    """The image OCR read page `number` from, and its pixels per layout unit (1 for images, the render
+    dpi for a PDF page, whose boxes are in inches); None when there is no such page."""
+    kind = sniff_content_type(data) or content_type
+    if kind == PDF:
+        doc = open_pdf(data)
+        try:
+            with PDFIUM:
+                if not 1 <= number <= len(doc):
+                    return None
+                page = doc[number - 1]
+                try:
+                    w_pt, h_pt = page.get_size()
+                    dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
+                    bitmap = page.render(scale=dpi / 72.0, grayscale=True)
+                    image = bitmap.to_pil().copy()
+                    bitmap.close()
+                finally:
+                    page.close()
+        finally:
+            with PDFIUM:
+                doc.close()
+        return image, dpi
+    for _n, image in iter_image_pages(data, [number]):
+        return image, 1.0
+    return None
+
+
 def _image_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
                  language: str | None) -> Iterator[PageText]:
     for n, image in iter_image_pages(data, wanted):

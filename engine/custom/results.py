@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.custom.model import Pick, analyze_pages
 from engine.custom.ocr import OcrDocument, parse_ocr
+from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.spans import Span, index_document
 from engine.custom.unlabeled import analyze_unlabeled
 from engine.custom.values import typed_value
@@ -45,8 +46,9 @@ def _read_results(layout: dict[str, Any], include_text: bool) -> list[dict[str, 
 
 
 def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], layout: dict[str, Any],
-                 include_text: bool) -> dict[str, Any]:
-    """analyzeResult for a document already run through Layout (`layout` is its analyzeResult)."""
+                 include_text: bool, page_image: PageImage | None = None) -> dict[str, Any]:
+    """analyzeResult for a document already run through Layout (`layout` is its analyzeResult);
+    `page_image` lets values Tesseract was unsure of be re-read from the page (engine.custom.reread)."""
     ocr: OcrDocument = parse_ocr(layout)
     v20 = str(layout.get("version", "2.1.0")).startswith("2.0")
     out: dict[str, Any] = {"version": layout.get("version", "2.1.0"),
@@ -56,6 +58,8 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
         out.update({"pageResults": page_results, "documentResults": [], "errors": []})
         return out
     picks = analyze_pages(params, index_document(ocr))
+    if page_image is not None:
+        reread_unsure_fields(picks, params.get("fields", {}), page_image)
     types = params.get("field_types", {})
     fields = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
               sorted(picks.items())}

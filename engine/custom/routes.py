@@ -6,6 +6,7 @@ Paths arrive lowercased (engine.app), so routes are declared in lowercase.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -24,7 +25,7 @@ from engine.custom.training import TrainingOutcome, run_training
 from engine.documents import SUPPORTED_V20, SUPPORTED_V21, validate_document
 from engine.errors import ApiError, bad_argument
 from engine.inputs import parse_bool, read_body, read_document
-from engine.layout import analyze_layout, check_page_range, parse_pages
+from engine.layout import analyze_layout, check_page_range, page_image, parse_pages
 from engine.operations import utc_now
 from engine.routes_layout import api_version
 from engine.sources import check_source_url
@@ -263,7 +264,8 @@ async def _submit_analyze(request: Request, model_id: str, api: str, kind: str, 
 
     def work() -> dict[str, Any]:
         layout = analyze_layout(data, doc.content_type, pages=pages, api_version=api)
-        return build_result(model_id, info, params, layout, include_text)
+        return build_result(model_id, info, params, layout, include_text,
+                            functools.cache(lambda n: page_image(data, doc.content_type, n)))
 
     return request.app.state.operations.submit(kind, work, owner=owner,
                                                version="2.1.0" if api == "2.1" else "2.0.0")

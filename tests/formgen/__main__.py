@@ -1,4 +1,4 @@
-"""`python -m tests.formgen LAYOUT COUNT OUT_DIR [--kind KIND] [--mark-style STYLE]`: write labeled forms."""
+"""`python -m tests.formgen LAYOUT COUNT OUT_DIR [--kind K] [--mark-style S] [--hand]`: labeled forms."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         default="vector",
         help="check boxes as vector, image or glyph (pdf/scan)",
     )
+    parser.add_argument("--hand", action="store_true", help="values hand-printed (pdf/scan)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start-index", type=int, default=1)
     parser.add_argument("--dpi", type=int, default=DEFAULT_DPI, help="scan resolution (kind scan only)")
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("COUNT must be >= 0")
     if args.mark_style != "vector" and args.kind.startswith("fillable"):
         parser.error("--mark-style applies to --kind pdf and scan only")
+    if args.hand and args.kind.startswith("fillable"):
+        parser.error("--hand applies to --kind pdf and scan only")
     forms = generate(
         args.layout,
         args.count,
@@ -39,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         start_index=args.start_index,
         dpi=args.dpi,
         mark_style=args.mark_style,
+        hand=args.hand,
     )
     for form in forms:
         print(form.path)

@@ -50,9 +50,15 @@ PRINTABLE_GLYPH_SETS: tuple[str, ...] = tuple(GLYPH_SETS)
 MARK_IMAGE_PX = 40  # a 10 pt box at 288 dpi
 
 
+HAND_FONT = Path(__file__).parent / "fonts" / "ShadowsIntoLight.ttf"  # hand-printed capitals (OFL, beside it)
+HAND_SCALE = 1.3  # the hand font's letters are small for their size: drawn larger to fill the same room
+
+
 def register_fonts() -> None:
     """Register the DejaVu TTFs once: an embedded TTF renders the same everywhere (base-14 fonts do not)."""
     registered = set(pdfmetrics.getRegisteredFontNames())
+    if "hand" not in registered:
+        pdfmetrics.registerFont(TTFont("hand", str(HAND_FONT)))
     for name, file in FONTS.items():
         if name not in registered:
             path = FONT_DIR / file
@@ -89,6 +95,7 @@ class FormCanvas:
     # Draws only style choices (glyph set, tick or cross), never values: values stay the same in every style.
     style_rng: random.Random | None = None
     glyph_sets: tuple[str, ...] = tuple(sorted(GLYPH_SETS))  # the sets mark_style "glyph" picks one from
+    hand: bool = False  # values written in a hand-printing font instead of the layout's typed font
 
     def __post_init__(self) -> None:
         register_fonts()
@@ -128,6 +135,8 @@ class FormCanvas:
         """
         if not text:
             return
+        if self.hand:
+            font, size = "hand", size * HAND_SCALE
         self.canvas.setFont(font, size)
         self.canvas.drawString(x, self._y(baseline), text)
         ascent, descent = pdfmetrics.getAscentDescent(font, size)

@@ -126,6 +126,7 @@ def generate(
     start_index: int = 1,
     dpi: int = DEFAULT_DPI,
     mark_style: MarkStyle = "vector",
+    hand: bool = False,
 ) -> list[GeneratedForm]:
     """Write `count` filled forms of `layout` into `out_dir` (created) plus `out_dir/fields.json`.
 
@@ -134,6 +135,7 @@ def generate(
     kind: "pdf" (values as page text), "scan" (that PDF printed and scanned), "fillable" (values in AcroForm
     fields), "fillable-scan" (the fillable PDF printed with its fields, then scanned).
     mark_style (kinds pdf/scan): check boxes drawn as "vector" lines, "image" rasters or "glyph" characters.
+    hand (kinds pdf/scan): values hand-printed (a handwriting font, tests/formgen/fonts) instead of typed.
     """
     spec = _layout(layout)
     if kind not in KINDS:
@@ -143,6 +145,8 @@ def generate(
     fillable = kind in ("fillable", "fillable-scan")
     if fillable and mark_style != "vector":
         raise ValueError("mark_style applies to kinds pdf and scan; fillable forms use AcroForm check boxes")
+    if fillable and hand:
+        raise ValueError("hand applies to kinds pdf and scan; fillable forms use their fields' font")
     if count < 0:
         raise ValueError("count must be >= 0")
     out_dir = Path(out_dir)
@@ -159,7 +163,7 @@ def generate(
             canvas = FillableCanvas(style_rng=style_rng)
         else:
             glyph_sets = tuple(sorted(GLYPH_SETS)) if kind == "pdf" else PRINTABLE_GLYPH_SETS
-            canvas = FormCanvas(mark_style=mark_style, style_rng=style_rng, glyph_sets=glyph_sets)
+            canvas = FormCanvas(mark_style=mark_style, style_rng=style_rng, glyph_sets=glyph_sets, hand=hand)
         spec.draw(canvas, data)
         pdf = canvas.finish()
         stem = out_dir / f"{layout}_{index:04d}"
