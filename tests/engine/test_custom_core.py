@@ -246,3 +246,14 @@ def test_source_filter_prefix_and_subfolders() -> None:
     assert select_names(names, "a/", False) == ["a/x.pdf"]
     assert select_names(names, "a/", True) == ["a/b/y.pdf", "a/x.pdf"]
     assert select_names(names, "", False) == ["c.pdf"]
+
+
+def test_a_scanned_box_side_read_into_a_value_is_dropped_unless_training_values_have_one() -> None:
+    from engine.custom.features import fix_text
+
+    plain = {"type": "string", "framed": False}
+    assert fix_text(plain, "| Priya") == "Priya"
+    assert fix_text(plain, "[2024-11-19") == "2024-11-19"
+    assert fix_text(plain, "Priya]") == "Priya"
+    assert fix_text(plain, "|") == "|"  # nothing else left: keep what was read
+    assert fix_text({"type": "string", "framed": True}, "[A-17]") == "[A-17]"  # labeled values do this
