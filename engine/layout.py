@@ -25,6 +25,7 @@ from engine.pdf_form import (
     flatten,
     init_form,
     is_pure_xfa,
+    load_page,
     merge_marks,
     on_page,
     pure_xfa_error,
@@ -112,7 +113,7 @@ class _Rendered:
 
 def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None) -> PageText | _Rendered:
     """The page from its text layer and form fields, or (neither) its rendering."""
-    page = doc[n - 1]
+    page = load_page(doc, n - 1)
     try:
         w_pt, h_pt = page.get_size()  # as displayed, /Rotate applied
         width, height = w_pt / 72.0, h_pt / 72.0
@@ -123,7 +124,7 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
         widgets = read_widgets(page, form, frame) if form else []
         if widgets and flatten(page):  # the fields' appearances become page content on reload
             page.close()
-            page = doc[n - 1]
+            page = load_page(doc, n - 1)
         mark_rects = [w.pdf_rect for w in widgets if w.kind in ("checkbox", "radio")]
         textpage = page.get_textpage()
         try:

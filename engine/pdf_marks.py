@@ -163,54 +163,68 @@ class _Objects:
     """Paths, texts and images of the page (form XObjects flattened), bounds in page space."""
 
     def __init__(self, page: pdfium.PdfPage) -> None:
-        parts = self._walk(_addr(page.raw), _page_count, _page_obj, None, 0)
-        handles = [h for part in parts for h in part[0]]
-        types = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
-        bounds = np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, 4))
-        keep = np.flatnonzero((types == _PATH) | (types == _TEXT) | (types == _IMAGE))
-        self.handles: list[int] = [handles[i] for i in keep.tolist()]
-        self.types = types[keep]
-        self.bounds = bounds[keep]
+        handles: list[int] = []
+        types: list[int] = []
+        bounds: list[tuple[float, float, float, float]] = []
+        self._walk(_addr(page.raw), _page_count, _page_obj, None, 0, handles, types, bounds)
+        keep = [i for i, k in enumerate(types) if k in (_PATH, _TEXT, _IMAGE)]
+        self.handles: list[int] = [handles[i] for i in keep]
+        self.types = np.array([types[i] for i in keep], dtype=np.int32)
+        self.bounds = np.array([bounds[i] for i in keep], dtype=np.float64).reshape(len(keep), 4)
 
     @staticmethod
-    def _walk(parent: int, count: ctypes._CFuncPtr, get: ctypes._CFuncPtr, matrix: np.ndarray | None,
-              depth: int) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    def _walk(parent: int, count: ctypes._CFuncPtr, get: ctypes._CFuncPtr, matrix: _Matrix | None,
+              depth: int, handles: list[int], types: list[int],
+              bounds: list[tuple[float, float, float, float]]) -> None:
+        """Appends every object under `parent`; plain Python, because a flattened fillable page holds one
+        small form XObject per widget, where numpy's per-call overhead cost more than the objects."""
         n = max(count(parent), 0)
-        buf = (ctypes.c_float * (4 * n))()  # PDFium writes l, b, r, t of object i at 4*i
-        base = ctypes.addressof(buf)
-        handles, types, forms = [0] * n, [0] * n, []
+        buf = (ctypes.c_float * 4)()
+        a = ctypes.addressof(buf)
+        forms: list[int] = []
         for i in range(n):
             h = get(parent, i)
             k = _obj_type(h)
-            handles[i], types[i] = h, k
+            box = (0.0, 0.0, 0.0, 0.0)
             if k == _FORM:
-                forms.append(i)
+                forms.append(h)
             elif k in (_PATH, _TEXT, _IMAGE):
-                a = base + 16 * i
-                if not _obj_bounds(h, a, a + 4, a + 8, a + 12):
-                    types[i] = -1
-        bounds = np.frombuffer(buf, dtype=np.float32).reshape(n, 4).astype(np.float64)
-        if matrix is not None:  # children of a form XObject report bounds in the form's space
-            bounds = _transform(bounds, matrix)
-        parts = [(handles, np.array(types, dtype=np.int32), bounds)]
-        for i in forms:
-            if depth >= 4:
-                break
+                if _obj_bounds(h, a, a + 4, a + 8, a + 12):
+                    box = (buf[0], buf[1], buf[2], buf[3])
+                    if matrix is not None:  # children of a form XObject report bounds in the form's space
+                        box = _transform(box, matrix)
+                else:
+                    k = -1
+            handles.append(h)
+            types.append(k)
+            bounds.append(box)
+        if depth >= 4:
+            return
+        for h in forms:
             m = pdfium_c.FS_MATRIX()
-            _obj_matrix(handles[i], ctypes.addressof(m))
-            own = np.array([[m.a, m.b, 0.0], [m.c, m.d, 0.0], [m.e, m.f, 1.0]])
-            parts += _Objects._walk(handles[i], _form_count, _form_obj,
-                                    own if matrix is None else own @ matrix, depth + 1)
-        return parts
+            _obj_matrix(h, ctypes.addressof(m))
+            own = (m.a, m.b, m.c, m.d, m.e, m.f)
+            _Objects._walk(h, _form_count, _form_obj, own if matrix is None else _compose(own, matrix),
+                           depth + 1, handles, types, bounds)
 
 
-def _transform(bounds: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Axis-aligned bounds of boxes mapped by a PDF matrix (row vectors: [x y 1] @ m)."""
-    xs = np.stack([bounds[:, 0], bounds[:, 2], bounds[:, 0], bounds[:, 2]], axis=1)
-    ys = np.stack([bounds[:, 1], bounds[:, 1], bounds[:, 3], bounds[:, 3]], axis=1)
-    tx = xs * m[0, 0] + ys * m[1, 0] + m[2, 0]
-    ty = xs * m[0, 1] + ys * m[1, 1] + m[2, 1]
-    return np.stack([tx.min(axis=1), ty.min(axis=1), tx.max(axis=1), ty.max(axis=1)], axis=1)
+_Matrix = tuple[float, float, float, float, float, float]  # PDF a b c d e f: [x y 1] -> [ax+cy+e, bx+dy+f]
+
+
+def _compose(m: _Matrix, then: _Matrix) -> _Matrix:
+    """`m` followed by `then` (row vectors: m @ then)."""
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = then
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _transform(box: tuple[float, float, float, float], m: _Matrix) -> tuple[float, float, float, float]:
+    """Axis-aligned bounds of a box mapped by a PDF matrix."""
+    a, b, c, d, e, f = m
+    xs, ys = (box[0], box[2]), (box[1], box[3])
+    tx = [a * x + c * y + e for x in xs for y in ys]
+    ty = [b * x + d * y + f for x in xs for y in ys]
+    return min(tx), min(ty), max(tx), max(ty)
 
 
 def _draw_mode(h: int) -> tuple[bool, bool]:
