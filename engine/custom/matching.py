@@ -72,16 +72,14 @@ def match_labels(labels: LabelFile, ocr: OcrDocument,
                                 f"on page {lab.regions[0].page}.")
                 continue
         words: list[Word] = []
-        seen: set[tuple[int, int, int]] = set()
-        for reg in lab.regions:
-            page = ocr.page(reg.page)
+        for number in dict.fromkeys(r.page for r in lab.regions):
+            page = ocr.page(number)
             assert page is not None
-            hits = [w for w in page.words if _overlap(w.box, reg.box) >= 0.5 * _area(w.box)]
-            for w in sorted(hits, key=lambda w: (w.line, w.index)):
-                key = (w.page, w.line, w.index)
-                if key not in seen:
-                    seen.add(key)
-                    words.append(w)
+            boxes = [r.box for r in lab.regions if r.page == number]
+            # Half of the word inside the label's boxes taken together: a reader that joins what the label
+            # has as one box per word (a comb field's digits, "$ 45" vs "$45") still matches.
+            hits = [w for w in page.words if sum(_overlap(w.box, b) for b in boxes) >= 0.5 * _area(w.box)]
+            words.extend(sorted(hits, key=lambda w: (w.line, w.index)))
         if not words:
             if lab.label_type == "region" and not lab.text.strip():
                 continue  # a drawn region over a picture: nothing to extract as text

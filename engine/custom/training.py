@@ -1,5 +1,8 @@
 """A training run: read the source, OCR what has no `.ocr.json`, match labels, fit, report per document.
 
+A given `.ocr.json` whose words do not fit the labels (shifted, from another version of the file, garbled)
+is replaced by the engine's own reading of that document when that reading matches more labels.
+
 Every problem with one document is written on that document (`trainingDocuments[].errors`) and the run
 goes on with the rest; only "too few usable documents" makes the whole model invalid.
 """
@@ -14,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.custom.features import TrainDoc
-from engine.custom.labels import LabelFormatError, parse_fields, parse_labels
-from engine.custom.matching import match_labels
+from engine.custom.labels import LabelFile, LabelFormatError, parse_fields, parse_labels
+from engine.custom.matching import MatchedField, match_labels
 from engine.custom.model import train
 from engine.custom.ocr import OcrDocument, OcrFormatError, parse_ocr
 from engine.custom.source import TrainingSource, is_document, select_names
@@ -65,21 +68,49 @@ def _display_name(name: str, prefix: str) -> str:
     return name[len(base):] if base and name.startswith(base) else name
 
 
+def _own_reading(source: TrainingSource, name: str, ocr_fn: OcrFn) -> OcrDocument:
+    return parse_ocr(ocr_fn(source.read(name)))
+
+
 def _read_ocr(source: TrainingSource, name: str, files: set[str], ocr_fn: OcrFn,
-              report: DocReport) -> OcrDocument | None:
+              report: DocReport) -> tuple[OcrDocument | None, bool]:
+    """(reading, whether it is the given `.ocr.json`): the given file when it parses, else the engine's."""
     ocr_name = name + ".ocr.json"
     if ocr_name in files:
         try:
-            return parse_ocr(_load_json(source, ocr_name))
+            return parse_ocr(_load_json(source, ocr_name)), True
         except (LabelFormatError, OcrFormatError) as exc:
             report.error("InvalidOcrFile", f"{posixpath.basename(ocr_name)} cannot be used ({exc}); "
                          "the engine's own OCR was used instead.")
     try:
-        return parse_ocr(ocr_fn(source.read(name)))
+        return _own_reading(source, name, ocr_fn), False
     except Exception as exc:  # one unreadable document must not stop the run
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         report.error("UnreadableDocument", f"The document could not be read: {message}", fatal=True)
-        return None
+        return None, False
+
+
+def _match(labels: LabelFile, ocr: OcrDocument, given: bool, source: TrainingSource, name: str,
+           ocr_fn: OcrFn, field_types: dict[str, str]
+           ) -> tuple[OcrDocument, dict[str, MatchedField], list[str], str | None]:
+    """Match the labels; when a given `.ocr.json` leaves labels unmatched, read the document with the
+    engine too and keep the reading that matches more labels (the given one on a tie). Returns the
+    reading, the matches, the problems and a note when the engine's reading replaced the given one."""
+    matched, problems = match_labels(labels, ocr, field_types)
+    if not given or not problems:
+        return ocr, matched, problems, None
+    try:
+        own = _own_reading(source, name, ocr_fn)
+    except Exception:  # the engine cannot read it: the given reading is all there is
+        log.info("engine could not re-read a training document", extra={"document": name})
+        return ocr, matched, problems, None
+    own_matched, own_problems = match_labels(labels, own, field_types)
+    if len(own_matched) <= len(matched):
+        return ocr, matched, problems, None
+    note = (f"{posixpath.basename(name)}.ocr.json does not fit the labels ({len(problems)} label(s) found "
+            f"no words in it, {len(own_problems)} in the engine's own reading); the engine's own reading "
+            "was used for this document.")
+    return own, own_matched, own_problems, note
 
 
 def _field_types(source: TrainingSource, files: list[str], prefix: str,
@@ -109,19 +140,25 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     for name in documents:
         report = DocReport(_display_name(name, prefix))
         reports.append(report)
-        ocr = _read_ocr(source, name, fileset, ocr_fn, report)
+        ocr, given = _read_ocr(source, name, fileset, ocr_fn, report)
         if ocr is None:
             continue
-        report.pages = len(ocr.pages)
-        ocr_docs.append((report.documentName, ocr))
         if not use_labels or name + ".labels.json" not in fileset:
+            report.pages = len(ocr.pages)
+            ocr_docs.append((report.documentName, ocr))
             continue
         try:
             labels = parse_labels(_load_json(source, name + ".labels.json"))
         except LabelFormatError as exc:
+            report.pages = len(ocr.pages)
+            ocr_docs.append((report.documentName, ocr))
             report.error("InvalidLabelFile", f"{posixpath.basename(name)}.labels.json: {exc}", fatal=True)
             continue
-        matched, problems = match_labels(labels, ocr, field_types)
+        ocr, matched, problems, note = _match(labels, ocr, given, source, name, ocr_fn, field_types)
+        report.pages = len(ocr.pages)
+        ocr_docs.append((report.documentName, ocr))
+        if note:
+            report.error("OcrFileMismatch", note)
         for p in problems:
             code = "LabelPageNotFound" if "does not exist" in p else "LabelNotMatched"
             report.error(code, p)
