@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from engine.documents import PDF, iter_image_pages, open_pdf, sniff_content_type
@@ -122,13 +123,16 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
         upright = (height, width) if rotation in (90, 270) else (width, height)
         frame = PageFrame(page, upright=True)
         widgets = read_widgets(page, form, frame) if form else []
+        own_objects = None
+        if widgets:
+            own_objects = pdfium_c.FPDFPage_CountObjects(page.raw)
         if widgets and flatten(page):  # the fields' appearances become page content on reload
             page.close()
             page = load_page(doc, n - 1)
         mark_rects = [w.pdf_rect for w in widgets if w.kind in ("checkbox", "radio")]
         textpage = page.get_textpage()
         try:
-            drawn = page_marks(page, textpage)  # boxes as vector paths, images or font glyphs
+            drawn = page_marks(page, textpage, own_objects)  # boxes as paths, images or font glyphs
             words = page_words(page, textpage, skip_chars=drawn.glyph_chars, skip_rects=mark_rects,
                                frame=frame)
         finally:

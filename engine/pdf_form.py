@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import threading
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -68,15 +69,20 @@ def has_form(doc: pdfium.PdfDocument) -> bool:
     return doc.get_formtype() in (pdfium_c.FORMTYPE_ACRO_FORM, pdfium_c.FORMTYPE_XFA_FOREGROUND)
 
 
-def _utf16(fn, *args) -> str:
-    buf = (ctypes.c_ushort * _BUF_CHARS)()
+_BUFFERS = threading.local()
+
+
+def _utf16(fn, *args) -> str:  # a raw PDFium getter writing UTF-16LE
+    buf = getattr(_BUFFERS, "buf", None)
+    if buf is None:  # one buffer per thread, reused: a page has dozens of widgets
+        buf = _BUFFERS.buf = (ctypes.c_ushort * _BUF_CHARS)()
     n = fn(*args, buf, ctypes.sizeof(buf))
     if n <= 2:
         return ""
     if n > ctypes.sizeof(buf):  # a longer value: ask again with room for it
         buf = (ctypes.c_ushort * (n // 2 + 1))()
         n = fn(*args, buf, ctypes.sizeof(buf))
-    return bytes(buf)[: n - 2].decode("utf-16-le", errors="replace")
+    return ctypes.string_at(buf, n - 2).decode("utf-16-le", errors="replace")
 
 
 def _max_len(annot: ctypes.c_void_p) -> int:

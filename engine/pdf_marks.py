@@ -162,11 +162,11 @@ class _Box:
 class _Objects:
     """Paths, texts and images of the page (form XObjects flattened), bounds in page space."""
 
-    def __init__(self, page: pdfium.PdfPage) -> None:
+    def __init__(self, page: pdfium.PdfPage, limit: int | None = None) -> None:
         handles: list[int] = []
         types: list[int] = []
         bounds: list[tuple[float, float, float, float]] = []
-        self._walk(_addr(page.raw), _page_count, _page_obj, None, 0, handles, types, bounds)
+        self._walk(_addr(page.raw), _page_count, _page_obj, None, 0, handles, types, bounds, limit)
         keep = [i for i, k in enumerate(types) if k in (_PATH, _TEXT, _IMAGE)]
         self.handles: list[int] = [handles[i] for i in keep]
         self.types = np.array([types[i] for i in keep], dtype=np.int32)
@@ -175,10 +175,12 @@ class _Objects:
     @staticmethod
     def _walk(parent: int, count: ctypes._CFuncPtr, get: ctypes._CFuncPtr, matrix: _Matrix | None,
               depth: int, handles: list[int], types: list[int],
-              bounds: list[tuple[float, float, float, float]]) -> None:
+              bounds: list[tuple[float, float, float, float]], limit: int | None = None) -> None:
         """Appends every object under `parent`; plain Python, because a flattened fillable page holds one
         small form XObject per widget, where numpy's per-call overhead cost more than the objects."""
         n = max(count(parent), 0)
+        if limit is not None:
+            n = min(n, limit)
         buf = (ctypes.c_float * 4)()
         a = ctypes.addressof(buf)
         forms: list[int] = []
@@ -651,9 +653,14 @@ def _merge(boxes: list[_Box]) -> list[_Box]:
 
 
 # -- the page -------------------------------------------------------------------------------------
-def page_marks(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> MarkScan:
-    """All selection marks of a digital page, and the text characters that draw them."""
-    objs = _Objects(page)
+def page_marks(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage,
+               own_objects: int | None = None) -> MarkScan:
+    """All selection marks of a digital page, and the text characters that draw them.
+
+    `own_objects`: how many top-level objects the page had before its form fields were flattened into it;
+    the widget appearances appended after them are not walked (their marks come from the widgets).
+    """
+    objs = _Objects(page, own_objects)
     text = _Text(textpage)
     boxes: list[_Box] = _vector_boxes(objs)
     image_boxes, inked = _image_marks(page, objs)
