@@ -134,6 +134,7 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
         try:
             drawn = page_marks(page, textpage, own_objects)  # boxes as paths, images or font glyphs
             words = page_words(page, textpage, skip_chars=drawn.glyph_chars, skip_rects=mark_rects,
+                               field_rects=[w.pdf_rect for w in widgets if w.kind in ("text", "choice")],
                                frame=frame)
         finally:
             textpage.close()

@@ -23,14 +23,18 @@ _PATH, _TEXT, _IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_TEXT, p
 
 def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None, *,
                skip_chars: AbstractSet[int] = frozenset(),
-               skip_rects: Sequence[Rect] = (), frame: PageFrame | None = None) -> list[Word]:
+               skip_rects: Sequence[Rect] = (), field_rects: Sequence[Rect] = (),
+               frame: PageFrame | None = None) -> list[Word]:
     """Words (whitespace-separated runs of characters) with their union boxes, in inches.
 
     `skip_chars` (text-page indices) and characters centred in `skip_rects` (PDF user space: left,
-    bottom, right, top) are not text but drawings of marks: a check glyph, a ☐ box.
+    bottom, right, top) are not text but drawings of marks: a check glyph, a ☐ box. A word never runs
+    across the edge of a `field_rects` rectangle: a form field's value is not glued to a digit printed
+    beside its box ("45000" + a printed "0" read as "450000").
     """
     frame = frame or PageFrame(page)
-    skip_grid = RectGrid(skip_rects, cell=24.0)  # points: about two check boxes wide
+    n_skip = len(skip_rects)
+    regions = RectGrid([*skip_rects, *field_rects], cell=24.0)  # points: about two check boxes wide
     own = textpage is None
     if textpage is None:
         textpage = page.get_textpage()
@@ -48,7 +52,9 @@ def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None,
         charbox = pdfium_c.FPDFText_GetLooseCharBox
         raw = textpage.raw
         bl = bb = br = bt = 0.0
-        skipping = bool(skip_chars or skip_grid)
+        skipping = bool(skip_chars)
+        zoned = bool(regions)
+        zone: int | None = None  # the region the current word's characters lie in
         for i, ch in enumerate(text):
             if ch.isspace() or ch == "\x00":
                 if chars:
@@ -57,13 +63,24 @@ def page_words(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage | None = None,
                 continue
             charbox(raw, i, rect)
             l, b, r, t = rect.left, rect.bottom, rect.right, rect.top  # noqa: E741
-            if skipping and (i in skip_chars or skip_grid.find((l + r) / 2, (b + t) / 2) is not None):
+            if skipping and i in skip_chars:
                 if chars:
                     words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
                     chars = []
                 continue
-            if chars and (l < bl - 1 or b > bt):
-                # A jump back or down inside one "word": the text layer continues elsewhere.
+            if zoned:
+                here = regions.find((l + r) / 2, (b + t) / 2)
+                if here is not None and here < n_skip:  # a mark's drawing
+                    if chars:
+                        words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
+                        chars = []
+                    continue
+                if chars and here != zone:  # into or out of a form field
+                    words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
+                    chars = []
+                zone = here
+            if chars and (l < bl - 1 or b > bt or t < bb):
+                # A jump back, up or down inside one "word": the text layer continues elsewhere.
                 words.append(Word("".join(chars), *frame.box(bl, bb, br, bt)))
                 chars = []
             if not chars:

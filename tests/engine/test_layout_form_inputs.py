@@ -110,3 +110,33 @@ def test_a_rotated_fillable_page_reads_its_lines_whole_with_boxes_on_the_display
     x, y = page["lines"][0]["boundingBox"][:2]
     expected = {90: (11 - 0.82, 0.69), 180: (8.5 - 0.69, 11 - 0.82), 270: (0.82, 8.5 - 0.69)}[rotation]
     assert (x, y) == pytest.approx(expected, abs=0.05)
+
+
+def stacked_amount_fields() -> bytes:
+    """Two right-aligned amount fields one above the other (a tax form's column of lines 19 and 27):
+    the lower one's value follows the upper one's in the text stream, with no space between."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792))
+    c.setFont("Helvetica", 10)
+    c.drawString(72, 700, "19 Subtotal")
+    c.drawString(72, 600, "27 Credits")
+    for name, value, y in (("line19", "45000", 695), ("line27", "0", 595)):
+        width = c.stringWidth(value, "Helvetica", 10) + 4
+        c.acroForm.textfield(name=name, value=value, x=300 - width, y=y, width=width, height=14,
+                             borderWidth=0, fontName="Helvetica", fontSize=10, fieldFlags="",
+                             annotationFlags="print")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_a_field_value_is_never_glued_to_the_next_text_in_the_stream(client: Client) -> None:
+    """Arizona's returns read "45000" and the "0" of a field below as one word "450000"."""
+    body = client.layout(stacked_amount_fields(), "application/pdf")
+    page = body["analyzeResult"]["readResults"][0]
+    texts = [w["text"] for line in page["lines"] for w in line["words"]]
+    assert "45000" in texts and "0" in texts and "450000" not in texts, texts
