@@ -15,6 +15,9 @@ from engine.pagemodel import SelectionMark
 from engine.pixels import min_pool2
 
 SELECTED_FILL = 0.08
+# Grey levels below this are ink. Not 128: a printed form's thin box outlines scan as grey (130-190 at
+# 200 dpi on the tax return), and at 128 their sides break up, so empty boxes were not found.
+INK = 190
 POOL = 2  # must match min_pool2
 
 
@@ -36,8 +39,8 @@ def detect_marks(image: Image.Image, text_height: float) -> list[SelectionMark]:
     checked on the full-resolution pixels of its box.
     """
     gray = np.asarray(image.convert("L"))
-    ink = gray < 128
-    small = min_pool2(gray) < 128
+    ink = gray < INK
+    small = min_pool2(gray) < INK
     lo, hi = max(8.0, 0.6 * text_height), max(24.0, 3.0 * text_height)
     labels, _count = ndimage.label(small, structure=np.ones((3, 3), dtype=bool))
     marks: list[SelectionMark] = []
