@@ -82,7 +82,7 @@ def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | No
             upright = image.transpose(_TRANSPOSE[rotation])
             erased, sides = erase_rules_and_sides(upright)
             words = ocr.recognize(erased, language)
-    words = split_at_box_sides(words, sides, erased)
+    words = split_spaced_characters(split_at_box_sides(words, sides, erased), erased)
     lines = _lines_from_ocr(words)
     heights = [w.height for ln in lines for w in ln.words]
     text_height = median(heights) if heights else 20.0
@@ -130,6 +130,52 @@ def split_at_box_sides(words: list[OcrWord], sides: list[BoxSide], image: Image.
                                     w.top + w.height)
             out.append(OcrWord(text, left, w.top, right - left, w.height, w.confidence, w.line_key))
     return out
+
+
+SPACED_GAP = 0.35  # an ink-free gap this many word heights wide separates two characters that are words
+
+
+def split_spaced_characters(words: list[OcrWord], image: Image.Image) -> list[OcrWord]:
+    """A word whose characters stand apart (a comb field's digits, letter-spaced capitals) is one word
+    per character, as the cloud reads a comb field: Tesseract joins "1 1 2 3 4" into "11234" when the
+    cells are gone. Split only when the ink falls into exactly as many columns as the word has
+    characters, every gap at least SPACED_GAP of the height: letters of a word are never that far apart.
+    """
+    gray = np.asarray(image.convert("L"))
+    out: list[OcrWord] = []
+    for w in words:
+        n = len(w.text)
+        # Comb values are letters and digits; a monospaced "P." or "i." is not spaced out.
+        if n < 3 or not w.text.isalnum() or w.width < 2 * SPACED_GAP * w.height:
+            out.append(w)
+            continue
+        x0, y0 = max(0, int(w.left)), max(0, int(w.top))
+        crop = gray[y0: int(w.top + w.height) + 1, x0: int(w.left + w.width) + 1] < 128
+        segments = _column_runs(crop.any(axis=0), SPACED_GAP * w.height)
+        if len(segments) != n:
+            out.append(w)
+            continue
+        out.extend(OcrWord(ch, x0 + a, w.top, b - a, w.height, w.confidence, w.line_key)
+                   for ch, (a, b) in zip(w.text, segments, strict=True))
+    return out
+
+
+def _column_runs(cols: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
+    """[start, stop) of the inked column runs, runs closer than `min_gap` joined; [] if any gap is
+    narrower than that between two runs that would then be one."""
+    idx = np.flatnonzero(cols)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    stops = np.concatenate((idx[breaks] + 1, [idx[-1] + 1]))
+    runs: list[tuple[int, int]] = []
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        if runs and a - runs[-1][1] < min_gap:
+            runs[-1] = (runs[-1][0], b)
+        else:
+            runs.append((a, b))
+    return runs
 
 
 def _ink_span(image: Image.Image, left: float, right: float, top: float,

@@ -35,3 +35,20 @@ def test_frame_sides_are_not_read_and_a_comb_is_one_word_per_cell(client: Client
     for i, (_t, box) in enumerate(comb):  # each digit's box inside its own cell
         assert 60 + i * 50 <= box[0] and box[2] <= 60 + (i + 1) * 50
     assert "Signed in Raleigh on the first of May" in [line["text"] for line in page["lines"]]
+
+
+def test_digits_standing_apart_are_one_word_each_and_ordinary_words_stay_whole(client: Client) -> None:
+    """A comb field printed without cell walls (a tax form's SSN) reads as one digit per cell, as the
+    cloud reads it; Tesseract joins them into one word."""
+    img = Image.new("L", (1400, 300), 245)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT_PATH, 34)
+    mono = ImageFont.truetype(FONT_PATH.replace("DejaVuSans.ttf", "DejaVuSansMono.ttf"), 34)
+    draw.text((60, 40), "Your social security number", font=font, fill=0)
+    for i, digit in enumerate("112345678"):
+        draw.text((60 + i * 42, 110), digit, font=font, fill=0)
+    draw.text((60, 200), "Requested by P. Smith", font=mono, fill=0)
+    page = client.layout(encode(img, "PNG"), "image/png")["analyzeResult"]["readResults"][0]
+    words = [w["text"] for line in page["lines"] for w in line["words"]]
+    assert words[words.index("number") + 1:][:9] == list("112345678")
+    assert "Requested" in words and "P." in words and "Smith" in words
