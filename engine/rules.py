@@ -57,10 +57,13 @@ def _box_sides(small: np.ndarray, rules: np.ndarray, shortest: int = 4) -> list[
     A field box or comb cell is as tall as the text in it, so its sides are far shorter than the
     vertical rules above; Tesseract reads them as `|`, `[` or `l` glued to the value ("[Priya",
     "|5|8|5|7|6|"). A letter's stroke never reaches a rule at both ends; a box side always does.
+    Dotted sides (a tax form's comb cells) count too: vertical gaps of up to 3 pooled pixels are closed
+    before the strokes are measured.
     """
     if not rules.any():
         return []
-    upright = _runs(small, shortest, axis=0) & ~rules
+    dotted = ndimage.binary_closing(small, structure=np.ones((4, 1), dtype=bool))
+    upright = _runs(dotted, shortest, axis=0) & ~rules
     near = ndimage.maximum_filter(rules, size=(5, 5))  # a rule a pixel or two off still counts
     labels, _count = ndimage.label(upright)
     h = small.shape[0]
@@ -90,8 +93,10 @@ def erase_rules_and_sides(image: Image.Image, text_height: float = 0.0) -> tuple
     down = int(max(60, 8 * text_height, 0.05 * h)) // POOL
     across = _runs(small, along, axis=1)
     lines = across | _runs(small, down, axis=0)
+    # Box sides end on clean rules only: a long run through touching bold letters is text, not a rule.
+    across = _clean_rules(across, small)
     found: list[BoxSide] = []
-    for rows, cols in _box_sides(small, _clean_rules(across, small)):
+    for rows, cols in _box_sides(small, across):
         lines[rows, cols] |= small[rows, cols]
         found.append(BoxSide(x=(cols.start + cols.stop) / 2 * POOL, top=rows.start * POOL,
                              bottom=rows.stop * POOL))
