@@ -25,7 +25,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import re
 import resource
 import statistics
@@ -33,7 +32,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 # One Tesseract thread for engine and baseline alike: OpenMP spin-waiting on a shared machine otherwise
@@ -45,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import pdfplumber  # noqa: E402
 import pytesseract  # noqa: E402
+from machine_info import machine  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 from reportlab.lib.pagesizes import letter  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
@@ -318,18 +317,6 @@ def bench_words(limit: int) -> tuple[tuple[float, float], tuple[float, float]]:
             for i, v in enumerate(_match(cloud, words)):
                 acc[i] += v
     return (eng[0] / eng[1], eng[0] / eng[2]), (base[0] / base[1], base[0] / base[2])
-
-
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {date.today().isoformat()}"
 
 
 def main() -> None:
