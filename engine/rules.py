@@ -57,13 +57,10 @@ def _box_sides(small: np.ndarray, rules: np.ndarray, shortest: int = 4) -> list[
     A field box or comb cell is as tall as the text in it, so its sides are far shorter than the
     vertical rules above; Tesseract reads them as `|`, `[` or `l` glued to the value ("[Priya",
     "|5|8|5|7|6|"). A letter's stroke never reaches a rule at both ends; a box side always does.
-    Dotted sides (a tax form's comb cells) count too: vertical gaps of up to 3 pooled pixels are closed
-    before the strokes are measured.
     """
     if not rules.any():
         return []
-    dotted = ndimage.binary_closing(small, structure=np.ones((4, 1), dtype=bool))
-    upright = _runs(dotted, shortest, axis=0) & ~rules
+    upright = _runs(small, shortest, axis=0) & ~rules
     near = ndimage.maximum_filter(rules, size=(5, 5))  # a rule a pixel or two off still counts
     labels, _count = ndimage.label(upright)
     h = small.shape[0]
