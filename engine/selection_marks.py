@@ -18,6 +18,9 @@ SELECTED_FILL = 0.08
 # Grey levels below this are ink. Not 128: a printed form's thin box outlines scan as grey (130-190 at
 # 200 dpi on the tax return), and at 128 their sides break up, so empty boxes were not found.
 INK = 190
+# Interior ink above this is a solid square (a bullet), not a box: a ticked radio button's large dot with
+# the field's grey bevel round it reaches 0.9 at that threshold.
+SOLID = 0.97
 POOL = 2  # must match min_pool2
 
 
@@ -68,7 +71,7 @@ def detect_marks(image: Image.Image, text_height: float) -> list[SelectionMark]:
         if interior.size == 0:
             continue
         fill = float(interior.mean())
-        if fill > 0.9:  # a solid square (a bullet) is not a check box outline
+        if fill > SOLID:  # a solid square (a bullet) is not a check box outline
             continue
         selected = fill >= SELECTED_FILL
         margin = abs(fill - SELECTED_FILL) / SELECTED_FILL

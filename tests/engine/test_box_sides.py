@@ -52,3 +52,23 @@ def test_digits_standing_apart_are_one_word_each_and_ordinary_words_stay_whole(c
     words = [w["text"] for line in page["lines"] for w in line["words"]]
     assert words[words.index("number") + 1:][:9] == list("112345678")
     assert "Requested" in words and "P." in words and "Smith" in words
+
+
+def test_a_ticked_radio_in_a_grey_bevelled_box_is_selected_and_a_bullet_is_no_mark(client: Client) -> None:
+    """A fillable form printed and scanned: the radio's big dot inside a grey bevel fills most of the box
+    (it was taken for a solid bullet and dropped); a solid square really is a bullet."""
+    img = Image.new("L", (900, 300), 245)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT_PATH, 30)
+    for x, ticked in ((60, True), (360, False)):
+        draw.rectangle((x, 60, x + 34, 94), outline=40, width=3)
+        draw.rectangle((x + 4, 64, x + 30, 90), outline=150, width=3)  # the field's grey bevel
+        if ticked:
+            draw.ellipse((x + 5, 65, x + 29, 89), fill=30)
+        draw.text((x + 50, 58), "Premium" if ticked else "Basic", font=font, fill=0)
+    draw.rectangle((60, 180, 90, 210), fill=0)  # a bullet
+    draw.text((110, 176), "Terms apply", font=font, fill=0)
+    page = client.layout(encode(img, "PNG"), "image/png")["analyzeResult"]["readResults"][0]
+    marks = sorted((m["boundingBox"][0], m["state"]) for m in page["selectionMarks"])
+    assert [state for _x, state in marks] == ["selected", "unselected"], marks
+    assert marks[0][0] < 100 < 300 < marks[1][0]
