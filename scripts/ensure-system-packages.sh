@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local stack needs when they are missing:
 # Tesseract (with English and orientation data, and the Latin script model the engine uses to restore
-# accents the English model cannot spell) for the engine's OCR and DejaVu fonts for the synthetic form
-# generator. Prints what to do when it cannot install them itself.
+# accents the English model cannot spell) for the engine's OCR, DejaVu fonts for the synthetic form
+# generator, and the GL and GLib runtime libraries OpenCV loads (the field-region reader, RapidOCR, imports
+# it; minimal Debian images lack libGL.so.1). Prints what to do when it cannot install them itself.
 set -euo pipefail
 
 need=()
@@ -15,6 +16,9 @@ if command -v tesseract >/dev/null 2>&1; then
   grep -qxE '(script/)?Latin' <<<"$langs" || need+=(tesseract-ocr-script-latn)
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+libs=$(/sbin/ldconfig -p 2>/dev/null || true)
+grep -q 'libGL\.so\.1 ' <<<"$libs" || need+=(libgl1)
+grep -q 'libgthread-2\.0\.so\.0 ' <<<"$libs" || need+=(libglib2.0-0)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

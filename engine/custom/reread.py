@@ -10,6 +10,7 @@ or form fields have confidence 1 and are never re-read.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -28,9 +29,16 @@ PAD_LINES = 0.5  # the region is the value's words padded by half a line height 
 PageImage = Callable[[int], tuple[Image.Image, float] | None]
 
 
+@functools.cache
+def _say_unavailable() -> None:
+    log.warning("the field-region reader (rapidocr-onnxruntime) cannot be imported; hand-printed values "
+                "are left as Tesseract read them (install engine/requirements.txt; OpenCV needs libGL.so.1)")
+
+
 def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_image: PageImage) -> int:
     """Replace the text of picks whose words Tesseract read with low confidence; returns how many changed."""
     if not rapid_region.available():
+        _say_unavailable()
         return 0
     changed = 0
     for name, pick in picks.items():
