@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +62,13 @@ def _ports(preferred: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(free_port() for _ in preferred)
 
 
-def host_environment(settings: dict[str, Any], azurite: AzuriteInfo, engine: EngineInfo) -> dict[str, str]:
-    """The app settings for the host: local.settings.json values with the live endpoints on top."""
-    env = {k: str(v) for k, v in settings.get("Values", {}).items()}
+def host_environment(settings: dict[str, Any], azurite: AzuriteInfo, engine: EngineInfo,
+                     environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The app settings for the host: local.settings.json values for what the environment does not set
+    (the environment wins, as with `func start`: `TRAINING_THRESHOLD=7 formloop up`), the live endpoints
+    on top."""
+    outer = os.environ if environ is None else environ
+    env = {k: str(v) for k, v in settings.get("Values", {}).items() if k not in outer}
     env.update(
         {
             "AzureWebJobsStorage": azurite.connection_string,

@@ -59,3 +59,19 @@ def test_missing_example_is_reported(tmp_path: Path) -> None:
 
 def test_local_settings_is_git_ignored() -> None:
     assert "local.settings.json" in (REPO_ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_environment_wins_over_local_settings_when_formloop_up_starts_the_host() -> None:
+    """`TRAINING_THRESHOLD=7 formloop up`: the host must see 7, not local.settings.json's value (as `func
+    start` does); the live endpoints of the stack always win."""
+    from formloop.local_stack import host_environment
+    from formloop.stack import AzuriteInfo, EngineInfo
+
+    settings = {"Values": {"TRAINING_THRESHOLD": "10", "POLL_SCHEDULE": "*/30 * * * * *",
+                           "FORM_RECOGNIZER_ENDPOINT": "http://127.0.0.1:5050"}}
+    azurite = AzuriteInfo(blob_port=1, queue_port=2, table_port=3)
+    engine = EngineInfo(endpoint="http://127.0.0.1:6060", api_key="k", data_dir=Path("."), port=6060)
+    env = host_environment(settings, azurite, engine, environ={"TRAINING_THRESHOLD": "7"})
+    assert "TRAINING_THRESHOLD" not in env  # the child inherits the outer 7
+    assert env["POLL_SCHEDULE"] == "*/30 * * * * *"
+    assert env["FORM_RECOGNIZER_ENDPOINT"] == "http://127.0.0.1:6060" and env["FORM_RECOGNIZER_KEY"] == "k"
