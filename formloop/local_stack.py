@@ -133,7 +133,8 @@ def run_up(args: argparse.Namespace) -> int:
             "[bold]formloop upload PATH --folder NAME[/], watch with [bold]formloop status[/]. "
             "Ctrl-C stops everything."
         )
-        _wait_forever(procs, {engine_index: ("the engine", restart_engine)})
+        _wait_forever(procs, {engine_index: ("the engine", restart_engine)}, logs=logs,
+                      names=["Azurite", "the engine", "the Functions host"])
         return 0
     except StackError as exc:
         console.print(f"[red]error:[/] {exc}")
@@ -175,10 +176,13 @@ def _wait_forever(
     *,
     max_restarts: int = ENGINE_RESTARTS,
     poll_seconds: float = 1.0,
+    logs: Path = Path(".formloop/logs"),
+    names: list[str] | None = None,
 ) -> None:
     """Watch the stack until Ctrl-C. A process at an index in `restartable` (the engine: its results
     and models are on disk, and the pipeline retries what failed meanwhile) is started again, up to
-    `max_restarts` times in all; any other exit stops the stack with a clear message."""
+    `max_restarts` times in all; any other exit stops the stack with a message naming the process (as
+    `names` calls it, not "python") and the log folder it writes to (under --state-dir)."""
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     restarts = 0
     try:
@@ -186,13 +190,14 @@ def _wait_forever(
             for index, proc in enumerate(procs):
                 if proc.poll() is None:
                     continue
-                name, restart = restartable.get(index, (str(proc.args[0]), None))
+                fallback = names[index] if names and index < len(names) else str(proc.args[0])
+                name, restart = restartable.get(index, (fallback, None))
                 if restart is None or restarts >= max_restarts:
-                    raise StackError(f"{name} exited with code {proc.returncode}; see .formloop/logs")
+                    raise StackError(f"{name} exited with code {proc.returncode}; see {logs}")
                 restarts += 1
                 console.print(
                     f"[yellow]![/] {name} exited with code {proc.returncode}; starting it again "
-                    f"({restarts}/{max_restarts}; see .formloop/logs)"
+                    f"({restarts}/{max_restarts}; see {logs})"
                 )
                 procs[index] = restart()
             time.sleep(poll_seconds)

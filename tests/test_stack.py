@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from azure.data.tables import TableServiceClient
@@ -59,9 +60,10 @@ def test_the_stack_watcher_restarts_the_engine_a_few_times_then_gives_up() -> No
             _wait_forever(procs, {1: ("the engine", restart)}, max_restarts=2, poll_seconds=0.05)
         assert len(started) == 2 and procs[1] is started[-1]  # restarted twice, then it gave up
 
-        procs = [exits(5), alive]  # a process that is not restartable: the stack stops at once
-        with pytest.raises(StackError, match="exited with code 5"):
-            _wait_forever(procs, {1: ("the engine", restart)}, poll_seconds=0.05)
+        procs = [exits(5), alive]  # a process that is not restartable: the stack stops at once, naming it
+        with pytest.raises(StackError, match=r"^the Functions host exited with code 5; see /srv/state/logs$"):
+            _wait_forever(procs, {1: ("the engine", restart)}, poll_seconds=0.05,
+                          logs=Path("/srv/state/logs"), names=["the Functions host", "the engine"])
         assert len(started) == 2
     finally:
         stop(alive)
