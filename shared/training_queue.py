@@ -26,6 +26,8 @@ from collections.abc import Callable
 from shared.settings import Settings
 from shared.storage import queue_service
 
+MAX_FOLDER_CHARS = 1024  # Azure blob names are at most 1024 characters; no folder can be longer
+
 
 class BadMessage(ValueError):
     """A queue message that can never be processed (retrying it would only fill the logs)."""
@@ -46,6 +48,9 @@ def parse_message(body: str) -> str:
     folder = data["folder"].strip("/")
     if any(ord(c) < 32 for c in folder):
         raise BadMessage("folder name holds control characters")
+    if len(folder) > MAX_FOLDER_CHARS:
+        raise BadMessage(f"folder name is {len(folder)} characters long; blob names, and so folders, have "
+                         f"at most {MAX_FOLDER_CHARS}")
     return folder
 
 

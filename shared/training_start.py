@@ -104,9 +104,14 @@ def _submit(settings: Settings, folder: str, run_id: str, decision: Decision, in
     log.info("folder %r: training run %s submitted (%s)", folder, run_id, decision.reason)
 
 
+MAX_RECORDED_MESSAGE = 2000
+
+
 def record_poisoned(records: Records, folder: str, body: str, code: str, message: str,
                     dequeue_count: int) -> str:
     run_id = new_run_id()
+    if len(body) > MAX_RECORDED_MESSAGE:  # a table property holds 32K characters; the row must be written
+        body = body[:MAX_RECORDED_MESSAGE] + f"… ({len(body)} characters in all)"
     records.merge_run(folder, run_id, status="poisoned", errorCode=code, errorMessage=message,
                       queueMessage=body, dequeueCount=dequeue_count, finishedAt=now_iso())
     return run_id

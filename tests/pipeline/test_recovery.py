@@ -30,6 +30,18 @@ def test_a_malformed_message_goes_to_the_poison_queue_with_a_row(stack: Stack) -
     assert rows[0]["queueMessage"] == body
 
 
+def test_a_folder_name_no_blob_can_have_is_poisoned_at_once_with_a_row(stack: Stack) -> None:
+    """40,000 characters: it was tried 5 times with tracebacks, then poisoned with no row (the row's copy of
+    the message was larger than a table property may be)."""
+    body = make_message("f" * 40000)
+    assert handle_training_message(stack.settings, body, 1, stack.client, stack.records) is None
+    assert queue_messages(stack, stack.settings.poison_queue) == [body]
+    rows = stack.records.folder_runs(INVALID_MESSAGES_PARTITION)
+    assert len(rows) == 1 and rows[0]["errorCode"] == "BadMessage"
+    assert "40000 characters long" in rows[0]["errorMessage"]
+    assert rows[0]["queueMessage"].endswith(f"({len(body)} characters in all)")
+
+
 def test_a_message_failing_every_time_leaves_a_row_on_its_last_attempt(stack: Stack, data_dir: Path) -> None:
     _prepare_labeled_folder(stack, data_dir, "po", 1)
     down = stack.with_settings(

@@ -199,7 +199,9 @@ def test_labeled_set_survives_table_property_chunking() -> None:
 
 def test_queue_messages() -> None:
     assert parse_message(make_message("purchase-orders")) == "purchase-orders"
-    for bad in ("not json", "[]", json.dumps({"folder": 3}), json.dumps({"other": "x"})):
+    assert parse_message(make_message("f" * 1024)) == "f" * 1024
+    for bad in ("not json", "[]", json.dumps({"folder": 3}), json.dumps({"other": "x"}),
+                make_message("f" * 1025)):
         with pytest.raises(BadMessage):
             parse_message(bad)
 
