@@ -125,6 +125,16 @@ def _check_format(data: dict[str, Any], check: LabelCheck, fmt: _Format) -> None
             check.field_names.append(name)
 
 
+def check_document_name(check: LabelCheck, file_name: str) -> LabelCheck:
+    """A labels file describes the file it lies beside: naming another one means its boxes are that
+    other file's (copied labels), so it must not count as this document's labels."""
+    if check.ok and check.document and check.document.rsplit("/", 1)[-1] != file_name:
+        check.errors.append(f"the labels name '{check.document}', but lie beside '{file_name}'; "
+                            f"rename the labels file or fix its document name")
+        check.ok = False
+    return check
+
+
 def validate_labels(raw: bytes) -> LabelCheck:
     """Parse and check one labels file; never raises on bad content (the errors are the result)."""
     check = LabelCheck(ok=False, sha256=hashlib.sha256(raw).hexdigest())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from shared.delivered import DeliveredBlob
-from shared.labels import LabelCheck, validate_labels
+from shared.labels import LabelCheck, check_document_name, validate_labels
 from shared.names import basename, folder_of, source_of_labels
 from shared.records import Records, now_iso
 from shared.settings import Settings
@@ -24,10 +24,19 @@ def _check_content(raw: bytes) -> LabelCheck:
 
 def read_and_check(settings: Settings, labels_blob: str,
                    delivered: DeliveredBlob | None = None) -> tuple[LabelCheck, str] | None:
-    """The check of one labels blob and its ETag, or None when the blob is gone.
+    """The check of one labels blob (its content, and that it names the file it lies beside) and its
+    ETag, or None when the blob is gone."""
+    found = _read_and_check(settings, labels_blob, delivered)
+    if found is None:
+        return None
+    check, etag = found
+    return check_document_name(check, basename(source_of_labels(labels_blob))), etag
 
-    The trigger's bytes when it delivered them; otherwise one ranged download (at most the limit + 1
-    byte) gives the content and the ETag in one call."""
+
+def _read_and_check(settings: Settings, labels_blob: str,
+                    delivered: DeliveredBlob | None = None) -> tuple[LabelCheck, str] | None:
+    """The content check and the ETag: the trigger's bytes when it delivered them; otherwise one ranged
+    download (at most the limit + 1 byte) gives the content and the ETag in one call."""
     if delivered is not None:
         return _check_content(delivered.content), delivered.etag
     client = blob_service(settings).get_blob_client(settings.forms_container, labels_blob)

@@ -179,6 +179,18 @@ def test_labels_files_that_are_empty_or_too_large_are_recorded_as_unusable(
     assert process_labels(stack.settings, "po/missing.pdf.labels.json", stack.records) is None
 
 
+def test_labels_naming_another_file_are_not_this_documents_labels(stack: Stack, data_dir: Path) -> None:
+    """Form_1's labels copied beside Form_4: they were recorded valid and counted toward the threshold,
+    while the boxes are another form's."""
+    good = (data_dir / "purchase-orders" / "Form_1.jpg.labels.json").read_bytes()
+    stack.upload("po/Form_4.jpg.labels.json", good)
+    check = process_labels(stack.settings, "po/Form_4.jpg.labels.json", stack.records, enqueue=False)
+    assert check is not None and not check.ok
+    row = stack.records.folder_documents("po")["Form_4.jpg"]
+    assert row["labeled"] is False and row["labelsStatus"] == "failed"
+    assert "name 'Form_1.jpg', but lie beside 'Form_4.jpg'" in row["labelsErrorMessage"]
+
+
 def test_training_requests_are_coalesced_per_folder_and_process() -> None:
     clock = [100.0]
     sent: list[tuple[str, int]] = []
