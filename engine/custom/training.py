@@ -26,6 +26,9 @@ from engine.custom.unlabeled import train_unlabeled
 
 log = logging.getLogger("engine.custom.training")
 MIN_LABELED_DOCS = 5
+# The largest labels file either side uses: the pipeline (shared/labels_step.py) refuses larger ones, so
+# the engine must too, or a folder trains on labels the pipeline recorded as unusable.
+MAX_LABELS_BYTES = 8 * 1024 * 1024
 
 OcrFn = Callable[[bytes], dict[str, Any]]
 
@@ -57,6 +60,9 @@ class TrainingOutcome:
 
 def _load_json(source: TrainingSource, name: str) -> Any:
     raw = source.read(name)
+    if name.endswith(".labels.json") and len(raw) > MAX_LABELS_BYTES:
+        raise LabelFormatError(f"{posixpath.basename(name)} is larger than the limit of "
+                               f"{MAX_LABELS_BYTES} bytes")
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:

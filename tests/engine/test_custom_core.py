@@ -215,6 +215,11 @@ def test_training_run_reports_every_document_problem(tmp_path: Path) -> None:
     (folder / "Broken.jpg.labels.json").write_text("{not json", encoding="utf-8")
     (folder / "sub").mkdir()
     (folder / "sub" / "Deep.jpg").write_bytes(b"x")
+    # Over the labels size limit the pipeline applies too (shared/labels_step.py): refused on both sides.
+    (folder / "Huge.jpg").write_bytes((PO / "Form_2.jpg").read_bytes())
+    (folder / "Huge.jpg.ocr.json").write_bytes((PO / "Form_2.jpg.ocr.json").read_bytes())
+    huge = (PO / "Form_2.jpg.labels.json").read_bytes()
+    (folder / "Huge.jpg.labels.json").write_bytes(huge + b" " * (8 * 1024 * 1024 + 1 - len(huge)))
 
     def no_ocr(_data: bytes) -> dict:
         raise AssertionError("every document here has an .ocr.json")
@@ -227,6 +232,9 @@ def test_training_run_reports_every_document_problem(tmp_path: Path) -> None:
     assert "no document" in docs["Orphan.jpg"]["errors"][0]["message"]
     assert docs["Broken.jpg"]["status"] == "failed"
     assert "not valid JSON" in docs["Broken.jpg"]["errors"][0]["message"]
+    assert docs["Huge.jpg"]["status"] == "failed"
+    assert docs["Huge.jpg"]["errors"][0]["code"] == "InvalidLabelFile"
+    assert "larger than the limit of 8388608 bytes" in docs["Huge.jpg"]["errors"][0]["message"]
     assert all(docs[f"Form_{i}.jpg"]["status"] == "succeeded" for i in range(1, 6))
     assert outcome.train_result["averageModelAccuracy"] >= 0.9
 
