@@ -32,6 +32,7 @@ class LabelCheck:
     field_names: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     sha256: str = ""
+    max_page: int = 0  # the highest page a value is placed on (checked against the OCR's page count)
 
     @property
     def message(self) -> str:
@@ -125,6 +126,13 @@ def _check_format(data: dict[str, Any], check: LabelCheck, fmt: _Format) -> None
             check.field_names.append(name)
 
 
+def _max_page(data: dict[str, Any]) -> int:
+    """Highest page of a file that passed the checks (both formats)."""
+    pages = [v.get("page", 0) for lab in data.get("labels", []) for v in lab.get("value") or []]
+    pages += [r.get("pageNumber", 0) for lab in data.get("labels", []) for r in lab.get("regions") or []]
+    return max((p for p in pages if isinstance(p, int)), default=0)
+
+
 def check_document_name(check: LabelCheck, file_name: str) -> LabelCheck:
     """A labels file describes the file it lies beside: naming another one means its boxes are that
     other file's (copied labels), so it must not count as this document's labels."""
@@ -158,6 +166,8 @@ def validate_labels(raw: bytes) -> LabelCheck:
                             "or 'version' + 'docName' + 'labels' (v1.0)")
         return check
     check.label_count = len(check.field_names)
+    if not check.errors:
+        check.max_page = _max_page(data)
     if not check.errors and check.label_count == 0:
         check.errors.append("the file holds no labeled values")
     if len(check.errors) > MAX_ERRORS:

@@ -61,6 +61,7 @@ def record_check(records: Records, labels_blob: str, check: LabelCheck, etag: st
         folder_of(source), basename(source), blobName=source, labeled=check.ok,
         labelsStatus="valid" if check.ok else "failed", labelsEtag=etag, labelsHash=check.sha256,
         labelFormat=check.format, labelCount=check.label_count, labelFields=check.field_names,
+        labelMaxPage=check.max_page,
         labelsErrorCode="" if check.ok else "InvalidLabels", labelsErrorMessage=check.message,
         labelsCheckedAt=now_iso())
 

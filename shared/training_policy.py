@@ -24,7 +24,10 @@ from shared.storage import blob_service
 SET_CHUNK = 30000  # characters per table property holding the labeled set (limit is 32 K chars)
 SHORT_HASH = 16
 TERMINAL_RUN_STATES = ("succeeded", "failed", "timedOut", "poisoned")
-LABEL_VERDICT = ["labelsEtag", "labelsHash", "labelsStatus", "labelsErrorMessage"]  # what labeled_set reads
+# What labeled_set reads: the verdict, and the pages the labels use against the pages the OCR found.
+LABEL_VERDICT = ["labelsEtag", "labelsHash", "labelsStatus", "labelsErrorCode", "labelsErrorMessage",
+                 "labelMaxPage", "pages"]
+PAGE_NOT_FOUND = "LabelPageNotFound"
 
 
 @dataclass
@@ -77,8 +80,10 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
             continue
         row = rows.get(doc) or {}
         if row.get("labelsEtag") == labels_etag and row.get("labelsHash"):
-            ok, digest, why = row.get("labelsStatus") == "valid", str(row["labelsHash"]), str(
-                row.get("labelsErrorMessage", ""))
+            # A page verdict is re-decided every time: a new version of the form may have more pages.
+            ok = row.get("labelsStatus") == "valid" or row.get("labelsErrorCode") == PAGE_NOT_FOUND
+            digest, why = str(row["labelsHash"]), str(row.get("labelsErrorMessage", ""))
+            max_page = int(row.get("labelMaxPage") or 0)
         else:
             labels_blob = join(inv.folder, doc) + ".labels.json"
             found = read_and_check(settings, labels_blob)
@@ -87,6 +92,16 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
             check, etag = found
             record_check(records, labels_blob, check, etag)
             ok, digest, why = check.ok, check.sha256, check.message
+            max_page = check.max_page
+        pages = int(row.get("pages") or 0)
+        beyond = ok and pages > 0 and max_page > pages  # the engine would refuse them (LabelPageNotFound)
+        if beyond:
+            ok, why = False, f"the labels place a value on page {max_page}; the document has {pages} page(s)"
+        if beyond != (row.get("labelsErrorCode") == PAGE_NOT_FOUND):
+            records.merge_document(inv.folder, doc, labeled=not beyond,
+                                   labelsStatus="failed" if beyond else "valid",
+                                   labelsErrorCode=PAGE_NOT_FOUND if beyond else "",
+                                   labelsErrorMessage=why if beyond else "")
         if ok:
             result.docs[doc] = digest[:SHORT_HASH]
         else:

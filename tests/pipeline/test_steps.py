@@ -191,6 +191,28 @@ def test_labels_naming_another_file_are_not_this_documents_labels(stack: Stack, 
     assert "name 'Form_1.jpg', but lie beside 'Form_4.jpg'" in row["labelsErrorMessage"]
 
 
+def test_labels_on_a_page_the_document_does_not_have_do_not_count(stack: Stack, data_dir: Path) -> None:
+    """Labels naming page 2 of a one-page form were counted toward the threshold, and the engine then
+    refused them (LabelPageNotFound). The verdict follows the OCR's page count, also when it changes."""
+    s = stack.with_settings(TRAINING_THRESHOLD="2")
+    _prepare_labeled_folder(s, data_dir, "po", 2)
+    labels = json.loads((data_dir / "purchase-orders" / "Form_2.jpg.labels.json").read_text())
+    labels["document"] = "Form_02.jpg"
+    labels["labels"][0]["value"][0]["page"] = 2
+    s.upload("po/Form_02.jpg.labels.json", json.dumps(labels).encode())
+    for doc in ("Form_01.jpg", "Form_02.jpg"):
+        s.records.merge_document("po", doc, pages=1)
+    decision = start_training_if_due(s.settings, "po", fast_client(s.settings), s.records)
+    assert not decision.train and decision.labeled_count == 1
+    row = s.records.folder_documents("po")["Form_02.jpg"]
+    assert row["labelsStatus"] == "failed" and row["labelsErrorCode"] == "LabelPageNotFound"
+    assert "page 2; the document has 1 page(s)" in row["labelsErrorMessage"]
+    s.records.merge_document("po", "Form_02.jpg", pages=2)  # a new two-page version was read
+    decision = start_training_if_due(s.settings, "po", fast_client(s.settings), s.records)
+    assert decision.labeled_count == 2
+    assert s.records.folder_documents("po")["Form_02.jpg"]["labelsStatus"] == "valid"
+
+
 def test_training_requests_are_coalesced_per_folder_and_process() -> None:
     clock = [100.0]
     sent: list[tuple[str, int]] = []
