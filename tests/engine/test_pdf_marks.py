@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
@@ -19,10 +18,9 @@ from reportlab.pdfgen import canvas
 from engine.documents import open_pdf
 from engine.pagemodel import SelectionMark
 from engine.pdf_marks import MarkScan, page_marks
+from tests.engine.conftest import FONT_PATH
 
 H = 792.0  # letter page height, points
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-needs_dejavu = pytest.mark.skipif(not DEJAVU.exists(), reason="DejaVu Sans (fonts-dejavu-core) not installed")
 
 
 def make(draw: Callable[[canvas.Canvas], None], rotate: int = 0) -> bytes:
@@ -61,7 +59,7 @@ def at(marks: list[SelectionMark], x_pt: float, top_pt: float, tol: float = 0.04
 
 def dejavu() -> str:
     if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVu", str(DEJAVU)))
+        pdfmetrics.registerFont(TTFont("DejaVu", FONT_PATH))
     return "DejaVu"
 
 
@@ -162,7 +160,6 @@ def test_image_boxes_empty_and_ticked_and_tick_image_over_vector_box() -> None:
 
 
 # -- glyphs ---------------------------------------------------------------------------------------
-@needs_dejavu
 def test_unicode_ballot_boxes_in_dejavu() -> None:
     def draw(c: canvas.Canvas) -> None:
         c.setFont(dejavu(), 12)
@@ -195,7 +192,6 @@ def test_zapfdingbats_box_with_tick_inside_and_a_lone_tick() -> None:
     assert len(result.glyph_chars) == 4 and all(text[i] in "❏✔" for i in result.glyph_chars)
 
 
-@needs_dejavu
 def test_a_tick_set_in_a_phrase_is_text_not_a_mark() -> None:
     def draw(c: canvas.Canvas) -> None:
         c.setFont(dejavu(), 9)
@@ -215,11 +211,10 @@ def test_ordinary_letters_in_a_text_font_are_not_marks() -> None:
     assert result.marks == [] and result.glyph_chars == set()
 
 
-@needs_dejavu
 def test_symbol_font_reporting_raw_codes() -> None:
     """A font named Wingdings whose codes come out as plain letters: 'o' box, 'þ' checked, 'ü' tick."""
     def draw(c: canvas.Canvas) -> None:
-        pdfmetrics.registerFont(TTFont("DejaVuRenamed", str(DEJAVU)))
+        pdfmetrics.registerFont(TTFont("DejaVuRenamed", FONT_PATH))
         c.setFont("Helvetica", 12)
         c.drawString(72, 650, "Hello world, no marks here.")
         c.setFont("DejaVuRenamed", 14)
@@ -234,7 +229,6 @@ def test_symbol_font_reporting_raw_codes() -> None:
 
 
 # -- rotated page ---------------------------------------------------------------------------------
-@needs_dejavu
 def test_marks_on_a_rotated_page() -> None:
     """/Rotate 90 (clockwise): user space (x, y up) is displayed at (y, x) from the top-left."""
     def draw(c: canvas.Canvas) -> None:
