@@ -153,14 +153,19 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
                             angle=float(rotation if rotation <= 180 else rotation - 360),
                             lines=reading_order(group_words(words)), marks=marks, rotation=rotation,
                             upright_size=upright)
-        # No text layer: render at 300 dpi (less if the page is huge); OCR happens outside the lock.
-        dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
-        bitmap = page.render(scale=dpi / 72.0, grayscale=True)
-        image = bitmap.to_pil().copy()  # our own pixels, not a view of PDFium's bitmap
-        bitmap.close()
-        return _Rendered(image, dpi, w_pt, h_pt)
+        return _render(page)  # no text layer: OCR happens outside the lock
     finally:
         page.close()
+
+
+def _render(page: pdfium.PdfPage) -> _Rendered:
+    """The page at 300 dpi (less if it is huge, so no side exceeds MAX_RENDER_SIDE_PX), grey."""
+    w_pt, h_pt = page.get_size()
+    dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
+    bitmap = page.render(scale=dpi / 72.0, grayscale=True)
+    image = bitmap.to_pil().copy()  # our own pixels, not a view of PDFium's bitmap
+    bitmap.close()
+    return _Rendered(image, dpi, w_pt, h_pt)
 
 
 def page_image(data: bytes, content_type: str | None, number: int) -> tuple[Image.Image, float] | None:
@@ -175,17 +180,13 @@ def page_image(data: bytes, content_type: str | None, number: int) -> tuple[Imag
                     return None
                 page = doc[number - 1]
                 try:
-                    w_pt, h_pt = page.get_size()
-                    dpi = min(RENDER_DPI, MAX_RENDER_SIDE_PX * 72.0 / max(w_pt, h_pt, 1.0))
-                    bitmap = page.render(scale=dpi / 72.0, grayscale=True)
-                    image = bitmap.to_pil().copy()
-                    bitmap.close()
+                    rendered = _render(page)  # as _read_pdf_page renders a page for OCR
                 finally:
                     page.close()
         finally:
             with PDFIUM:
                 doc.close()
-        return image, dpi
+        return rendered.image, rendered.dpi
     for _n, image in iter_image_pages(data, [number]):
         return image, 1.0
     return None

@@ -57,12 +57,8 @@ class Widget:
     value: str = ""
     checked: bool = False
     comb_cells: int = 0  # MaxLen of a comb field, else 0
-    has_appearance: bool = True
     font_size: float = 0.0  # points; 0 = auto
     pdf_rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # user space: l, b, r, t
-
-    def contains(self, x: float, y: float) -> bool:
-        return self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1
 
 
 def has_form(doc: pdfium.PdfDocument) -> bool:
@@ -125,8 +121,7 @@ def _read_widget(form: ctypes.c_void_p, annot: ctypes.c_void_p, frame: PageFrame
     if right - left <= 0 or top - bottom <= 0:
         return None
     x0, y0, x1, y1 = frame.box(left, bottom, right, top)
-    widget = Widget(kind, x0, y0, x1, y1, has_appearance=bool(pdfium_c.FPDFAnnot_HasKey(annot, b"AP")),
-                    pdf_rect=(left, bottom, right, top))
+    widget = Widget(kind, x0, y0, x1, y1, pdf_rect=(left, bottom, right, top))
     if kind in ("checkbox", "radio"):
         widget.checked = _appearance_on(annot)
         return widget
