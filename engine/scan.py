@@ -82,7 +82,8 @@ def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | No
             upright = image.transpose(_TRANSPOSE[rotation])
             erased, sides = erase_rules_and_sides(upright)
             words = ocr.recognize(erased, language)
-    words = split_spaced_characters(split_at_box_sides(words, sides, erased), erased)
+    ink = np.asarray(erased.convert("L")) < 128  # what the splits below measure, computed once
+    words = split_spaced_characters(split_at_box_sides(words, sides, ink), ink)
     lines = _lines_from_ocr(words)
     heights = [w.height for ln in lines for w in ln.words]
     text_height = median(heights) if heights else 20.0
@@ -100,11 +101,11 @@ def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | No
     return page
 
 
-def split_at_box_sides(words: list[OcrWord], sides: list[BoxSide], image: Image.Image) -> list[OcrWord]:
+def split_at_box_sides(words: list[OcrWord], sides: list[BoxSide], ink: np.ndarray) -> list[OcrWord]:
     """A word read across an erased box side is one word per box (a comb field: one digit per cell).
 
     Characters are placed evenly over the word's box, as a comb field draws them; each piece's box is
-    then narrowed to the ink inside it (`image` is the page the words were read from).
+    then narrowed to the ink inside it (`ink`: the page the words were read from, True where dark).
     """
     if not sides:
         return words
@@ -126,7 +127,7 @@ def split_at_box_sides(words: list[OcrWord], sides: list[BoxSide], image: Image.
             text = "".join(w.text[i] for i in piece).strip()
             if not text:
                 continue
-            left, right = _ink_span(image, x0 + piece[0] * step, x0 + (piece[-1] + 1) * step, w.top,
+            left, right = _ink_span(ink, x0 + piece[0] * step, x0 + (piece[-1] + 1) * step, w.top,
                                     w.top + w.height)
             out.append(OcrWord(text, left, w.top, right - left, w.height, w.confidence, w.line_key))
     return out
@@ -135,13 +136,12 @@ def split_at_box_sides(words: list[OcrWord], sides: list[BoxSide], image: Image.
 SPACED_GAP = 0.35  # an ink-free gap this many word heights wide separates two characters that are words
 
 
-def split_spaced_characters(words: list[OcrWord], image: Image.Image) -> list[OcrWord]:
+def split_spaced_characters(words: list[OcrWord], ink: np.ndarray) -> list[OcrWord]:
     """A word whose characters stand apart (a comb field's digits, letter-spaced capitals) is one word
     per character, as the cloud reads a comb field: Tesseract joins "1 1 2 3 4" into "11234" when the
     cells are gone. Split only when the ink falls into exactly as many columns as the word has
     characters, every gap at least SPACED_GAP of the height: letters of a word are never that far apart.
     """
-    gray = np.asarray(image.convert("L"))
     out: list[OcrWord] = []
     for w in words:
         n = len(w.text)
@@ -150,7 +150,7 @@ def split_spaced_characters(words: list[OcrWord], image: Image.Image) -> list[Oc
             out.append(w)
             continue
         x0, y0 = max(0, int(w.left)), max(0, int(w.top))
-        crop = gray[y0: int(w.top + w.height) + 1, x0: int(w.left + w.width) + 1] < 128
+        crop = ink[y0: int(w.top + w.height) + 1, x0: int(w.left + w.width) + 1]
         segments = _column_runs(crop.any(axis=0), SPACED_GAP * w.height)
         if len(segments) != n:
             out.append(w)
@@ -161,8 +161,7 @@ def split_spaced_characters(words: list[OcrWord], image: Image.Image) -> list[Oc
 
 
 def _column_runs(cols: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
-    """[start, stop) of the inked column runs, runs closer than `min_gap` joined; [] if any gap is
-    narrower than that between two runs that would then be one."""
+    """[start, stop) of the inked column runs, runs closer than `min_gap` joined into one."""
     idx = np.flatnonzero(cols)
     if idx.size == 0:
         return []
@@ -178,14 +177,15 @@ def _column_runs(cols: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
     return runs
 
 
-def _ink_span(image: Image.Image, left: float, right: float, top: float,
+def _ink_span(ink: np.ndarray, left: float, right: float, top: float,
               bottom: float) -> tuple[float, float]:
     """The columns between left and right that hold ink, or the whole span when none do."""
-    crop = image.crop((int(left), int(top), max(int(left) + 1, int(right)), max(int(top) + 1, int(bottom))))
-    cols = np.flatnonzero((np.asarray(crop.convert("L")) < 128).any(axis=0))
+    x0, y0 = max(0, int(left)), max(0, int(top))
+    crop = ink[y0: max(y0 + 1, int(bottom)), x0: max(x0 + 1, int(right))]
+    cols = np.flatnonzero(crop.any(axis=0))
     if cols.size == 0:
         return left, right
-    return int(left) + float(cols[0]), int(left) + float(cols[-1] + 1)
+    return x0 + float(cols[0]), x0 + float(cols[-1] + 1)
 
 
 def _drop_words_inside_marks(lines: list[Line], marks: list) -> list[Line]:
