@@ -25,6 +25,11 @@ from shared.http_env import configure_session
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+# Codes of an operation the service itself failed (not the document): submitting it again may work.
+# The local engine reports InternalServerError for operations a restart cut short; Azure uses the
+# same code, and ServiceUnavailable/Timeout, for failures on its side.
+TRANSIENT_OPERATION_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "Timeout",
+                                       "OperationTimedOut"})
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 FIRST_POLL_SECONDS = 0.2
 
@@ -238,8 +243,12 @@ class FormRecognizerClient:
                                  content_type=content_type)
         return self._location(response, "Operation-Location", "Location")
 
-    def wait_for_layout(self, operation_url: str, deadline_seconds: float) -> tuple[dict[str, Any], bytes]:
-        """Poll until the analysis ends; returns the parsed body and its exact bytes (the .ocr.json)."""
+    def wait_for_layout(self, operation_url: str, deadline_seconds: float,
+                        on_poll: Callable[[], None] | None = None) -> tuple[dict[str, Any], bytes]:
+        """Poll until the analysis ends; returns the parsed body and its exact bytes (the .ocr.json).
+
+        `on_poll` is called before each look (the OCR step renews its claim there). A failed operation
+        whose code says the service failed it (`TRANSIENT_OPERATION_CODES`) raises a transient error."""
         deadline = time.monotonic() + deadline_seconds
         interval = min(FIRST_POLL_SECONDS, self.poll_interval)
         # No GET right after the POST: a result is never ready that soon (a text-layer page takes
@@ -247,6 +256,8 @@ class FormRecognizerClient:
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
         interval = min(self.poll_interval, interval * 1.5)
         while True:
+            if on_poll is not None:
+                on_poll()
             remaining = deadline - time.monotonic()
             response = self._request("GET", operation_url, budget=max(0.0, min(self.retry_budget, remaining)))
             try:
@@ -263,8 +274,9 @@ class FormRecognizerClient:
             if status in ("failed", "canceled"):
                 errors = (body.get("analyzeResult") or {}).get("errors") or body.get("errors") or []
                 first = errors[0] if errors and isinstance(errors[0], dict) else {}
-                raise FormRecognizerError(str(first.get("code") or "AnalysisFailed"),
-                                          str(first.get("message") or f"layout analysis {status}"))
+                code = str(first.get("code") or "AnalysisFailed")
+                raise FormRecognizerError(code, str(first.get("message") or f"layout analysis {status}"),
+                                          transient=code in TRANSIENT_OPERATION_CODES)
             wait = _retry_after(response)
             if wait is None:  # short first polls for quick pages, then back off to poll_interval
                 wait, interval = interval, min(self.poll_interval, interval * 1.5)
@@ -273,9 +285,9 @@ class FormRecognizerClient:
                                           f"{deadline_seconds:.0f} s ({operation_url})", transient=True)
             time.sleep(wait)
 
-    def analyze_layout(self, document: bytes | IO[bytes], content_type: str,
-                       deadline_seconds: float = 300.0) -> tuple[dict[str, Any], bytes]:
-        return self.wait_for_layout(self.begin_layout(document, content_type), deadline_seconds)
+    def analyze_layout(self, document: bytes | IO[bytes], content_type: str, deadline_seconds: float = 300.0,
+                       on_poll: Callable[[], None] | None = None) -> tuple[dict[str, Any], bytes]:
+        return self.wait_for_layout(self.begin_layout(document, content_type), deadline_seconds, on_poll)
 
     # -- Training -------------------------------------------------------------------------------------
     def begin_training(self, source_url: str, prefix: str, model_name: str = "") -> str:
@@ -290,6 +302,25 @@ class FormRecognizerClient:
 
     def get_training(self, model_url: str, budget: float | None = None) -> TrainingOutcome:
         return parse_training_body(self.get_json(model_url, budget=budget))
+
+    def find_model_named(self, model_name: str, budget: float | None = None) -> str:
+        """The URL of a model whose `modelName` is `model_name` ('' if none): finds the model a training
+        request created after the worker that sent it died. Only v2.1 models carry a name."""
+        if self.api != "v2.1":
+            return ""
+        url = self.base_url + self._train_path + "?op=full"
+        for _ in range(1000):  # pages of the model list; bounded however the service pages
+            body = self.get_json(url, budget=budget)
+            for info in body.get("modelList") or []:
+                if isinstance(info, dict) and info.get("modelName") == model_name and info.get("modelId"):
+                    return f"{self.base_url}{self._train_path}/{info['modelId']}"
+            next_link = str(body.get("nextLink") or "")
+            if not next_link:
+                return ""
+            url = urljoin(self.endpoint + "/", next_link)
+            if "op=full" not in url:
+                url += ("&" if "?" in url else "?") + "op=full"
+        return ""
 
 
 def client_from_settings(settings: Any, **overrides: Any) -> FormRecognizerClient:

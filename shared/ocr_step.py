@@ -59,14 +59,17 @@ class Claim:
     etag: str = ""  # the Documents row's ETag after our claim (for the final conditional write)
     labeled: bool = False  # the row said the labels were already checked and valid
     done: bool = False  # the row and the output say this version is OCR'd already
+    attempts: int = 1  # OCR attempts of this source version, this one included
+    touched: bool = False  # someone else (the labels step) wrote the row while we held the claim
 
 
 def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag: str,
                    stale_after: float, done: Callable[[], bool] | None = None) -> Claim:
     """Claim the OCR of one source version; not won when it is done, done-and-failed, or someone
     else is on it. `done` is asked (once) when an existing row says the document was OCR'd."""
-    props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "processing",
-             "sourceEtag": etag, "claimedAt": now_iso(), "errorCode": "", "errorMessage": ""}
+    props: dict[str, object] = {"folder": folder, "document": doc, "blobName": blob_name,
+                                "status": "processing", "sourceEtag": etag, "claimedAt": now_iso(),
+                                "errorCode": "", "errorMessage": "", "attempts": 1}
     try:  # a new form has no row yet: one insert is the whole claim
         return Claim(True, records.conditional_write(records.documents, folder, doc, None, props))
     except HttpResponseError as exc:
@@ -86,10 +89,11 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
             claimed_at = parse_iso(str(row.get("claimedAt", "")))
             if status == "processing" and time.time() - claimed_at < stale_after:
                 return Claim(False)
-        props["claimedAt"] = now_iso()
+        attempts = int((row or {}).get("attempts") or 0) + 1 if row and row.get("sourceEtag") == etag else 1
+        props.update(claimedAt=now_iso(), attempts=attempts)
         try:
             new_etag = records.conditional_write(records.documents, folder, doc, row_etag, props)
-            return Claim(True, new_etag, labeled=bool(row and row.get("labeled")))
+            return Claim(True, new_etag, labeled=bool(row and row.get("labeled")), attempts=attempts)
         except HttpResponseError as exc:
             if not lost_race(exc):
                 raise
@@ -154,7 +158,7 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
                 meta = _ocr_metadata(target)
             return bool(meta) and _done_already(settings, meta, etag, md5)
 
-        claim = claim_document(records, folder, doc, blob_name, etag, settings.ocr_deadline_seconds,
+        claim = claim_document(records, folder, doc, blob_name, etag, settings.ocr_claim_seconds,
                                done=done if delivered is not None else None)
         if claim.done and meta is not None:
             return _record_skip(settings, records, blob_name, etag, meta)
@@ -182,15 +186,18 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
     ctype = content_type_for(document.read(8), blob_name)
     document.seek(0)
     try:
-        body, raw = client.analyze_layout(document, ctype, settings.ocr_deadline_seconds)
+        body, raw = client.analyze_layout(document, ctype, settings.ocr_deadline_seconds,
+                                          on_poll=_lease_renewer(settings, records, blob_name, etag, claim))
     except FormRecognizerError as exc:
-        status = "retrying" if exc.transient else "failed"
-        records.merge_document(folder, doc, status=status, errorCode=exc.code, errorMessage=exc.message,
-                               httpStatus=exc.status, failedAt=now_iso())
-        if exc.transient:
+        retry = exc.transient and claim.attempts < settings.ocr_max_attempts
+        message = exc.message if not exc.transient or retry else (
+            f"gave up after {claim.attempts} attempts (OCR_MAX_ATTEMPTS); last: {exc.message}")
+        records.merge_document(folder, doc, status="retrying" if retry else "failed", errorCode=exc.code,
+                               errorMessage=message, httpStatus=exc.status, failedAt=now_iso())
+        if retry:
             raise
-        log.warning("OCR of %s failed: %s %s", blob_name, exc.code, exc.message)
-        return OcrOutcome("failed", blob_name, error_code=exc.code, error_message=exc.message), False
+        log.warning("OCR of %s failed: %s %s", blob_name, exc.code, message)
+        return OcrOutcome("failed", blob_name, error_code=exc.code, error_message=message), False
 
     result = body.get("analyzeResult") or {}
     pages = len(result.get("readResults") or [])
@@ -200,7 +207,7 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
                   "ocrApiVersion": settings.fr_api, "ocrAt": now_iso()}
     # The row first, conditional on our claim, then the output: a newer version of the form claimed
     # while this one was read must not have its `.ocr.json` overwritten by this older reading.
-    touched = False
+    touched = claim.touched
     try:
         records.conditional_write(records.documents, folder, doc, claim.etag or "*", done_props)
     except HttpResponseError as exc:
@@ -216,6 +223,43 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
                        metadata={"source_etag": etag, "source_md5": md5, "api_version": settings.fr_api,
                                  "engine_version": str(result.get("version", "")), "pages": str(pages)})
     return OcrOutcome("succeeded", blob_name, pages=pages), claim.labeled or touched
+
+
+def _lease_renewer(settings: Settings, records: Records, blob_name: str, etag: str,
+                   claim: Claim) -> Callable[[], None]:
+    """Keeps the claim alive while Layout runs: `claimedAt` moves every third of OCR_CLAIM_SECONDS,
+    so a claim expires soon after its holder dies (a short recovery bound) while a slow document is
+    never taken over mid-read. A write by someone else since our claim (the labels step) is noted;
+    a newer version's claim ends the renewals (this reading will be dropped at the final write)."""
+    folder, doc = folder_of(blob_name), basename(blob_name)
+    every = settings.ocr_claim_seconds / 3
+    last = time.monotonic()
+    stopped = False
+
+    def renew() -> None:
+        nonlocal last, stopped
+        if stopped or time.monotonic() - last < every:
+            return
+        last = time.monotonic()
+        stamp = {"claimedAt": now_iso()}
+        try:
+            try:
+                claim.etag = records.conditional_write(records.documents, folder, doc, claim.etag or "*",
+                                                       stamp)
+                return
+            except HttpResponseError as exc:
+                if not lost_race(exc):
+                    raise
+            row, row_etag = records.get_with_etag(records.documents, folder, doc)
+            if not row or row.get("sourceEtag") != etag or row.get("status") != "processing":
+                stopped = True
+                return
+            claim.touched = True
+            claim.etag = records.conditional_write(records.documents, folder, doc, row_etag, stamp)
+        except HttpResponseError as exc:  # a failed renewal must not fail the OCR; the next poll retries
+            log.info("OCR claim of %s not renewed: %s", blob_name, getattr(exc, "message", exc))
+
+    return renew
 
 
 def _record_skip(settings: Settings, records: Records, blob_name: str, etag: str,

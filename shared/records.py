@@ -141,7 +141,7 @@ class Records:
         return self.get(self.runs, folder, run_id)
 
     def unfinished_runs(self) -> list[dict[str, Any]]:
-        rows = self.runs.query_entities("status eq 'submitted' or status eq 'running'")
+        rows = self.runs.query_entities("status eq 'claimed' or status eq 'submitted' or status eq 'running'")
         return [dict(r) for r in rows if r["RowKey"] != FOLDER_STATE_KEY]
 
     def folder_runs(self, folder: str) -> list[dict[str, Any]]:

@@ -46,12 +46,14 @@ SETTINGS_SPEC: dict[str, str | None] = {
     "BLOB_TRIGGER_SOURCE": "LogsAndContainerScan",
     "QUEUE_MAX_DEQUEUE_COUNT": "5",
     "OCR_DEADLINE_SECONDS": "300",
+    "OCR_CLAIM_SECONDS": "60",
+    "OCR_MAX_ATTEMPTS": "10",
     "TRAINING_DEADLINE_SECONDS": "3600",
     "SAS_EXPIRY_MINUTES": "120",
     "HTTP_TIMEOUT_SECONDS": "30",
     "HTTP_RETRY_BUDGET_SECONDS": "120",
-    "SWEEP_INTERVAL_SECONDS": "300",
-    "SWEEP_GRACE_SECONDS": "120",
+    "SWEEP_INTERVAL_SECONDS": "60",
+    "SWEEP_GRACE_SECONDS": "60",
     "TRAINING_REQUEST_DELAY_SECONDS": "1",
 }
 
@@ -96,6 +98,15 @@ class Settings:
     sweep_interval_seconds: float
     sweep_grace_seconds: float
     training_request_delay_seconds: int = 1
+    ocr_claim_seconds: float = 60.0
+    ocr_max_attempts: int = 10
+
+    @property
+    def submission_deadline_seconds(self) -> float:
+        """How long a training claim may wait for its submission: the request's whole retry budget
+        plus a slow last attempt and a margin. A claim older than this with no submission recorded
+        belongs to a worker that died; the timer releases it."""
+        return self.http_retry_budget_seconds + 2 * self.http_timeout_seconds
 
     @property
     def uses_identity(self) -> bool:
@@ -214,6 +225,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sweep_interval_seconds=_float(env, "SWEEP_INTERVAL_SECONDS"),
         sweep_grace_seconds=_float(env, "SWEEP_GRACE_SECONDS"),
         training_request_delay_seconds=_int(env, "TRAINING_REQUEST_DELAY_SECONDS", minimum=0),
+        ocr_claim_seconds=_float(env, "OCR_CLAIM_SECONDS"),
+        ocr_max_attempts=_int(env, "OCR_MAX_ATTEMPTS", minimum=1),
     )
 
 

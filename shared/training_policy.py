@@ -26,7 +26,7 @@ SHORT_HASH = 16
 TERMINAL_RUN_STATES = ("succeeded", "failed", "timedOut", "poisoned")
 # What labeled_set reads: the verdict, and the pages the labels use against the pages the OCR found.
 LABEL_VERDICT = ["labelsEtag", "labelsHash", "labelsStatus", "labelsErrorCode", "labelsErrorMessage",
-                 "labelMaxPage", "pages"]
+                 "labelMaxPage", "pages", "status", "errorCode"]
 PAGE_NOT_FOUND = "LabelPageNotFound"
 
 
@@ -75,10 +75,13 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
         if doc not in inv.sources:
             result.invalid[doc] = "labels for a document that is not in the folder"
             continue
-        if doc not in inv.ocr:
-            result.waiting_for_ocr.append(doc)
-            continue
         row = rows.get(doc) or {}
+        if doc not in inv.ocr:
+            if row.get("status") == "failed":  # its OCR will not come: it cannot be trained on
+                result.invalid[doc] = f"the form's OCR failed ({row.get('errorCode') or 'unknown'})"
+            else:
+                result.waiting_for_ocr.append(doc)
+            continue
         if row.get("labelsEtag") == labels_etag and row.get("labelsHash"):
             # A page verdict is re-decided every time: a new version of the form may have more pages.
             ok = row.get("labelsStatus") == "valid" or row.get("labelsErrorCode") == PAGE_NOT_FOUND
@@ -173,4 +176,10 @@ def decide(settings: Settings, labeled: LabeledSet, state: dict[str, Any] | None
     if state and state.get("lastFingerprint") and new < settings.retrain_min_new_labels:
         return Decision(False, f"{new} new or changed labels, fewer than RETRAIN_MIN_NEW_LABELS="
                                f"{settings.retrain_min_new_labels}", **base)
+    if labeled.waiting_for_ocr:
+        # The service trains on every labeled form under the prefix, reading any OCR it lacks itself:
+        # training now would train on more than was decided (and again once their OCR lands).
+        waiting = labeled.waiting_for_ocr
+        return Decision(False, f"{len(waiting)} labeled document(s) still wait for their OCR "
+                               f"(e.g. {waiting[0]!r}); training waits for them", **base)
     return Decision(True, f"{count} labeled documents ({new} new or changed)", **base)

@@ -2,7 +2,10 @@
 
 Each run is polled with a short retry budget so one unreachable engine cannot stall the sweep; the
 run stays `submitted`/`running` and is polled again next beat, until its deadline (`timedOut`).
-A run that times out re-arms its labeled set once (the next request trains it again).
+A run still `claimed` after the submission deadline belongs to a worker that died between the claim
+and the submission: the model its request may still have created (found by the run's model name) is
+adopted, or the run fails with `ClaimExpired`. A run that timed out, whose claim expired, or that the
+service failed on its side (an interrupted training) re-arms its labeled set once per set version.
 Order of writes on completion (model, fields, documents, run, then the folder claim) makes a crash
 at any point harmless: the claim of an ended run no longer blocks (see training_policy).
 """
@@ -21,6 +24,11 @@ from shared.training_queue import request_training
 
 log = logging.getLogger(__name__)
 POLL_BUDGET_SECONDS = 10.0
+CLAIM_EXPIRED = "ClaimExpired"
+# Outcomes that say nothing about the labeled set, so training it again may succeed: the engine's
+# "training was interrupted by a restart" (2012), the service's own failures, and lost workers.
+RETRYABLE_TRAINING_CODES = frozenset({"2012", "InternalServerError", "ServiceUnavailable", "Timeout",
+                                      CLAIM_EXPIRED})
 
 
 @dataclass
@@ -39,9 +47,11 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
     if state.get("activeRunId") == run_id:
         extra: dict[str, Any] = {"currentModelId": props["modelId"]} if status == "succeeded" else {}
         fingerprint = str(run.get("fingerprint") or "")
-        if status == "timedOut" and fingerprint and state.get("retriedFingerprint") != fingerprint:
+        retryable = status == "timedOut" or (status == "failed"
+                                             and props.get("errorCode") in RETRYABLE_TRAINING_CODES)
+        if retryable and fingerprint and state.get("retriedFingerprint") != fingerprint:
             # the set never trained: forget it once, so the request below trains it again; a second
-            # timeout of the same set waits for new labels (no endless retries against a stuck engine)
+            # such end of the same set waits for new labels (no endless retries against a stuck engine)
             extra.update(lastFingerprint="", lastLabeledSetChunks=0, retriedFingerprint=fingerprint)
         records.merge(records.runs, folder, FOLDER_STATE_KEY, activeRunId="", lastRunId=run_id,
                       lastRunStatus=status, **extra)
@@ -75,11 +85,39 @@ def record_outcome(settings: Settings, records: Records, run: dict[str, Any],
     return status
 
 
+def expire_claim(settings: Settings, client: FormRecognizerClient, records: Records,
+                 run: dict[str, Any]) -> bool:
+    """Settle a run still `claimed` past the submission deadline; False while it is younger."""
+    folder, run_id = str(run["folder"]), str(run["runId"])
+    age = time.time() - parse_iso(str(run.get("requestedAt") or ""))
+    if age < settings.submission_deadline_seconds:
+        return False
+    found = client.find_model_named(f"{folder}-{run_id}", budget=POLL_BUDGET_SECONDS)
+    if found:  # the request got through before its worker died: follow that model, train nothing twice
+        records.merge_run(folder, run_id, status="submitted", operationUrl=found, submittedAt=now_iso(),
+                          adopted=True)
+        log.info("run %s of %r: claim expired, adopted the model its request created", run_id, folder)
+        return True
+    _finish(settings, records, run, "failed", errorCode=CLAIM_EXPIRED,
+            errorMessage=f"claimed {age:.0f} s ago and never submitted (the worker stopped); "
+                         f"the labeled set is trained again")
+    log.info("run %s of %r: claim expired after %.0f s without a submission", run_id, folder, age)
+    return True
+
+
 def poll_training_runs(settings: Settings, client: FormRecognizerClient, records: Records) -> PollReport:
     report = PollReport()
     for run in records.unfinished_runs():
-        report.polled += 1
         folder, run_id = str(run["folder"]), str(run["runId"])
+        if run.get("status") == "claimed":
+            try:
+                if expire_claim(settings, client, records, run):
+                    report.finished.append(run_id)
+            except FormRecognizerError as exc:
+                report.unreachable += 1
+                log.warning("expired claim of run %s of %r not settled: %s", run_id, folder, exc)
+            continue
+        report.polled += 1
         submitted = parse_iso(str(run.get("submittedAt", "")))
         overdue = bool(submitted) and time.time() - submitted > settings.training_deadline_seconds
         try:
