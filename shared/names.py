@@ -1,16 +1,20 @@
 """What a blob name means to the pipeline: a form, a labels file, one of our outputs, or nothing.
 
 Also the table-key encoding: Azure Table keys may not hold ``/ \\ # ?`` or control characters, but
-folders and document names may, so keys are percent-encoded (reversibly) for exactly those.
+folders and document names may, so keys are percent-encoded (reversibly) for exactly those. A key may
+be at most 1 KiB (UTF-16: 512 code units), which a long name or a deep path exceeds, so such keys are
+replaced by a readable prefix and a hash of the whole name; rows keep the full names in their columns.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 
 SOURCE_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 OCR_SUFFIX = ".ocr.json"
+PREDICTION_SUFFIX = ".prediction.json"
 LABELS_SUFFIX = ".labels.json"
 FIELDS_FILE = "fields.json"
 
@@ -19,6 +23,7 @@ class BlobKind(enum.Enum):
     SOURCE = "source"
     LABELS = "labels"
     OCR = "ocr"
+    PREDICTION = "prediction"
     FIELDS = "fields"
     OTHER = "other"
 
@@ -29,6 +34,8 @@ def classify(blob_name: str) -> BlobKind:
     base = lower.rsplit("/", 1)[-1]
     if lower.endswith(OCR_SUFFIX):
         return BlobKind.OCR
+    if lower.endswith(PREDICTION_SUFFIX):
+        return BlobKind.PREDICTION
     if lower.endswith(LABELS_SUFFIX):
         return BlobKind.LABELS if is_source(blob_name[: -len(LABELS_SUFFIX)]) else BlobKind.OTHER
     if base == FIELDS_FILE:
@@ -64,6 +71,14 @@ def ocr_name(source_name: str) -> str:
     return source_name + OCR_SUFFIX
 
 
+def prediction_name(source_name: str) -> str:
+    return source_name + PREDICTION_SUFFIX
+
+
+def source_of_prediction(prediction_blob: str) -> str:
+    return prediction_blob[: -len(PREDICTION_SUFFIX)]
+
+
 def labels_name(source_name: str) -> str:
     return source_name + LABELS_SUFFIX
 
@@ -76,14 +91,62 @@ def source_of_ocr(ocr_blob: str) -> str:
     return ocr_blob[: -len(OCR_SUFFIX)]
 
 
+MAX_BLOB_NAME = 1024  # Azure: a blob name is 1 to 1024 characters (Azurite takes longer ones)
+
+
+def output_name_problem(source_name: str) -> str:
+    """Why the form's `.ocr.json` cannot be written beside it ('' when it can): a form of 1016 to 1024
+    characters is a valid blob whose output name is not, so it could only fail after a paid OCR."""
+    length = len(ocr_name(source_name))
+    if length <= MAX_BLOB_NAME:
+        return ""
+    return (f"the OCR output name would be {length} characters long; Azure allows {MAX_BLOB_NAME} per "
+            f"blob name, so forms may have at most {MAX_BLOB_NAME - len(OCR_SUFFIX)} (this one has "
+            f"{len(source_name)})")
+
+
 _FORBIDDEN = re.compile(r"[/\\#?%\x00-\x1f\x7f-\x9f]")
 _ESCAPE = re.compile(r"%([0-9A-F]{2})")
+MAX_KEY_BYTES = 1024  # PartitionKey and RowKey are each at most 1 KiB, counted in UTF-16 (as Azurite does)
+HASH_MARK = "%~"  # never in a plain key: encode_key writes every % as %XX
+KEY_PREFIX_UNITS = 120  # the readable start of a hashed key (UTF-16 code units)
 
 
-def encode_key(value: str) -> str:
-    """Make a string usable as a PartitionKey/RowKey; `decode_key` reverses it."""
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _escape(value: str) -> str:
     return _FORBIDDEN.sub(lambda m: f"%{ord(m.group(0)):02X}", value)
 
 
+def encode_key(value: str) -> str:
+    """Make a string usable as a PartitionKey/RowKey. Deterministic, so rows are read back by name.
+
+    Keys that fit are percent-encoded and `decode_key` reverses them. A key that would be longer than
+    1 KiB becomes `<readable prefix>%~<sha256 of the name>` (at most 186 code units): unique per name,
+    never equal to a plain key, and not reversible (`decode_key` refuses it)."""
+    key = _escape(value)
+    if _utf16_units(key) * 2 <= MAX_KEY_BYTES:
+        return key
+    prefix: list[str] = []
+    units = 0
+    for char in value:  # whole characters and whole escapes only
+        piece = _escape(char)
+        units += _utf16_units(piece)
+        if units > KEY_PREFIX_UNITS:
+            break
+        prefix.append(piece)
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return "".join(prefix) + HASH_MARK + digest
+
+
+def is_hashed_key(key: str) -> bool:
+    return HASH_MARK in key
+
+
 def decode_key(key: str) -> str:
+    """The name behind a plain key; a hashed key has no way back (read the row's name columns)."""
+    if is_hashed_key(key):
+        raise ValueError(f"{key[:40]}... is a hashed key: the name is in the row's columns")
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), key)

@@ -23,9 +23,10 @@ from typing import IO
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContentSettings
 
+from shared.deletions import mark_deleted
 from shared.delivered import DeliveredBlob
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, content_type_for
-from shared.names import basename, folder_of, ocr_name
+from shared.names import basename, folder_of, ocr_name, output_name_problem
 from shared.records import Records, lost_race, now_iso, parse_iso
 from shared.settings import Settings
 from shared.storage import blob_service
@@ -34,6 +35,7 @@ from shared.training_queue import ocr_finished, ocr_started
 log = logging.getLogger(__name__)
 SPOOL_BYTES = 16 * 1024 * 1024  # forms bigger than this are spooled to a temp file, not held in memory
 CLAIM_ATTEMPTS = 5
+NAME_TOO_LONG = "NameTooLong"
 
 
 @dataclass
@@ -122,6 +124,9 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
     Training is asked for when the labels were already valid at the claim, or when someone (the
     labels step) wrote the row while we were OCR'ing: the final write is conditional on our claim.
     If a newer version of the form claimed the row meanwhile, this reading is dropped (`superseded`)."""
+    problem = output_name_problem(blob_name)
+    if problem:  # its `.ocr.json` could not be stored: say so in a row, spend no OCR on it
+        return _name_refused(records, blob_name, problem)
     container = blob_service(settings).get_container_client(settings.forms_container)
     source = container.get_blob_client(blob_name)
     folder, doc = folder_of(blob_name), basename(blob_name)
@@ -133,7 +138,7 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
             try:
                 props = source.get_blob_properties()
             except ResourceNotFoundError:
-                return OcrOutcome("gone", blob_name)
+                return _gone(settings, records, blob_name)
             if _done_already(settings, meta, str(props.etag).strip('"'), _md5(props)):
                 return _record_skip(settings, records, blob_name, str(props.etag).strip('"'), meta)
 
@@ -147,7 +152,7 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
                 downloader = source.download_blob()
                 downloader.readinto(spool)
             except ResourceNotFoundError:
-                return OcrOutcome("gone", blob_name)
+                return _gone(settings, records, blob_name)
             etag, md5 = str(downloader.properties.etag).strip('"'), _md5(downloader.properties)
             if meta and _done_already(settings, meta, etag, md5):  # it was replaced by identical bytes
                 return _record_skip(settings, records, blob_name, etag, meta)
@@ -260,6 +265,21 @@ def _lease_renewer(settings: Settings, records: Records, blob_name: str, etag: s
             log.info("OCR claim of %s not renewed: %s", blob_name, getattr(exc, "message", exc))
 
     return renew
+
+
+def _gone(settings: Settings, records: Records, blob_name: str) -> OcrOutcome:
+    """The form was deleted before it could be read: a row an earlier attempt left `processing` or
+    `retrying` must not stay so; it says `deleted` (shared/deletions.py)."""
+    mark_deleted(settings, records, blob_name)
+    return OcrOutcome("gone", blob_name)
+
+
+def _name_refused(records: Records, blob_name: str, problem: str) -> OcrOutcome:
+    """A `failed` row for a form whose output name Azure would refuse (long keys are hashed: it fits)."""
+    records.merge_document(folder_of(blob_name), basename(blob_name), blobName=blob_name, status="failed",
+                           errorCode=NAME_TOO_LONG, errorMessage=problem, failedAt=now_iso())
+    log.warning("%s... not OCR'd: %s", blob_name[:80], problem)
+    return OcrOutcome("failed", blob_name, error_code=NAME_TOO_LONG, error_message=problem)
 
 
 def _record_skip(settings: Settings, records: Records, blob_name: str, etag: str,

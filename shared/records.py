@@ -24,6 +24,10 @@ from shared.storage import table_service
 FOLDER_STATE_KEY = "~folder"  # sorts after the run ids (digits), so "newest first" stays simple
 BATCH_ROWS = 100  # the most operations one entity-group transaction may hold
 MAX_TEXT = 8000  # table strings are limited to 64 KiB (32 K UTF-16 chars); keep rows well under
+# Names are never cut (rows are matched to blobs by them): up to 16,000 characters, which fits 64 KiB
+# even in 4-byte characters; Azure blob names have at most 1024, Azurite's URLs fail before 16,000.
+NAME_COLUMNS = frozenset({"folder", "document", "blobName", "ocrBlob", "documentName"})
+MAX_NAME = 16000
 
 
 def now_iso() -> str:
@@ -57,14 +61,16 @@ def clean(props: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, list | dict):
             value = json.dumps(value, ensure_ascii=False)
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            value = value[: MAX_TEXT - 3] + "..."
+        limit = MAX_NAME if key in NAME_COLUMNS else MAX_TEXT
+        if isinstance(value, str) and len(value) > limit:
+            value = value[: limit - 3] + "..."
         out[key] = value
     return out
 
 
 def entity(pk: str, rk: str, props: dict[str, Any], stamp: str | None = None) -> dict[str, Any]:
-    """A table entity: encoded keys, the time of the write, and the properties made table-safe."""
+    """A table entity: encoded keys (hashed when too long: the names stay in the columns), the time of
+    the write, and the properties made table-safe."""
     return {"PartitionKey": encode_key(pk), "RowKey": encode_key(rk), "updatedAt": stamp or now_iso(),
             **clean(props)}
 
@@ -80,6 +86,8 @@ class Records:
         self.models: TableClient = service.get_table_client(settings.models_table)
         self.fields: TableClient = service.get_table_client(settings.fields_table)
         self.training_documents: TableClient = service.get_table_client(settings.training_documents_table)
+        self.predictions: TableClient = service.get_table_client(settings.predictions_table)
+        self.reviews: TableClient = service.get_table_client(settings.reviews_table)
 
     # -- generic ----------------------------------------------------------------------------------------
     @staticmethod
@@ -130,6 +138,13 @@ class Records:
                                              select=["document", *select] if select else None)
         return {str(row.get("document")): dict(row) for row in rows}
 
+    def live_documents(self) -> list[dict[str, Any]]:
+        """Rows of every folder that the OCR step wrote (they have a status) and that are not `deleted`,
+        with only the columns the sweep needs to find those whose form is gone."""
+        rows = self.documents.query_entities("status ne 'deleted'",
+                                             select=["folder", "document", "blobName", "status", "updatedAt"])
+        return [dict(row) for row in rows if row.get("status") and row.get("status") != "deleted"]
+
     # -- TrainingRuns -----------------------------------------------------------------------------------
     def get_folder_state(self, folder: str) -> tuple[dict[str, Any] | None, str | None]:
         return self.get_with_etag(self.runs, folder, FOLDER_STATE_KEY)
@@ -152,6 +167,13 @@ class Records:
     def merge_model(self, folder: str, model_id: str, **props: Any) -> None:
         self.merge(self.models, folder, model_id, folder=folder, modelId=model_id, **props)
 
+    def model(self, folder: str, model_id: str) -> dict[str, Any] | None:
+        return self.get(self.models, folder, model_id)
+
+    def current_model_id(self, folder: str) -> str:
+        state = self.get(self.runs, folder, FOLDER_STATE_KEY) or {}
+        return str(state.get("currentModelId") or "")
+
     def folder_models(self, folder: str) -> list[dict[str, Any]]:
         rows = self.models.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
         return [dict(r) for r in rows]
@@ -172,6 +194,30 @@ class Records:
                           for rk, props in rows]
         for start in range(0, len(ops), BATCH_ROWS):
             table.submit_transaction(ops[start:start + BATCH_ROWS])
+
+    def trained_on(self, model_id: str, document: str) -> bool:
+        """Whether a model's training set held the document (its TrainingDocuments row)."""
+        return self.get(self.training_documents, model_id, document) is not None
+
+    def model_training_documents(self, model_id: str) -> set[str]:
+        rows = self.training_documents.query_entities(
+            "PartitionKey eq @pk", parameters={"pk": encode_key(model_id)}, select=["documentName"])
+        return {str(r.get("documentName")) for r in rows}
+
+    # -- Predictions, Reviews ---------------------------------------------------------------------------
+    def prediction(self, folder: str, document: str) -> dict[str, Any] | None:
+        return self.get(self.predictions, folder, document)
+
+    def merge_prediction(self, folder: str, document: str, **props: Any) -> None:
+        self.merge(self.predictions, folder, document, folder=folder, document=document, **props)
+
+    def folder_predictions(self, folder: str) -> dict[str, dict[str, Any]]:
+        rows = self.predictions.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
+        return {str(row.get("document")): dict(row) for row in rows}
+
+    def model_reviews(self, model_id: str) -> list[dict[str, Any]]:
+        rows = self.reviews.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(model_id)})
+        return [dict(r) for r in rows]
 
     def write_fields(self, model_id: str, folder: str, fields: list[tuple[str, float | None]]) -> None:
         self.merge_many(self.fields, model_id, [

@@ -1,7 +1,9 @@
 """The periodic sweep that catches what events missed: forms with no `.ocr.json`, label files never
-recorded, and trainable folders whose queue message was lost. Events may arrive twice, late or
-never; this is the "never" part. It lists the whole container, so it runs on the timer only and at
-most every SWEEP_INTERVAL_SECONDS, never on the per-blob path.
+recorded, trainable folders whose queue message was lost, and forms deleted (no trigger reports a
+deletion: see shared/deletions.py). Events may arrive twice, late or never; this is the "never" part.
+It lists the whole container, so it runs on the timer only and at most every SWEEP_INTERVAL_SECONDS,
+never on the per-blob path. Each form and each folder is handled on its own: one that fails is logged
+in one line and reported, and the sweep goes on (a bad item used to stop every later sweep there).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from shared.formrecognizer import FormRecognizerClient, FormRecognizerError
-from shared.names import BlobKind, basename, classify, folder_of, source_of_labels, source_of_ocr
+from shared.deletions import reflect_deletions
+from shared.formrecognizer import FormRecognizerClient
+from shared.names import BlobKind, basename, classify, folder_of, join, source_of_labels, source_of_ocr
 from shared.ocr_step import process_source
 from shared.records import Records
 from shared.settings import Settings
@@ -27,16 +30,18 @@ OCR_BUDGET_SECONDS = 240.0  # stop starting new OCRs after this long; the next s
 class SweepReport:
     ocr_started: list[str] = field(default_factory=list)
     folders_requested: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # forms whose deletion was reflected
     errors: list[str] = field(default_factory=list)
 
 
 def _listing(settings: Settings) -> tuple[dict[str, FolderInventory], dict[str, float]]:
+    """The container by folder, and when each form and `.ocr.json` was last modified (epoch seconds)."""
     container = blob_service(settings).get_container_client(settings.forms_container)
     folders: dict[str, FolderInventory] = {}
     modified: dict[str, float] = {}
     for blob in container.list_blobs():
         kind = classify(blob.name)
-        if kind in (BlobKind.FIELDS, BlobKind.OTHER):
+        if kind in (BlobKind.FIELDS, BlobKind.OTHER, BlobKind.PREDICTION):
             continue
         folder = folder_of(blob.name)
         inv = folders.setdefault(folder, FolderInventory(folder))
@@ -45,29 +50,45 @@ def _listing(settings: Settings) -> tuple[dict[str, FolderInventory], dict[str, 
             modified[blob.name] = blob.last_modified.timestamp()
         elif kind is BlobKind.OCR:
             inv.ocr.add(basename(source_of_ocr(blob.name)))
+            modified[blob.name] = blob.last_modified.timestamp()
         else:
             inv.labels[basename(source_of_labels(blob.name))] = str(blob.etag).strip('"')
     return folders, modified
 
 
+def _one_line(exc: Exception) -> str:
+    """Storage errors carry the whole response body; a log line and a report entry need its first line."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _ocr_missing(settings: Settings, client: FormRecognizerClient, records: Records, inv: FolderInventory,
+                 modified: dict[str, float], report: SweepReport, deadline: float, now: float) -> None:
+    """OCR the folder's forms that have no `.ocr.json`, one at a time; a form that fails is skipped."""
+    for doc in sorted(inv.sources - inv.ocr):
+        name = join(inv.folder, doc)
+        if now - modified.get(name, now) < settings.sweep_grace_seconds:
+            continue  # young: its own event is probably being handled right now
+        if time.monotonic() > deadline:
+            return
+        try:
+            if process_source(settings, name, client, records).status == "succeeded":
+                report.ocr_started.append(name)
+                inv.ocr.add(doc)
+        except Exception as exc:  # anything: a storage refusal (an archived form), a bug, a service error
+            log.warning("sweep: %s skipped: %s", name, _one_line(exc))
+            report.errors.append(f"{name}: {_one_line(exc)}")
+
+
 def sweep(settings: Settings, client: FormRecognizerClient, records: Records) -> SweepReport:
     report = SweepReport()
     folders, modified = _listing(settings)
-    started = time.monotonic()
+    deadline = time.monotonic() + OCR_BUDGET_SECONDS
     now = time.time()
+    deletions = reflect_deletions(settings, records, folders, modified, now)
+    report.deleted, report.errors = deletions.deleted, list(deletions.errors)
     for folder, inv in sorted(folders.items()):
-        for doc in sorted(inv.sources - inv.ocr):
-            name = f"{folder}/{doc}" if folder else doc
-            if now - modified.get(name, now) < settings.sweep_grace_seconds:
-                continue  # young: its own event is probably being handled right now
-            if time.monotonic() - started > OCR_BUDGET_SECONDS:
-                break
-            try:
-                if process_source(settings, name, client, records).status == "succeeded":
-                    report.ocr_started.append(name)
-                    inv.ocr.add(doc)
-            except FormRecognizerError as exc:
-                report.errors.append(f"{name}: {exc}")
+        _ocr_missing(settings, client, records, inv, modified, report, deadline, now)
         if not inv.labels:
             continue
         try:
