@@ -2,7 +2,9 @@
 
 - `on_blob`: a form → Layout → `<form>.ocr.json`; a `.labels.json` → validated, folder queued.
 - `on_training_request`: trains a folder when its labeled set is due (exactly one run per version).
-- `poll_training_runs`: follows runs to their end, records outcomes, sweeps for missed events.
+- `on_prediction_request`: a model became current: its folder's unreviewed forms are predicted again.
+- `poll_training_runs`: follows runs to their end, records outcomes (and promotion), sweeps for
+  missed events.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import azure.functions as func
 from shared import runtime
 from shared.blob_step import handle_blob, name_in_container
 from shared.delivered import delivered_blob
+from shared.prediction_queue import handle_prediction_message
 from shared.settings import uses_event_grid_source
 from shared.timer_step import run_timer
 from shared.training_start import handle_training_message
@@ -43,6 +46,16 @@ def on_training_request(msg: func.QueueMessage) -> None:
     if decision is not None:
         logging.info("training request: train=%s (%s) run=%s", decision.train, decision.reason,
                      decision.run_id or "-")
+
+
+@app.queue_trigger(arg_name="msg", queue_name="%PREDICTION_QUEUE%", connection="FORMS_STORAGE")
+def on_prediction_request(msg: func.QueueMessage) -> None:
+    settings = runtime.settings()
+    report = handle_prediction_message(settings, msg.get_body().decode("utf-8", "replace"),
+                                       runtime.fr_client_for(settings), runtime.records_for(settings))
+    if report is not None:
+        logging.info("prediction request: %d predicted, %d skipped, %d failed, %d left for later",
+                     len(report.predicted), report.skipped, len(report.failed), report.left_for_later)
 
 
 @app.timer_trigger(arg_name="timer", schedule="%POLL_SCHEDULE%", run_on_startup=True)

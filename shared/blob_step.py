@@ -1,4 +1,8 @@
-"""The blob function's body: route one blob by what it is; our own outputs and others are ignored."""
+"""The blob function's body: route one blob by what it is; our own outputs and others are ignored.
+
+A form is OCR'd, then (when its folder has a current model) predicted in the same invocation, so a
+form's extracted values follow its upload without a queue hop. A valid labels file is recorded, then
+compared with the form's prediction (a review)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from dataclasses import dataclass
 from shared.delivered import DeliveredBlob
 from shared.formrecognizer import FormRecognizerClient
 from shared.labels_step import process_labels
-from shared.names import BlobKind, classify
+from shared.names import BlobKind, classify, source_of_labels
 from shared.ocr_step import process_source
+from shared.prediction_step import predict_form
 from shared.records import Records
+from shared.review_step import review_form
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,11 +42,22 @@ def handle_blob(settings: Settings, blob_name: str, client: FormRecognizerClient
     if kind is BlobKind.SOURCE:
         outcome = process_source(settings, blob_name, client, records, delivered)
         detail = f"{outcome.error_code}: {outcome.error_message}" if outcome.error_code else ""
+        if outcome.status in ("succeeded", "skipped"):
+            content = delivered.content if delivered is not None else None
+            predicted = predict_form(settings, blob_name, client, records, content=content,
+                                     etag=delivered.etag if delivered is not None else "")
+            if predicted.status not in ("no-model", "skipped"):
+                detail = f"prediction {predicted.status} by {predicted.model_id} {predicted.detail}".strip()
         return BlobResult(kind, outcome.status, detail)
     if kind is BlobKind.LABELS:
         check = process_labels(settings, blob_name, records, delivered=delivered)
         if check is None:
             return BlobResult(kind, "gone")
+        if check.ok:
+            review = review_form(settings, records, source_of_labels(blob_name),
+                                 delivered.content if delivered is not None else None)
+            if review.status == "reviewed":
+                return BlobResult(kind, "valid", f"reviewed {review.model_id}")
         return BlobResult(kind, "valid" if check.ok else "invalid", check.message)
     log.debug("ignoring %s (%s)", blob_name, kind.value)
     return BlobResult(kind, "ignored")

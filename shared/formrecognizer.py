@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import requests
 
@@ -33,10 +33,12 @@ TRANSIENT_OPERATION_CODES = frozenset({"InternalServerError", "ServiceUnavailabl
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 FIRST_POLL_SECONDS = 0.2
 
-# path pieces per dialect: (base, layout POST, train POST)
+# path pieces per dialect: (base, layout POST, train POST, custom analyze POST)
 _ROUTES = {
-    "v2.1": ("/formrecognizer/v2.1", "/layout/analyze", "/custom/models"),
-    "2.0-preview": ("/formrecognizer/v2.0-preview", "/readLayout/asyncAnalyze", "/custom/asyncTrain"),
+    "v2.1": ("/formrecognizer/v2.1", "/layout/analyze", "/custom/models",
+             "/custom/models/{model_id}/analyze?includeTextDetails=true"),
+    "2.0-preview": ("/formrecognizer/v2.0-preview", "/readLayout/asyncAnalyze", "/custom/asyncTrain",
+                    "/models/{model_id}/asyncAnalyze"),
 }
 
 _MAGIC = ((b"%PDF", "application/pdf"), (b"\xff\xd8", "image/jpeg"), (b"\x89PNG", "image/png"),
@@ -168,7 +170,7 @@ class FormRecognizerClient:
         self.max_backoff = max_backoff
         self.poll_interval = poll_interval
         self.session = session or configure_session(requests.Session())
-        base, self._layout_path, self._train_path = _ROUTES[api]
+        base, self._layout_path, self._train_path, self._analyze_path = _ROUTES[api]
         self.base_url = self.endpoint + base
 
     # -- plumbing -------------------------------------------------------------------------------------
@@ -288,6 +290,16 @@ class FormRecognizerClient:
     def analyze_layout(self, document: bytes | IO[bytes], content_type: str, deadline_seconds: float = 300.0,
                        on_poll: Callable[[], None] | None = None) -> tuple[dict[str, Any], bytes]:
         return self.wait_for_layout(self.begin_layout(document, content_type), deadline_seconds, on_poll)
+
+    # -- Custom models --------------------------------------------------------------------------------
+    def analyze_custom(self, model_id: str, document: bytes | IO[bytes], content_type: str,
+                       deadline_seconds: float = 300.0) -> tuple[dict[str, Any], bytes]:
+        """Extract a form's fields with a trained model; the body and its exact bytes (the prediction
+        file). Polled like Layout: a 404 (model gone) fails fast, a service-side failure is transient."""
+        path = self._analyze_path.format(model_id=quote(model_id, safe=""))
+        response = self._request("POST", self.base_url + path, body=document, content_type=content_type)
+        return self.wait_for_layout(self._location(response, "Operation-Location", "Location"),
+                                    deadline_seconds)
 
     # -- Training -------------------------------------------------------------------------------------
     def begin_training(self, source_url: str, prefix: str, model_name: str = "") -> str:

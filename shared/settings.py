@@ -34,6 +34,10 @@ SETTINGS_SPEC: dict[str, str | None] = {
     "MODELS_TABLE": "Models",
     "FIELDS_TABLE": "Fields",
     "TRAINING_DOCUMENTS_TABLE": "TrainingDocuments",
+    "PREDICTIONS_TABLE": "Predictions",
+    "REVIEWS_TABLE": "Reviews",
+    "PREDICTION_QUEUE": "prediction-requests",
+    "SNAPSHOT_CONTAINER": "training-sets",
     # the Form Recognizer endpoint; an empty key means Entra ID tokens from the same identity
     "FORM_RECOGNIZER_ENDPOINT": None,
     "FORM_RECOGNIZER_KEY": "",
@@ -41,6 +45,11 @@ SETTINGS_SPEC: dict[str, str | None] = {
     # training policy
     "TRAINING_THRESHOLD": "10",
     "RETRAIN_MIN_NEW_LABELS": "1",
+    # the closed loop: predictions, reviews, promotion
+    "REVIEW_CONFIDENCE": "0.8",
+    "REPREDICT_LIMIT": "200",
+    "PROMOTION_HOLDOUT_SHARE": "0.2",
+    "PROMOTION_HOLDOUT_MAX": "10",
     # triggers and deadlines
     "POLL_SCHEDULE": "*/30 * * * * *",
     "BLOB_TRIGGER_SOURCE": "LogsAndContainerScan",
@@ -100,6 +109,14 @@ class Settings:
     training_request_delay_seconds: int = 1
     ocr_claim_seconds: float = 60.0
     ocr_max_attempts: int = 10
+    predictions_table: str = "Predictions"
+    reviews_table: str = "Reviews"
+    prediction_queue: str = "prediction-requests"
+    snapshot_container: str = "training-sets"
+    review_confidence: float = 0.8
+    repredict_limit: int = 200
+    promotion_holdout_share: float = 0.2
+    promotion_holdout_max: int = 10
 
     @property
     def submission_deadline_seconds(self) -> float:
@@ -120,7 +137,12 @@ class Settings:
     @property
     def table_names(self) -> tuple[str, ...]:
         return (self.documents_table, self.training_runs_table, self.models_table,
-                self.fields_table, self.training_documents_table)
+                self.fields_table, self.training_documents_table, self.predictions_table,
+                self.reviews_table)
+
+    @property
+    def prediction_poison_queue(self) -> str:
+        return f"{self.prediction_queue}-poison"
 
 
 def _value(env: Mapping[str, str], name: str) -> str:
@@ -152,6 +174,13 @@ def _float(env: Mapping[str, str], name: str) -> float:
         raise SettingsError(f"setting {name} must be a number, got {raw!r}") from exc
     if number <= 0:
         raise SettingsError(f"setting {name} must be positive, got {number}")
+    return number
+
+
+def _fraction(env: Mapping[str, str], name: str) -> float:
+    number = _float(env, name)
+    if number > 1:
+        raise SettingsError(f"setting {name} must be between 0 and 1, got {number}")
     return number
 
 
@@ -227,6 +256,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         training_request_delay_seconds=_int(env, "TRAINING_REQUEST_DELAY_SECONDS", minimum=0),
         ocr_claim_seconds=_float(env, "OCR_CLAIM_SECONDS"),
         ocr_max_attempts=_int(env, "OCR_MAX_ATTEMPTS", minimum=1),
+        predictions_table=_table(env, "PREDICTIONS_TABLE"),
+        reviews_table=_table(env, "REVIEWS_TABLE"),
+        prediction_queue=_container_or_queue(env, "PREDICTION_QUEUE"),
+        snapshot_container=_container_or_queue(env, "SNAPSHOT_CONTAINER"),
+        review_confidence=_fraction(env, "REVIEW_CONFIDENCE"),
+        repredict_limit=_int(env, "REPREDICT_LIMIT", minimum=0),
+        promotion_holdout_share=_fraction(env, "PROMOTION_HOLDOUT_SHARE"),
+        promotion_holdout_max=_int(env, "PROMOTION_HOLDOUT_MAX", minimum=0),
     )
 
 

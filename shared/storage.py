@@ -67,9 +67,11 @@ def table_service(settings: Settings) -> TableServiceClient:
 
 def ensure_resources(settings: Settings) -> None:
     """Create the container, queues and tables when missing (locally; in Azure the Bicep made them)."""
-    with contextlib.suppress(ResourceExistsError):
-        blob_service(settings).create_container(settings.forms_container)
-    for queue in (settings.training_queue, settings.poison_queue):
+    for container in (settings.forms_container, settings.snapshot_container):
+        with contextlib.suppress(ResourceExistsError):
+            blob_service(settings).create_container(container)
+    for queue in (settings.training_queue, settings.poison_queue, settings.prediction_queue,
+                  settings.prediction_poison_queue):
         with contextlib.suppress(ResourceExistsError):
             queue_service(settings).create_queue(queue)
     for table in settings.table_names:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, TrainingOutcome
+from shared.promotion import decide_promotion, drop_snapshot, make_current
 from shared.records import FOLDER_STATE_KEY, Records, now_iso, parse_iso
 from shared.settings import Settings
 from shared.training_queue import request_training
@@ -45,7 +46,7 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
     records.merge_run(folder, run_id, status=status, finishedAt=now_iso(), durationSeconds=duration, **props)
     state = records.get(records.runs, folder, FOLDER_STATE_KEY) or {}
     if state.get("activeRunId") == run_id:
-        extra: dict[str, Any] = {"currentModelId": props["modelId"]} if status == "succeeded" else {}
+        extra: dict[str, Any] = {}
         fingerprint = str(run.get("fingerprint") or "")
         retryable = status == "timedOut" or (status == "failed"
                                              and props.get("errorCode") in RETRYABLE_TRAINING_CODES)
@@ -58,8 +59,8 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
     request_training(settings, folder, coalesce=False)  # labels that came during the run count now
 
 
-def record_outcome(settings: Settings, records: Records, run: dict[str, Any],
-                   outcome: TrainingOutcome) -> str:
+def record_outcome(settings: Settings, client: FormRecognizerClient, records: Records,
+                   run: dict[str, Any], outcome: TrainingOutcome) -> str:
     folder, run_id = str(run["folder"]), str(run["runId"])
     model_id = outcome.model_id
     ready = outcome.state == "ready"
@@ -75,7 +76,14 @@ def record_outcome(settings: Settings, records: Records, run: dict[str, Any],
                             labeledCount=run.get("labeledCount"), fingerprint=run.get("fingerprint"),
                             isCurrent=False, errors=outcome.errors, apiVersion=run.get("apiVersion"))
         if ready:
-            records.set_current_model(folder, model_id)
+            promotion = decide_promotion(settings, client, records, run, model_id)
+            records.merge_model(folder, model_id, promotion=promotion.decision,
+                                promotionReason=promotion.reason, **promotion.figures)
+            if promotion.promoted:
+                make_current(settings, records, folder, model_id)
+            log.info("model %s of %r: %s (%s)", model_id, folder, promotion.decision, promotion.reason)
+    if run.get("snapshotPrefix"):
+        drop_snapshot(settings, str(run["snapshotPrefix"]))
     status = "succeeded" if ready else "failed"
     _finish(settings, records, run, status, modelId=model_id, modelStatus=outcome.state,
             averageModelAccuracy=outcome.average_accuracy, fieldCount=len(outcome.fields),
@@ -138,7 +146,14 @@ def poll_training_runs(settings: Settings, client: FormRecognizerClient, records
                 log.warning("run %s of %r not polled: %s", run_id, folder, exc)
             continue
         if outcome.finished:
-            record_outcome(settings, records, run, outcome)
+            try:
+                record_outcome(settings, client, records, run, outcome)
+            except FormRecognizerError as exc:  # the promotion's comparison could not run: next beat
+                if not exc.transient:
+                    raise
+                report.unreachable += 1
+                log.warning("run %s of %r: outcome not recorded yet: %s", run_id, folder, exc)
+                continue
             report.finished.append(run_id)
         elif overdue:
             _finish(settings, records, run, "timedOut", modelId=outcome.model_id, errorCode="Timeout",

@@ -14,12 +14,12 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError
 
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError
-from shared.names import folder_prefix
+from shared.promotion import TrainingPlan, drop_snapshot, plan_training
 from shared.records import FOLDER_STATE_KEY, Records, lost_race, new_run_id, now_iso
-from shared.sas import container_sas_url
 from shared.settings import Settings
 from shared.training_policy import (
     Decision,
+    LabeledSet,
     decide,
     inventory,
     labeled_set,
@@ -75,20 +75,26 @@ def start_training_if_due(settings: Settings, folder: str, client: FormRecognize
                 continue  # someone else wrote first: look again
             raise
         decision.run_id = run_id
-        _submit(settings, folder, run_id, decision, labeled.invalid, state, client, records)
+        _submit(settings, folder, run_id, decision, labeled, state, client, records)
         return decision
     raise RuntimeError(f"could not settle the training claim for folder {folder!r}")
 
 
-def _submit(settings: Settings, folder: str, run_id: str, decision: Decision, invalid: dict[str, str],
+def _submit(settings: Settings, folder: str, run_id: str, decision: Decision, labeled: LabeledSet,
             state: dict[str, Any] | None, client: FormRecognizerClient, records: Records) -> None:
     records.merge_run(folder, run_id, status="claimed", labeledCount=decision.labeled_count,
                       newLabels=decision.new_labels, fingerprint=decision.fingerprint,
-                      invalidLabels=len(invalid), requestedAt=now_iso(), apiVersion=settings.fr_api)
+                      invalidLabels=len(labeled.invalid), requestedAt=now_iso(), apiVersion=settings.fr_api)
+    plan: TrainingPlan | None = None
     try:
-        source = container_sas_url(settings)
-        operation_url = client.begin_training(source, folder_prefix(folder), model_name=f"{folder}-{run_id}")
+        plan = plan_training(settings, records, folder, run_id, sorted(labeled.docs))
+        if plan.snapshot or plan.baseline_model_id:
+            records.merge_run(folder, run_id, holdout=plan.holdout, baselineModelId=plan.baseline_model_id,
+                              trainingCount=decision.labeled_count - len(plan.holdout),
+                              snapshotPrefix=plan.prefix if plan.snapshot else "")
+        operation_url = client.begin_training(plan.source_url, plan.prefix, model_name=f"{folder}-{run_id}")
     except FormRecognizerError as exc:
+        _drop(settings, plan)
         records.merge_run(folder, run_id, status="failed", errorCode=exc.code, errorMessage=exc.message,
                           finishedAt=now_iso())
         _release(records, folder, run_id, state)
@@ -96,12 +102,18 @@ def _submit(settings: Settings, folder: str, run_id: str, decision: Decision, in
             raise  # the message comes back; the claim was released so it can be tried again
         return
     except Exception as exc:
+        _drop(settings, plan)
         records.merge_run(folder, run_id, status="failed", errorCode=type(exc).__name__,
                           errorMessage=str(exc), finishedAt=now_iso())
         _release(records, folder, run_id, state)
         raise
     records.merge_run(folder, run_id, status="submitted", operationUrl=operation_url, submittedAt=now_iso())
     log.info("folder %r: training run %s submitted (%s)", folder, run_id, decision.reason)
+
+
+def _drop(settings: Settings, plan: TrainingPlan | None) -> None:
+    if plan is not None and plan.snapshot:
+        drop_snapshot(settings, plan.prefix)
 
 
 MAX_RECORDED_MESSAGE = 2000

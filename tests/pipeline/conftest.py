@@ -34,6 +34,10 @@ def storage_names() -> dict[str, str]:
         "MODELS_TABLE": f"Models{tag}",
         "FIELDS_TABLE": f"Fields{tag}",
         "TRAINING_DOCUMENTS_TABLE": f"TrainingDocuments{tag}",
+        "PREDICTIONS_TABLE": f"Predictions{tag}",
+        "REVIEWS_TABLE": f"Reviews{tag}",
+        "PREDICTION_QUEUE": f"prediction-requests-{tag}",
+        "SNAPSHOT_CONTAINER": f"training-sets-{tag}",
     }
 
 

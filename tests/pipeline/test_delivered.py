@@ -199,7 +199,7 @@ def test_a_model_with_more_than_one_batch_of_documents_is_recorded_whole(stack: 
         fields=[(f"F{i}", 0.5) for i in range(120)], documents=docs, errors=[])
     run = {"folder": "batch", "runId": "r1", "submittedAt": "", "labeledCount": 230}
     records.merge_run("batch", "r1", status="submitted")
-    assert record_outcome(stack.settings, records, run, outcome) == "succeeded"
+    assert record_outcome(stack.settings, stack.client, records, run, outcome) == "succeeded"
     rows = {r["RowKey"]: r for r in records.training_documents.query_entities("PartitionKey eq 'm-batch'")}
     assert len(rows) == 230 and rows["f007.pdf"]["status"] == "failed" and rows["f007.pdf"]["errorCount"] == 1
     assert "LabelNotMatched" in rows["f007.pdf"]["errors"]

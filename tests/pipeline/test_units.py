@@ -22,7 +22,9 @@ def test_settings_defaults_follow_the_spec() -> None:
     s = load_settings(BASE_ENV)
     assert s.forms_container == "forms" and s.training_queue == "training-requests"
     assert s.poison_queue == "training-requests-poison"
-    assert s.table_names == ("Documents", "TrainingRuns", "Models", "Fields", "TrainingDocuments")
+    assert s.table_names == ("Documents", "TrainingRuns", "Models", "Fields", "TrainingDocuments",
+                             "Predictions", "Reviews")
+    assert s.prediction_queue == "prediction-requests" and s.review_confidence == 0.8
     assert s.training_threshold == 10 and s.retrain_min_new_labels == 1
     assert s.fr_api == "v2.1" and s.fr_endpoint == "http://127.0.0.1:1"
     assert s.poll_schedule == "*/30 * * * * *"

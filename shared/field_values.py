@@ -1,0 +1,99 @@
+"""Field values on both sides of a review: what a model extracted and what a person labeled.
+
+Values are compared as the engine scores its own accuracy: whitespace collapsed, case folded (a
+model that reads "ACME  Corp" where the label says "Acme Corp" agreed). Check boxes compare their
+state (`selected`/`unselected`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+_VALUE_KEYS = ("valueString", "valueNumber", "valueInteger", "valueDate", "valueTime", "valuePhoneNumber",
+               "valueSelectionMark", "valueCountryRegion")
+
+
+def norm(text: str | None) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
+def predicted_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{name: {value, text, confidence, page, boundingBox}}` from a custom analyze result (v2.1, and
+    the 2019 preview's `understandingResults`). A field the model did not find has `text` ''."""
+    result = body.get("analyzeResult") or {}
+    out: dict[str, dict[str, Any]] = {}
+    for doc in result.get("documentResults") or []:
+        for name, found in (doc.get("fields") or {}).items():
+            found = found or {}
+            value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None), found.get("text"))
+            out[str(name)] = {"value": value, "text": str(found.get("text") or ""),
+                              "confidence": found.get("confidence"), "page": found.get("page"),
+                              "boundingBox": found.get("boundingBox")}
+    for item in result.get("understandingResults") or []:  # 2.0-preview
+        for name, found in (item.get("fields") or {}).items():
+            found = found or {}
+            elements = [e for e in found.get("elements") or [] if isinstance(e, dict)]
+            text = " ".join(str(e.get("text", "")) for e in elements)
+            out[str(name)] = {"value": found.get("value", text), "text": str(found.get("value") or text),
+                              "confidence": found.get("confidence"), "page": found.get("page"),
+                              "boundingBox": None}
+    return out
+
+
+def labeled_values(raw: bytes) -> dict[str, str]:
+    """`{field: text}` from a labels file in either accepted format (already validated)."""
+    data = json.loads(raw)
+    out: dict[str, str] = {}
+    for item in data.get("labels") or []:
+        if not isinstance(item, dict):
+            continue
+        if "label" in item:
+            parts = [str(v.get("text", "")) for v in item.get("value") or [] if isinstance(v, dict)]
+            out[str(item["label"])] = " ".join(p for p in parts if p)
+        elif "fieldKey" in item:
+            out[str(item["fieldKey"])] = str(item.get("fieldValue") or "")
+    return out
+
+
+@dataclass
+class Comparison:
+    """A form's predicted fields against its labels, field by field."""
+
+    agreed: list[str] = field(default_factory=list)
+    corrected: list[dict[str, Any]] = field(default_factory=list)  # field, predicted, labeled, confidence
+    missed: list[str] = field(default_factory=list)  # labeled, not found by the model
+    spurious: list[str] = field(default_factory=list)  # found by the model, not labeled
+    confident_fields: int = 0  # predicted at or above the review confidence...
+    confident_agreed: int = 0  # ...and of those, right
+
+    @property
+    def fields(self) -> int:
+        return len(self.agreed) + len(self.corrected) + len(self.missed) + len(self.spurious)
+
+
+def compare(predicted: dict[str, dict[str, Any]], labeled: dict[str, str], confident_at: float) -> Comparison:
+    result = Comparison()
+    for name in sorted(set(predicted) | set(labeled)):
+        found = predicted.get(name) or {}
+        text = str(found.get("text") or "")
+        confidence = found.get("confidence")
+        truth = labeled.get(name)
+        sure = bool(text) and isinstance(confidence, int | float) and confidence >= confident_at
+        if truth is None or not truth.strip():
+            if text:
+                result.spurious.append(name)
+                result.confident_fields += int(sure)
+            continue
+        if not text:
+            result.missed.append(name)
+            continue
+        result.confident_fields += int(sure)
+        if norm(text) == norm(truth):
+            result.agreed.append(name)
+            result.confident_agreed += int(sure)
+        else:
+            result.corrected.append({"field": name, "predicted": text, "labeled": truth,
+                                     "confidence": confidence})
+    return result
