@@ -40,6 +40,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("ENGINE_LAYOUT_CACHE_ENTRIES", "0")  # time every read, not the cache
 
 import pdfplumber  # noqa: E402
 import pytesseract  # noqa: E402

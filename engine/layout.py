@@ -19,6 +19,7 @@ from PIL import Image
 
 from engine.documents import PDF, iter_image_pages, open_pdf, sniff_content_type
 from engine.errors import ApiError, invalid_image
+from engine.layout_cache import LAYOUT_CACHE
 from engine.lines import group_words, reading_order
 from engine.ocr import OcrEngine, default_engine
 from engine.pagemodel import PageText, Quad
@@ -260,7 +261,19 @@ def render_read_result(page: PageText, v21: bool, language: str) -> dict:
 
 def analyze_layout(data: bytes, content_type: str | None, *, pages: list[int] | None = None,
                    language: str | None = None, api_version: str = "2.1") -> dict:
-    """analyzeResult {"version", "readResults", "pageResults"} in the cloud's v2.x shape."""
+    """analyzeResult {"version", "readResults", "pageResults"} in the cloud's v2.x shape; a document
+    read moments ago with the same options comes from LAYOUT_CACHE (see engine/layout_cache.py)."""
+    key = LAYOUT_CACHE.key(data, content_type, pages, language, api_version)
+    cached = LAYOUT_CACHE.get(key)
+    if cached is not None:
+        return cached
+    result = _read_layout(data, content_type, pages=pages, language=language, api_version=api_version)
+    LAYOUT_CACHE.put(key, result)
+    return result
+
+
+def _read_layout(data: bytes, content_type: str | None, *, pages: list[int] | None,
+                 language: str | None, api_version: str) -> dict:
     v21 = not api_version.lstrip("v").startswith("2.0")
     lang = language or "en"
     read_results, page_results = [], []

@@ -23,7 +23,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 
-from shared.names import basename, folder_of, join, labels_name, ocr_name
+from shared.names import basename, folder_of, join, labels_name, ocr_name, prediction_name
 from shared.records import Records, lost_race, now_iso, parse_iso
 from shared.settings import Settings
 from shared.storage import blob_service
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from shared.training_policy import FolderInventory
 
 log = logging.getLogger(__name__)
-OUTPUTS: tuple[Callable[[str], str], ...] = (ocr_name,)  # what the pipeline writes beside a form
+OUTPUTS: tuple[Callable[[str], str], ...] = (ocr_name, prediction_name)  # what we write beside a form
 OURS = "source_etag"  # metadata every output of ours carries (user and tool files do not)
 
 
@@ -75,6 +75,8 @@ def mark_deleted(settings: Settings, records: Records, blob_name: str, left: tup
         if lost_race(exc):
             return False  # written meanwhile (a new version's claim?): the next sweep looks again
         raise
+    if records.prediction(folder, doc):
+        records.merge_prediction(folder, doc, status="deleted", deletedAt=props["deletedAt"])
     return True
 
 

@@ -16,6 +16,7 @@ from shared.deletions import reflect_deletions
 from shared.formrecognizer import FormRecognizerClient
 from shared.names import BlobKind, basename, classify, folder_of, join, source_of_labels, source_of_ocr
 from shared.ocr_step import process_source
+from shared.prediction_step import predict_form
 from shared.records import Records
 from shared.settings import Settings
 from shared.storage import blob_service
@@ -31,6 +32,7 @@ class SweepReport:
     ocr_started: list[str] = field(default_factory=list)
     folders_requested: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)  # forms whose deletion was reflected
+    predicted: list[str] = field(default_factory=list)  # forms whose missed prediction was made
     errors: list[str] = field(default_factory=list)
 
 
@@ -80,6 +82,29 @@ def _ocr_missing(settings: Settings, client: FormRecognizerClient, records: Reco
             report.errors.append(f"{name}: {_one_line(exc)}")
 
 
+def _predict_missing(settings: Settings, client: FormRecognizerClient, records: Records,
+                     inv: FolderInventory, report: SweepReport, deadline: float) -> None:
+    """Predict the unlabeled, OCR'd forms of a folder with a current model that its prediction missed
+    (an invocation that died, an engine that was down until the host gave up)."""
+    model_id = records.current_model_id(inv.folder)
+    if not model_id:
+        return
+    rows = records.folder_predictions(inv.folder)
+    for doc in sorted((inv.sources & inv.ocr) - set(inv.labels)):
+        row = rows.get(doc) or {}
+        if row.get("modelId") == model_id and row.get("status") in ("succeeded", "failed", "deleted"):
+            continue
+        if time.monotonic() > deadline:
+            return
+        name = join(inv.folder, doc)
+        try:
+            if predict_form(settings, name, client, records, model_id=model_id).status == "predicted":
+                report.predicted.append(name)
+        except Exception as exc:  # as for OCR: one form never stops the sweep
+            log.warning("sweep: prediction of %s skipped: %s", name, _one_line(exc))
+            report.errors.append(f"{name}: {_one_line(exc)}")
+
+
 def sweep(settings: Settings, client: FormRecognizerClient, records: Records) -> SweepReport:
     report = SweepReport()
     folders, modified = _listing(settings)
@@ -89,6 +114,11 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
     report.deleted, report.errors = deletions.deleted, list(deletions.errors)
     for folder, inv in sorted(folders.items()):
         _ocr_missing(settings, client, records, inv, modified, report, deadline, now)
+        try:
+            _predict_missing(settings, client, records, inv, report, deadline)
+        except Exception as exc:
+            log.warning("sweep: predictions of folder %r skipped: %s", folder, _one_line(exc))
+            report.errors.append(f"{folder}: {_one_line(exc)}")
         if not inv.labels:
             continue
         try:

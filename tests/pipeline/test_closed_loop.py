@@ -10,13 +10,17 @@ from typing import Any
 
 import pytest
 
+from formloop.stack import free_port
 from shared.blob_step import handle_blob
 from shared.delivered import DeliveredBlob
+from shared.formrecognizer import FormRecognizerError
 from shared.prediction_queue import handle_prediction_message
+from shared.prediction_step import predict_form
 from shared.storage import blob_service, queue_service
+from shared.sweep import sweep
 from shared.training_poll import poll_training_runs
 from shared.training_start import start_training_if_due
-from tests.pipeline.conftest import Stack
+from tests.pipeline.conftest import Stack, fast_client
 from tests.pipeline.test_steps import _prepare_labeled_folder
 
 PO = "purchase-orders"
@@ -161,3 +165,26 @@ def test_a_new_current_model_predicts_the_folders_unreviewed_forms_again(
     assert again and again.predicted == [] and again.skipped == 0  # already predicted by that model
     stale = json.dumps({"folder": "loop", "modelId": "not-current"})
     assert handle_prediction_message(stack.settings, stale, stack.client, stack.records).predicted == []
+
+
+def test_a_prediction_the_engine_missed_is_made_by_the_sweep_and_a_gone_model_is_recorded(
+    trained: tuple[Stack, dict[str, Any]], data_dir: Path
+) -> None:
+    stack, first = trained
+    stack.upload("loop/Missed.jpg", (data_dir / PO / "Form_4.jpg").read_bytes())
+    stack.upload("loop/Missed.jpg.ocr.json", (data_dir / PO / "Form_4.jpg.ocr.json").read_bytes())
+    down = fast_client(stack.settings, endpoint=f"http://127.0.0.1:{free_port()}", retry_budget=0.3)
+    with pytest.raises(FormRecognizerError) as caught:
+        predict_form(stack.settings, "loop/Missed.jpg", down, stack.records)
+    assert caught.value.transient
+    assert stack.records.prediction("loop", "Missed.jpg")["status"] == "retrying"
+    report = sweep(stack.settings, stack.client, stack.records)
+    assert report.predicted == ["loop/Missed.jpg"] and not report.errors
+    assert stack.records.prediction("loop", "Missed.jpg")["modelId"] == first["modelId"]
+    assert sweep(stack.settings, stack.client, stack.records).predicted == []  # done: not again
+
+    outcome = predict_form(stack.settings, "loop/Missed.jpg", stack.client, stack.records,
+                           model_id="gone-model")
+    assert outcome.status == "failed"
+    row = stack.records.prediction("loop", "Missed.jpg")
+    assert row["status"] == "failed" and row["errorMessage"].startswith("the model is gone")
