@@ -34,7 +34,7 @@ from devhost.app_loader import FunctionSpec
 from devhost.blob_path import BlobPath
 from devhost.blob_stream import LazyBlobStream
 from devhost.inflight import InFlight, short_error, sleep_or_stop
-from devhost.invoker import Invoker
+from devhost.invoker import Attempt, Invoker
 from devhost.listing import Listed, list_versions, listed_properties
 from devhost.receipts import BlobReceipts, BlobVersion
 from devhost.settings import HostConfig
@@ -243,10 +243,11 @@ class BlobListener:
             await asyncio.to_thread(self._receipts.complete, version)
             return
         invocation_id = str(uuid.uuid4())
+        attempt = Attempt(work.attempts + 1, self._config.poison_blob_threshold)
         reason = f"New blob detected(LogsAndContainerScan): {version.container}/{version.name}"
         if work.attempts > 0:
-            reason += f", attempt {work.attempts + 1}/{self._config.poison_blob_threshold}"
-        outcome = await self._invoker.invoke(self.spec, argument, reason)
+            reason += f", attempt {attempt.number}/{attempt.limit}"
+        outcome = await self._invoker.invoke(self.spec, argument, reason, attempt=attempt)
         if isinstance(argument, LazyBlobStream) and argument.gone:
             self._log_gone(version)
             await asyncio.to_thread(self._receipts.complete, version)

@@ -23,7 +23,7 @@ from azure.storage.queue import QueueMessage as StorageMessage
 
 from devhost.app_loader import FunctionSpec
 from devhost.inflight import InFlight, short_error, sleep_or_stop
-from devhost.invoker import Invoker
+from devhost.invoker import Attempt, Invoker
 from devhost.settings import HostConfig
 
 log = logging.getLogger("devhost")
@@ -155,7 +155,8 @@ class QueueListener:
             f"New queue message detected on '{self.queue.queue_name}', id {message.id}, "
             f"dequeue count {message.dequeue_count}"
         )
-        outcome = await self._invoker.invoke(self.spec, argument, reason)
+        attempt = Attempt(message.dequeue_count or 1, max_count)
+        outcome = await self._invoker.invoke(self.spec, argument, reason, attempt=attempt)
         if outcome.succeeded:
             await asyncio.to_thread(self.queue.delete_message, message)
         elif (message.dequeue_count or 0) >= max_count:

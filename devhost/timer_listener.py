@@ -4,6 +4,10 @@
 overran the next beat (the missed beats fold into one late invocation, as on the real host), or
 the host was down at a scheduled time (seen at startup from the stored schedule status, when the
 schedule is monitored: `use_monitor`, by default for schedules of a minute or longer).
+
+A beat's Executing/Executed lines are DEBUG (a 30 s heartbeat would otherwise be most of the log):
+the function logs at INFO what a beat did. A failing beat logs one line; the first failure after a
+success also logs the app's traceback.
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ class TimerListener:
         now = utcnow()
         self.monitored = use_monitor if use_monitor is not None else schedule.period(now) >= MONITOR_THRESHOLD
         self.inflight = InFlight()
+        self._failing = False  # the last beat failed: the next failure is one line, no traceback
 
     async def run(self, stopping: asyncio.Event) -> None:
         status = await self._read_status()
@@ -112,7 +117,12 @@ class TimerListener:
                 past_due=past_due, schedule_status=shown.as_dict(), schedule={"AdjustForDST": True}
             )
             reason = "Timer fired at " + utcnow().isoformat() + (" (past due)" if past_due else "")
-            await self.inflight.spawn(self._invoker.invoke(self.spec, request, reason))
+            outcome = await self.inflight.spawn(
+                self._invoker.invoke(
+                    self.spec, request, reason, quiet=True, traceback_on_failure=not self._failing
+                )
+            )
+            self._failing = not outcome.succeeded
             now = utcnow()
             following = self.schedule.next_after(scheduled)
             past_due = following < now

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import importlib
 import importlib.util
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.config import EngineConfig
 from engine.errors import ApiError
@@ -59,6 +62,46 @@ class GatewayMiddleware:
         await self.app(scope, receive, send)
 
 
+SHUTDOWN_RETRY_AFTER_S = 5
+
+
+class StoppingMiddleware:
+    """A request that a stopping server cancels (still running after uvicorn's graceful-shutdown wait,
+    or on a second Ctrl-C) is answered 503 with Retry-After and logged as one warning. Let through,
+    the CancelledError would reach uvicorn, which logs "Exception in ASGI application" with a
+    40-line traceback on what is a normal Ctrl-C; a cancellation while the server is not stopping
+    is left alone."""
+
+    def __init__(self, app: ASGIApp, stopping: threading.Event) -> None:
+        self.app = app
+        self.stopping = stopping
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            log.warning("request cut off: the engine is stopping",
+                        extra={"method": scope.get("method"), "path": scope.get("path")})
+            if started:
+                return  # the client sees the connection close mid-response
+            err = ApiError(503, "ServiceUnavailable", "The engine is stopping; retry the request.",
+                           {"Retry-After": str(SHUTDOWN_RETRY_AFTER_S), "Connection": "close"})
+            with contextlib.suppress(Exception):
+                await error_response(err)(scope, receive, send)
+
+
 def _custom_router():  # type: ignore[no-untyped-def]
     """The custom-model routes live in engine.custom (owned separately); include them when present."""
     if importlib.util.find_spec("engine.custom") is None:
@@ -69,7 +112,8 @@ def _custom_router():  # type: ignore[no-untyped-def]
 
 
 def create_app(config: EngineConfig) -> FastAPI:
-    """app.state.config / app.state.operations; every route but /health needs the API key."""
+    """app.state.config / app.state.operations / app.state.stopping (set by the server when a signal
+    asks it to stop); every route but /health needs the API key."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     operations = OperationStore(config.data_dir / "operations", config.workers, config.max_pending,
                                 config.result_ttl_s)
@@ -83,6 +127,7 @@ def create_app(config: EngineConfig) -> FastAPI:
     app = FastAPI(title="formloop engine", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.config = config
     app.state.operations = operations
+    app.state.stopping = stopping = threading.Event()
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, err: ApiError) -> JSONResponse:
@@ -109,4 +154,5 @@ def create_app(config: EngineConfig) -> FastAPI:
     if custom is not None:
         app.include_router(custom)
     app.add_middleware(GatewayMiddleware, api_key=config.api_key)
+    app.add_middleware(StoppingMiddleware, stopping=stopping)  # outermost: sees every cancellation
     return app

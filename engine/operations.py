@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +48,7 @@ class OperationStore:
         self.ttl_s = ttl_s
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="op")
+        self._futures: set[Future[None]] = set()  # queued or running: what shutdown waits for
         self._lock = threading.Lock()
         self._pending = 0
         self._last_sweep = 0.0
@@ -73,7 +74,9 @@ class OperationStore:
                   "envelope": {"status": "notStarted", "createdDateTime": now, "lastUpdatedDateTime": now}}
         try:
             self._write(kind, result_id, record)
-            self._pool.submit(self._run, kind, result_id, record, fn)
+            future = self._pool.submit(self._run, kind, result_id, record, fn)
+            self._futures.add(future)
+            future.add_done_callback(self._futures.discard)
         except BaseException:
             with self._lock:
                 self._pending -= 1
@@ -99,8 +102,17 @@ class OperationStore:
     def pending(self) -> int:
         return self._pending
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = 0.0, cut_short: threading.Event | None = None) -> int:
+        """Drop queued operations, give running ones up to `grace` seconds (until `cut_short` is set) to
+        record their results; return how many still run (the next start closes them as failed)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        while True:
+            running = [f for f in list(self._futures) if not f.done()]
+            left = deadline - time.monotonic()
+            if not running or left <= 0 or (cut_short is not None and cut_short.is_set()):
+                return len(running)
+            wait(running, timeout=min(left, 0.1))
 
     def sweep(self) -> int:
         """Delete finished results older than the TTL; returns how many went."""

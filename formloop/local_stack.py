@@ -9,12 +9,15 @@ when one is taken, free ports are chosen and handed to the host through the envi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -26,19 +29,20 @@ from formloop.stack import (
     AzuriteInfo,
     EngineInfo,
     StackError,
+    describe_exit,
     free_port,
     func_available,
     port_open,
     start_azurite,
     start_devhost,
     start_engine,
-    stop,
 )
 
 console = Console()
 
 AZURITE_PORTS = (10000, 10001, 10002)
 ENGINE_PORT = 5050
+STOP_TIMEOUT_S = 20.0  # > devhost's 10 s --grace: a draining host is not killed half-way
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +84,36 @@ def host_environment(settings: dict[str, Any], azurite: AzuriteInfo, engine: Eng
     return env
 
 
+def host_name(choice: str) -> str:
+    """What the messages call the Functions host: which one runs says which log format to expect."""
+    return "the Functions host (func)" if choice == "func" else "the Functions host (devhost)"
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (the terminal closed) end `formloop up` as Ctrl-C does, through the `finally`
+    that stops the children: they are in process groups of their own and would outlive it."""
+
+    def interrupt(_sig: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread has handlers
+        yield
+        return
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_up(args: argparse.Namespace) -> int:
+    with _stop_signals_interrupt():
+        return _run_up(args)
+
+
+def _run_up(args: argparse.Namespace) -> int:
     app_dir: Path = args.app_dir.resolve()
     state: Path = args.state_dir.resolve()
     logs = state / "logs"
@@ -118,9 +151,8 @@ def run_up(args: argparse.Namespace) -> int:
             env.update(DEMO_SETTINGS)
         host = _start_host(args.host, app_dir, env, logs)
         procs.append(host)
-        console.print(
-            f"[green]✓[/] Functions host  {' '.join(map(str, host.args[1:3]))}  (log: {logs / 'host.log'})"
-        )
+        kind = "func start" if args.host == "func" else "devhost"
+        console.print(f"[green]✓[/] Functions host  {kind}  (log: {logs / 'host.log'})")
 
         if args.demo:
             from formloop.demo import run_demo
@@ -133,8 +165,9 @@ def run_up(args: argparse.Namespace) -> int:
             "[bold]formloop upload PATH --folder NAME[/], watch with [bold]formloop status[/]. "
             "Ctrl-C stops everything."
         )
-        _wait_forever(procs, {engine_index: ("the engine", restart_engine)}, logs=logs,
-                      names=["Azurite", "the engine", "the Functions host"])
+        _wait_forever(procs, {engine_index: ("the engine", restart_engine)},
+                      names=["Azurite", "the engine", host_name(args.host)],
+                      log_files=[logs / "azurite.log", logs / "engine.log", logs / "host.log"])
         return 0
     except StackError as exc:
         console.print(f"[red]error:[/] {exc}")
@@ -143,8 +176,29 @@ def run_up(args: argparse.Namespace) -> int:
         console.print("\nStopping…")
         return 0
     finally:
-        for proc in reversed(procs):
-            stop(proc)
+        stop_children(procs)
+
+
+def stop_children(procs: list[subprocess.Popen[bytes]], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGINT each child once, the host first (it drains against the engine and Azurite), killing one
+    that outlasts `timeout`. Another Ctrl-C meanwhile is passed on to the child being stopped, as a
+    second Ctrl-C in its own terminal would be: the host abandons its running invocations at once, the
+    engine its running operations."""
+    for proc in reversed(procs):
+        if proc is None or proc.poll() is not None:
+            continue
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                break
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+                break
+            except KeyboardInterrupt:
+                proc.send_signal(signal.SIGINT)
 
 
 def _start_host(choice: str, app_dir: Path, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
@@ -157,13 +211,21 @@ def _start_host(choice: str, app_dir: Path, env: dict[str, str], logs: Path) -> 
             env={**os.environ, **env},
             stdout=open(logs / "host.log", "ab"),  # noqa: SIM115 - handed to the child
             stderr=subprocess.STDOUT,
+            process_group=0,  # stopped by formloop, in order, as the other children (see stack._spawn)
         )
         return proc
     proc = start_devhost(app_dir, env=env, log_path=logs / "host.log")
-    time.sleep(0.5)
+    try:
+        time.sleep(0.5)
+    except BaseException:
+        stop_children([proc])
+        raise
     if proc.poll() is not None:
-        tail = (logs / "host.log").read_text(errors="replace").splitlines()[-15:]
-        raise StackError("the Functions host exited at start:\n" + "\n".join(tail))
+        log = logs / "host.log"
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        raise StackError(
+            f"{host_name(choice)} {describe_exit(proc.returncode)} at start; see {log}:\n" + "\n".join(tail)
+        )
     return proc
 
 
@@ -176,30 +238,25 @@ def _wait_forever(
     *,
     max_restarts: int = ENGINE_RESTARTS,
     poll_seconds: float = 1.0,
-    logs: Path = Path(".formloop/logs"),
     names: list[str] | None = None,
+    log_files: list[Path] | None = None,
 ) -> None:
     """Watch the stack until Ctrl-C. A process at an index in `restartable` (the engine: its results
     and models are on disk, and the pipeline retries what failed meanwhile) is started again, up to
     `max_restarts` times in all; any other exit stops the stack with a message naming the process (as
-    `names` calls it, not "python") and the log folder it writes to (under --state-dir)."""
-    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    `names` calls it, not "python"), how it ended (a signal, not "code -9") and its log file."""
     restarts = 0
-    try:
-        while True:
-            for index, proc in enumerate(procs):
-                if proc.poll() is None:
-                    continue
-                fallback = names[index] if names and index < len(names) else str(proc.args[0])
-                name, restart = restartable.get(index, (fallback, None))
-                if restart is None or restarts >= max_restarts:
-                    raise StackError(f"{name} exited with code {proc.returncode}; see {logs}")
-                restarts += 1
-                console.print(
-                    f"[yellow]![/] {name} exited with code {proc.returncode}; starting it again "
-                    f"({restarts}/{max_restarts}; see {logs})"
-                )
-                procs[index] = restart()
-            time.sleep(poll_seconds)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    while True:
+        for index, proc in enumerate(procs):
+            if proc.poll() is None:
+                continue
+            fallback = names[index] if names and index < len(names) else str(proc.args[0])
+            name, restart = restartable.get(index, (fallback, None))
+            ended = f"{name} {describe_exit(proc.returncode)}"
+            see = f"see {log_files[index]}" if log_files and index < len(log_files) else "see its log"
+            if restart is None or restarts >= max_restarts:
+                raise StackError(f"{ended}; {see}")
+            restarts += 1
+            console.print(f"[yellow]![/] {ended}; starting it again ({restarts}/{max_restarts}; {see})")
+            procs[index] = restart()
+        time.sleep(poll_seconds)

@@ -43,6 +43,19 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def describe_exit(returncode: int) -> str:
+    """How a child ended, in words: "exited with code 2", or "exited with signal 9 (killed)" where
+    Popen reports -9 (a negative code means a signal ended it, which the bare number does not say)."""
+    if returncode >= 0:
+        return f"exited with code {returncode}"
+    number = -returncode
+    try:
+        words = signal.strsignal(number) or signal.Signals(number).name
+    except ValueError:
+        words = "unknown signal"
+    return f"exited with signal {number} ({words.lower()})"
+
+
 def wait_for_ports(
     ports: list[int], proc: subprocess.Popen[bytes] | None, name: str, timeout: float = 60.0
 ) -> None:
@@ -51,7 +64,7 @@ def wait_for_ports(
     pending = list(ports)
     while pending:
         if proc is not None and proc.poll() is not None:
-            raise StackError(f"{name} exited with code {proc.returncode} before it was ready{_tail(proc)}")
+            raise StackError(f"{name} {describe_exit(proc.returncode)} before it was ready{_tail(proc)}")
         pending = [p for p in pending if not port_open(LOOPBACK, p)]
         if not pending:
             return
@@ -83,6 +96,10 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0, sig: int =
 def _spawn(
     cmd: list[str], log_path: Path | None, env: Mapping[str, str] | None, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    """A child in a process group of its own: Ctrl-C in the terminal reaches only the parent, which
+    stops its children once each and in order (the Functions host first, while the engine and Azurite
+    it drains against are still up). Sharing the terminal's group, every child got the Ctrl-C at the
+    same moment and then the parent's SIGINT as a second one (the "force quit" of uvicorn and devhost)."""
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
         cmd,
@@ -90,6 +107,7 @@ def _spawn(
         stderr=subprocess.STDOUT,
         env=dict(env) if env is not None else None,
         cwd=str(cwd) if cwd else None,
+        process_group=0,
     )
     proc.log_path = log_path  # type: ignore[attr-defined]
     return proc
@@ -164,7 +182,7 @@ def start_azurite(
     info = AzuriteInfo(blob, queue, table, process=proc)
     try:
         wait_for_ports([blob, queue, table], proc, "Azurite", timeout=60)
-    except StackError:
+    except BaseException:  # a Ctrl-C too: the child has a process group of its own, so it did not get it
         stop(proc)
         raise
     return info
@@ -218,7 +236,7 @@ def start_engine(
     try:
         wait_for_ports([port], proc, "engine", timeout=timeout)
         _wait_http_ok(f"http://{LOOPBACK}:{port}/health", proc, timeout)
-    except StackError:
+    except BaseException:  # a Ctrl-C too: the child has a process group of its own, so it did not get it
         stop(proc)
         raise
     return EngineInfo(f"http://{LOOPBACK}:{port}", api_key, data_dir, port, proc)
@@ -237,7 +255,7 @@ def _wait_http_ok(url: str, proc: subprocess.Popen[bytes], timeout: float) -> No
         except (urllib.error.URLError, OSError):
             pass
         if proc.poll() is not None:
-            raise StackError(f"engine exited with code {proc.returncode}{_tail(proc)}")
+            raise StackError(f"the engine {describe_exit(proc.returncode)} before it was ready{_tail(proc)}")
         if time.monotonic() > deadline:
             raise StackError(f"{url} did not answer 200 within {timeout:.0f} s{_tail(proc)}")
         time.sleep(0.1)

@@ -51,7 +51,19 @@ def run_timer(settings: Settings, client: FormRecognizerClient, records: Records
               force_sweep: bool = False) -> tuple[PollReport, SweepReport | None]:
     polled = poll_training_runs(settings, client, records)
     swept = sweep(settings, client, records) if claim_sweep(settings, records, force_sweep) else None
-    log.info("timer: polled %d runs (%d finished, %d unreachable); sweep %s", polled.polled,
-             len(polled.finished), polled.unreachable, "skipped" if swept is None else
-             f"OCR'd {len(swept.ocr_started)}, requested {len(swept.folders_requested)} folders")
+    _log_beat(polled, swept)
     return polled, swept
+
+
+def _log_beat(polled: PollReport, swept: SweepReport | None) -> None:
+    """One INFO line for a beat that did something; DEBUG for an idle one (no run to poll, no sweep or
+    a sweep that found nothing), which every beat is most of the time: the 30 s heartbeat must not
+    fill the host log."""
+    found = swept is not None and bool(swept.ocr_started or swept.folders_requested or swept.errors)
+    idle = polled.polled == 0 and polled.unreachable == 0 and not found
+    sweep_text = "skipped" if swept is None else (
+        f"OCR'd {len(swept.ocr_started)}, requested {len(swept.folders_requested)} folders"
+        + (f", {len(swept.errors)} errors" if swept.errors else ""))
+    log.log(logging.DEBUG if idle else logging.INFO,
+            "timer: polled %d runs (%d finished, %d unreachable); sweep %s", polled.polled,
+            len(polled.finished), polled.unreachable, sweep_text)

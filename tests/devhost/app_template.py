@@ -122,3 +122,5 @@ def on_timer(timer: func.TimerRequest) -> None:
     if _first_tick["pending"]:
         _first_tick["pending"] = False
         time.sleep(float(os.environ.get("TEST_FIRST_TICK_SLEEP", "0")))
+    if os.environ.get("TEST_TIMER_FAIL") == "1":
+        raise RuntimeError("timer asked to fail")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from devhost.app_loader import FunctionSpec
 from devhost.blob_listener import poison_message, quoted_etag
 from devhost.blob_path import BlobPathError, parse_blob_path
 from devhost.connections import ConnectionSettingError, resolve_connection
+from devhost.invoker import Attempt, Invoker, one_line
 from devhost.queue_listener import decode_body
 from devhost.receipts import BlobVersion
 from devhost.settings import SettingsError
@@ -91,3 +97,57 @@ def test_connection_resolution() -> None:
     assert (identity.blob_uri, identity.client_id) == ("https://acct.blob.core.windows.net", "abc")
     with pytest.raises(ConnectionSettingError, match="FORMS_STORAGE"):
         resolve_connection("FORMS_STORAGE", {})
+
+
+def _spec(func: Callable[..., Any], name: str = "f") -> FunctionSpec:
+    return FunctionSpec(name, "queueTrigger", "msg", {}, func)
+
+
+def _fails(msg: str) -> None:
+    raise ValueError("bad input\nsecond line of the message")
+
+
+def _invoke(func: Callable[..., Any], **kwargs: Any) -> Any:
+    invoker = Invoker(None, max_threads=1)
+    try:
+        return asyncio.run(invoker.invoke(_spec(func), "x", "test", **kwargs))
+    finally:
+        invoker.shutdown()
+
+
+def _at_least(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "devhost" and r.levelno >= level]
+
+
+def test_a_retried_failure_is_one_line_with_its_traceback_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12 item 11: each failed attempt wrote a 30-line traceback; the reason is enough at INFO."""
+    caplog.set_level(logging.DEBUG, logger="devhost")
+    outcome = _invoke(_fails, attempt=Attempt(2, 5))
+    assert not outcome.succeeded
+    (failed,) = [r for r in _at_least(caplog, logging.INFO) if "(Failed," in r.getMessage()]
+    assert failed.levelno == logging.WARNING
+    assert failed.getMessage().endswith(", attempt 2/5) ValueError: bad input …")
+    assert all("\n" not in r.getMessage() for r in _at_least(caplog, logging.INFO))
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any("Traceback" in m and "_fails" in m for m in debug)
+
+
+def test_the_poisoning_attempt_keeps_the_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="devhost")
+    _invoke(_fails, attempt=Attempt(5, 5))
+    (failed,) = [r for r in _at_least(caplog, logging.ERROR) if "(Failed," in r.getMessage()]
+    assert "attempt 5/5) ValueError: bad input" in failed.getMessage()
+    assert "Traceback" in failed.getMessage() and "_fails" in failed.getMessage()
+
+
+def test_a_quiet_invocation_logs_its_success_at_debug_only(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="devhost")
+    assert _invoke(lambda msg: None, quiet=True).succeeded
+    assert _at_least(caplog, logging.INFO) == []
+    assert [r.getMessage().split(" '")[0] for r in caplog.records] == ["Executing", "Executed"]
+
+
+def test_one_line_reason() -> None:
+    assert one_line(ValueError("a\nb")) == "ValueError: a …"
+    assert one_line(KeyError()) == "KeyError"
+    assert len(one_line(RuntimeError("x" * 1000))) < 320

@@ -56,6 +56,11 @@ def test_failing_message_goes_to_poison_after_max_dequeue_count(
     # the copy lands in the poison queue before the original is deleted: wait for the delete too
     wait_until(lambda: queue.get_queue_properties().approximate_message_count == 0, "the delete", run)
     assert "moved to " + f"{app.queue}-poison" in run.log()
+    # One line per failed attempt; the traceback only with the last one (the one that poisons).
+    failed = [line for line in run.log().splitlines() if "(Failed," in line]
+    assert [line.split("attempt ")[1][:3] for line in failed] == ["1/3", "2/3", "3/3"]
+    assert all("ValueError: message 'fail please' asked to fail" in line for line in failed)
+    assert run.log().count("Traceback") == 1
 
 
 def test_two_workers_process_one_queue_in_parallel(

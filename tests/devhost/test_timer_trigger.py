@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from devhost.receipts import HOSTS_CONTAINER
 from tests.devhost.conftest import AppUnderTest, DevhostRun, wait_until
@@ -66,3 +70,63 @@ def test_beat_missed_while_host_was_down_is_past_due(
     assert rec["past_due"] is True
     assert rec["status"]["Next"] == missed.isoformat()
     assert "missed its beat" in run.log()
+
+
+def test_heartbeats_log_nothing_at_info_and_failures_one_line(
+    make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
+) -> None:
+    """Issue 12 item 11: a 30 s heartbeat wrote three lines a beat, half of host.log. A beat that
+    succeeds leaves nothing at INFO (the function says what it did); a failing one is one line, the
+    app's traceback only with the first failure of a streak."""
+    quiet = make_app(TEST_SCHEDULE="* * * * * *")
+    run = devhost(quiet, "--functions", "on_timer")
+    wait_until(lambda: len(quiet.read("timer")) >= 2, "two beats", run)
+    assert "Functions.on_timer" not in run.log()
+
+    failing = make_app(TEST_SCHEDULE="* * * * * *", TEST_TIMER_FAIL="1")
+    run = devhost(failing, "--functions", "on_timer")
+    wait_until(lambda: run.log().count("(Failed,") >= 3, "three failed beats", run)
+    assert "Executing 'Functions.on_timer'" not in run.log()
+    failed = [line for line in run.log().splitlines() if "(Failed," in line]
+    assert all(" ERROR " in line and "RuntimeError: timer asked to fail" in line for line in failed)
+    assert run.log().count("Traceback") == 1
+
+
+def test_heartbeats_are_logged_at_debug(
+    make_app: Callable[..., AppUnderTest], devhost: Callable[..., DevhostRun]
+) -> None:
+    app = make_app(TEST_SCHEDULE="* * * * * *")
+    run = devhost(app, "--functions", "on_timer", "--log-level", "DEBUG")
+    beat = "DEBUG   devhost: Executed 'Functions.on_timer' (Succeeded"
+    wait_until(lambda: beat in run.log(), "a beat", run)
+
+
+def test_an_idle_timer_step_logs_nothing_at_info(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """shared/timer_step.py: no run to poll and no sweep (or one that found nothing) is DEBUG; a beat
+    that did something is one INFO line."""
+    from shared import timer_step
+    from shared.sweep import SweepReport
+    from shared.training_poll import PollReport
+
+    caplog.set_level(logging.DEBUG, logger="shared.timer_step")
+    polled, swept = PollReport(), None
+    monkeypatch.setattr(timer_step, "poll_training_runs", lambda *_: polled)
+    monkeypatch.setattr(timer_step, "claim_sweep", lambda *_: swept is not None)
+    monkeypatch.setattr(timer_step, "sweep", lambda *_: swept)
+    settings: Any = object()
+
+    def beat() -> list[tuple[int, str]]:
+        caplog.clear()
+        timer_step.run_timer(settings, None, None)  # type: ignore[arg-type]
+        return [(r.levelno, r.getMessage()) for r in caplog.records]
+
+    assert [level for level, _ in beat()] == [logging.DEBUG]
+    swept = SweepReport()
+    assert [level for level, _ in beat()] == [logging.DEBUG]  # a sweep that found nothing
+    swept = SweepReport(ocr_started=["po/a.pdf"])
+    assert beat() == [(logging.INFO, "timer: polled 0 runs (0 finished, 0 unreachable); "
+                                     "sweep OCR'd 1, requested 0 folders")]
+    swept, polled = None, PollReport(polled=1)
+    assert beat() == [(logging.INFO, "timer: polled 1 runs (0 finished, 0 unreachable); sweep skipped")]
