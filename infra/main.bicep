@@ -1,8 +1,9 @@
 // formloop on Azure: the function app (Flex Consumption, Python 3.11) with a user-assigned identity, the
-// forms storage account (blobs, queue, tables; no shared keys), an Event Grid system topic for the blob
-// trigger, Azure AI Document Intelligence, and Application Insights. `azd up` deploys it; the Event Grid
-// subscription itself is created after code deployment by infra/hooks/postdeploy.* (it needs the function's
-// `blobs_extension` key, which exists only once the blob trigger has been indexed).
+// forms storage account (the forms and training-set snapshot containers, the training and prediction queues,
+// the tables; no shared keys), an Event Grid system topic for the blob trigger, Azure AI Document
+// Intelligence, and Application Insights. `azd up` deploys it; the Event Grid subscription itself is created
+// after code deployment by infra/hooks/postdeploy.* (it needs the function's `blobs_extension` key, which
+// exists only once the blob trigger has been indexed), with the filters this file outputs.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -37,6 +38,12 @@ param formsContainerName string = 'forms'
 
 @description('Queue the blob trigger writes training requests to (its poison queue is <name>-poison).')
 param trainingQueueName string = 'training-requests'
+
+@description('Queue of re-prediction requests, one per folder whose model became current (its poison queue is <name>-poison).')
+param predictionQueueName string = 'prediction-requests'
+
+@description('Blob container (forms account) for the training-set snapshots Document Intelligence trains from; must differ from formsContainerName.')
+param snapshotContainerName string = 'training-sets'
 
 @description('NCRONTAB (6 fields) for polling unfinished training runs.')
 param pollSchedule string = '0 */1 * * * *'
@@ -88,13 +95,30 @@ var deploymentContainerName = 'app-package-${take(resourceToken, 12)}'
 var documentIntelligenceName = '${abbrs.cognitiveServicesFormRecognizer}${resourceToken}'
 var systemTopicName = '${abbrs.eventGridSystemTopics}forms-${resourceToken}'
 var poisonQueueName = '${trainingQueueName}-poison'
+var predictionPoisonQueueName = '${predictionQueueName}-poison'
 var tableNames = {
   documents: 'Documents'
   trainingRuns: 'TrainingRuns'
   models: 'Models'
   fields: 'Fields'
   trainingDocuments: 'TrainingDocuments'
+  predictions: 'Predictions'
+  reviews: 'Reviews'
 }
+// The blob trigger's Event Grid subscription, created by infra/hooks/postdeploy.* (it needs the function's
+// `blobs_extension` key, which exists only after code deployment) from the two outputs below:
+// - BlobCreated whose subject begins with '/blobServices/default/containers/<forms container>/': the trailing
+//   '/' keeps out the snapshot container and any container whose name merely starts with the forms
+//   container's name, so writing and deleting snapshots never invokes the function;
+// - one StringNotEndsWith advanced filter on the subject per suffix below (filters are ANDed): the blobs the
+//   pipeline writes beside the forms itself (shared/names.py OCR_SUFFIX, PREDICTION_SUFFIX), which the
+//   function would only ignore, cost no delivery and no invocation. Comparisons are case-insensitive, like
+//   shared/names.py classify(). Event Grid allows 25 advanced filters and 25 values in all per subscription.
+var formsEventSubjectPrefix = '/blobServices/default/containers/${formsContainerName}/'
+var pipelineOutputSuffixes = [
+  '.ocr.json'
+  '.prediction.json'
+]
 var storageSuffix = environment().suffixes.storage
 
 // Built-in role definition ids (stable across tenants).
@@ -144,11 +168,16 @@ module storage 'app/storage.bicep' = {
     tags: tags
     formsStorageName: formsStorageName
     hostStorageName: hostStorageName
-    formsContainerName: formsContainerName
+    containerNames: [
+      formsContainerName
+      snapshotContainerName
+    ]
     deploymentContainerName: deploymentContainerName
     queueNames: [
       trainingQueueName
       poisonQueueName
+      predictionQueueName
+      predictionPoisonQueueName
     ]
     tableNames: [
       tableNames.documents
@@ -156,6 +185,8 @@ module storage 'app/storage.bicep' = {
       tableNames.models
       tableNames.fields
       tableNames.trainingDocuments
+      tableNames.predictions
+      tableNames.reviews
     ]
     identityPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
@@ -193,8 +224,8 @@ module eventGridTopic 'br/public:avm/res/event-grid/system-topic:0.6.1' = {
 }
 
 // Every app setting the function reads (shared/settings.py SETTINGS_SPEC); tests/infra checks the two agree.
-// Binding expressions (%FORMS_CONTAINER%, %TRAINING_QUEUE%, %POLL_SCHEDULE%) are resolved by the Functions
-// host from these settings, so they must be set here even where the Python code has a default.
+// Binding expressions (%FORMS_CONTAINER%, %TRAINING_QUEUE%, %PREDICTION_QUEUE%, %POLL_SCHEDULE%) are resolved
+// by the Functions host from these settings, so they must be set here even where the Python code has a default.
 var appSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.outputs.clientId
@@ -210,12 +241,16 @@ var appSettings = {
   FORMS_STORAGE__queueServiceUri: 'https://${formsStorageName}.queue.${storageSuffix}'
   FORMS_STORAGE__tableServiceUri: 'https://${formsStorageName}.table.${storageSuffix}'
   FORMS_CONTAINER: formsContainerName
+  SNAPSHOT_CONTAINER: snapshotContainerName
   TRAINING_QUEUE: trainingQueueName
+  PREDICTION_QUEUE: predictionQueueName
   DOCUMENTS_TABLE: tableNames.documents
   TRAINING_RUNS_TABLE: tableNames.trainingRuns
   MODELS_TABLE: tableNames.models
   FIELDS_TABLE: tableNames.fields
   TRAINING_DOCUMENTS_TABLE: tableNames.trainingDocuments
+  PREDICTIONS_TABLE: tableNames.predictions
+  REVIEWS_TABLE: tableNames.reviews
   POLL_SCHEDULE: pollSchedule
   BLOB_TRIGGER_SOURCE: 'EventGrid'
   FORM_RECOGNIZER_ENDPOINT: documentIntelligence.outputs.endpoint
@@ -252,5 +287,7 @@ output AZURE_STORAGE_ACCOUNT_NAME string = formsStorageName
 output FORMS_CONTAINER_NAME string = formsContainerName
 output FORMS_SYSTEM_TOPIC_NAME string = systemTopicName
 output BLOB_FUNCTION_NAME string = blobFunctionName
+output BLOB_EVENT_SUBJECT_PREFIX string = formsEventSubjectPrefix
+output BLOB_EVENT_SKIP_SUFFIXES string = join(pipelineOutputSuffixes, ' ')
 output FORM_RECOGNIZER_ENDPOINT string = documentIntelligence.outputs.endpoint
 output AZURE_CLIENT_ID string = identity.outputs.clientId

@@ -1,14 +1,20 @@
 // Two storage accounts, both reachable only with Entra ID (no shared keys, no anonymous blob access, TLS 1.2,
 // HTTPS only):
-// - the forms account: the `forms` container, the training queue and its poison queue, the five tables;
+// - the forms account: the `forms` container and the `training-sets` snapshot container, the training and
+//   prediction queues and their poison queues, the seven tables;
 // - the host account: AzureWebJobsStorage (host locks, timer state) and the Flex Consumption package container.
 // Keeping them apart means the data account holds only user data, and deleting or re-creating the function
 // app never touches the forms.
+// The identity's data roles are assigned on each account as a whole, not per container: Storage Blob Data
+// Owner on the forms account covers reading, writing and deleting in both containers and creating the
+// user-delegation key behind the SAS Document Intelligence reads the forms and snapshots with (that key can
+// only be granted at account scope or above).
 param location string
 param tags object
 param formsStorageName string
 param hostStorageName string
-param formsContainerName string
+@description('Blob containers of the forms account: the forms, then the training-set snapshots.')
+param containerNames array
 param deploymentContainerName string
 param queueNames array
 param tableNames array
@@ -74,8 +80,8 @@ module forms 'br/public:avm/res/storage/storage-account:0.14.3' = {
     networkAcls: secureDefaults.networkAcls
     blobServices: {
       containers: [
-        {
-          name: formsContainerName
+        for container in containerNames: {
+          name: container
           publicAccess: 'None'
         }
       ]

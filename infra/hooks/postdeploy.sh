@@ -1,12 +1,13 @@
 #!/bin/sh
 # azd postdeploy hook: subscribe the function's Event Grid blob trigger to BlobCreated events of the forms
-# container. It runs after code deployment because the webhook needs the `blobs_extension` system key, which
-# the host creates only once it has indexed the blob trigger. Re-running it updates the subscription.
-# Inputs come from the azd environment (outputs of infra/main.bicep).
+# container, minus the pipeline's own outputs. It runs after code deployment because the webhook needs the
+# `blobs_extension` system key, which the host creates only once it has indexed the blob trigger. Re-running
+# it updates the subscription. Inputs come from the azd environment (outputs of infra/main.bicep, which
+# defines the filters: BLOB_EVENT_SUBJECT_PREFIX, BLOB_EVENT_SKIP_SUFFIXES).
 set -eu
 
 for name in AZURE_FUNCTION_APP_NAME RESOURCE_GROUP SERVICE_PIPELINE_BASE_URL FORMS_SYSTEM_TOPIC_NAME \
-            FORMS_CONTAINER_NAME BLOB_FUNCTION_NAME; do
+            FORMS_CONTAINER_NAME BLOB_FUNCTION_NAME BLOB_EVENT_SUBJECT_PREFIX BLOB_EVENT_SKIP_SUFFIXES; do
   eval "value=\${$name:-}"
   if [ -z "$value" ]; then
     echo "postdeploy: $name is not set; run 'azd provision' first" >&2
@@ -38,6 +39,14 @@ if [ -z "$key" ]; then
 fi
 
 endpoint="${SERVICE_PIPELINE_BASE_URL}/runtime/webhooks/blobs?functionName=Host.Functions.${BLOB_FUNCTION_NAME}&code=${key}"
+# One StringNotEndsWith filter on the subject per suffix (Event Grid ANDs the filters): the `.ocr.json` and
+# `.prediction.json` blobs the function writes beside the forms are never delivered back to it.
+set -f  # the suffixes are split on spaces, never globbed
+set --
+for suffix in $BLOB_EVENT_SKIP_SUFFIXES; do
+  set -- "$@" --advanced-filter subject StringNotEndsWith "$suffix"
+done
+set +f
 # Event Grid validates the webhook when the subscription is created; a cold instance can miss the first
 # handshake, so try a few times.
 attempt=1
@@ -48,7 +57,8 @@ until az eventgrid system-topic event-subscription create \
         --endpoint-type webhook \
         --endpoint "$endpoint" \
         --included-event-types Microsoft.Storage.BlobCreated \
-        --subject-begins-with "/blobServices/default/containers/${FORMS_CONTAINER_NAME}/" \
+        --subject-begins-with "$BLOB_EVENT_SUBJECT_PREFIX" \
+        "$@" \
         --max-delivery-attempts 30 \
         --event-ttl 1440 \
         --output none; do
@@ -60,4 +70,5 @@ until az eventgrid system-topic event-subscription create \
   sleep $((wait * 2))
   attempt=$((attempt + 1))
 done
-echo "postdeploy: Event Grid delivers BlobCreated in '${FORMS_CONTAINER_NAME}' to ${BLOB_FUNCTION_NAME}"
+echo "postdeploy: Event Grid delivers BlobCreated in '${FORMS_CONTAINER_NAME}' to ${BLOB_FUNCTION_NAME}," \
+     "except blobs ending in: ${BLOB_EVENT_SKIP_SUFFIXES}"

@@ -3,9 +3,10 @@
 pycep turns Bicep into JSON-like data without evaluating it, and a reference looks like a string literal
 (`formsContainerName` vs `'forms'`). A string that names a parameter or variable is resolved (a parameter
 to the value a parent module passed, else to its default); `${...}` interpolations, property access on
-objects, `for` loops over known arrays and `loadJsonContent` are evaluated; everything only Azure knows
-(module outputs, `uniqueString`, conditions) becomes `UNKNOWN`. That is enough to compare names and
-settings across files.
+objects, `for` loops over known arrays, `cond ? a : b` with a known condition, `empty`, `concat` of arrays,
+`join` of known strings and `loadJsonContent` are evaluated; everything only Azure knows (module outputs,
+`uniqueString`, conditions on unknown values) becomes `UNKNOWN`. That is enough to compare names and settings
+across files.
 """
 
 from __future__ import annotations
@@ -84,8 +85,7 @@ class BicepFile:
             if "loop_type" in node:
                 return self._loop(node)
             if "operator" in node:
-                op = node["operator"]
-                return self._path(self._access_path(node)) if op["type"] == "property_accessor" else UNKNOWN
+                return self._operator(node)
             if "function" in node:
                 return self._function(node["function"])
             return {key: self.value(item) for key, item in node.items()}
@@ -133,8 +133,34 @@ class BicepFile:
             results.append(inner.value(node["config"]))
         return results
 
+    def _operator(self, node: dict) -> Any:
+        op = node["operator"]
+        if op["type"] == "property_accessor":
+            return self._path(self._access_path(node))
+        if op["type"] == "conditional":
+            operands = op["operands"]
+            condition = self.value(operands["condition"])
+            if isinstance(condition, bool):
+                return self.value(operands["true_value" if condition else "false_value"])
+        return UNKNOWN
+
     def _function(self, function: dict) -> Any:
-        if function["type"] == "load_json_content" and not function["parameters"].get("json_path"):
-            relative = function["parameters"]["file_path"]
-            return json.loads((self.path.parent / relative).read_text(encoding="utf-8"))
+        kind, parameters = function["type"], function.get("parameters") or {}
+        if kind == "load_json_content" and not parameters.get("json_path"):
+            return json.loads((self.path.parent / parameters["file_path"]).read_text(encoding="utf-8"))
+        if kind == "join":
+            items, delimiter = self.value(parameters["input_array"]), self.value(parameters["delimiter"])
+            if (
+                isinstance(items, list)
+                and isinstance(delimiter, str)
+                and all(isinstance(i, str) for i in items)
+            ):
+                return delimiter.join(items)
+        if kind == "empty":
+            item = self.value(parameters["item_to_test"])
+            return len(item) == 0 if isinstance(item, str | list | dict) else UNKNOWN
+        if kind == "concat":
+            parts = [self.value(part) for part in parameters.values()]
+            if all(isinstance(part, list) for part in parts):
+                return [item for part in parts for item in part]
         return UNKNOWN

@@ -115,4 +115,13 @@ def test_hooks_read_only_what_the_deployment_outputs(script: str) -> None:
     assert used <= outputs, f"{script} reads {sorted(used - outputs)}, which main.bicep does not output"
     assert "systemKeys.blobs_extension" in text
     assert "Microsoft.Storage.BlobCreated" in text
-    assert "/blobServices/default/containers/" in text
+    # The filters come from main.bicep (the .sh hook is run in test_postdeploy_hook.py; pwsh is not here).
+    sh = script.endswith(".sh")
+    prefix = '"$BLOB_EVENT_SUBJECT_PREFIX"' if sh else "$env:BLOB_EVENT_SUBJECT_PREFIX"
+    assert f"--subject-begins-with {prefix}" in text
+    skip = (
+        "--advanced-filter subject StringNotEndsWith"
+        if sh
+        else "'--advanced-filter', 'subject', 'StringNotEndsWith'"
+    )
+    assert skip in text and "BLOB_EVENT_SKIP_SUFFIXES" in text

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.names import FIELDS_FILE, LABELS_SUFFIX, OCR_SUFFIX, PREDICTION_SUFFIX, SOURCE_EXTENSIONS
 from shared.settings import SETTINGS_SPEC, load_settings, uses_event_grid_source
 from tests.infra.bicep_eval import UNKNOWN, BicepFile
 
@@ -41,7 +42,18 @@ TABLE_SETTINGS = (
     "MODELS_TABLE",
     "FIELDS_TABLE",
     "TRAINING_DOCUMENTS_TABLE",
+    "PREDICTIONS_TABLE",
+    "REVIEWS_TABLE",
 )
+NAME_SETTINGS = (
+    "FORMS_CONTAINER",
+    "SNAPSHOT_CONTAINER",
+    "TRAINING_QUEUE",
+    "PREDICTION_QUEUE",
+    *TABLE_SETTINGS,
+)
+OUTPUTS = {name: MAIN.value(output["value"]) for name, output in MAIN.doc["outputs"].items()}
+FUNCTION_APP = ast.parse((REPO / "function_app.py").read_text())
 
 
 def _deployed_environment() -> dict[str, str]:
@@ -89,8 +101,45 @@ def test_the_deployed_settings_load_as_identity_based_event_grid_settings() -> N
 def test_binding_expressions_in_function_app_are_app_settings() -> None:
     """`%NAME%` is resolved by the Functions host from app settings; a Python default does not help it."""
     used = set(re.findall(r"%([A-Za-z_][A-Za-z0-9_]*)%", (REPO / "function_app.py").read_text()))
-    assert {"FORMS_CONTAINER", "TRAINING_QUEUE", "POLL_SCHEDULE"} <= used
-    assert used <= set(APP_SETTINGS)
+    assert {"FORMS_CONTAINER", "TRAINING_QUEUE", "PREDICTION_QUEUE", "POLL_SCHEDULE"} <= used
+    assert used <= set(APP_SETTINGS), (
+        f"binding expressions without an app setting: {sorted(used - set(APP_SETTINGS))}"
+    )
+
+
+def _trigger_arguments(trigger: str) -> list[dict[str, str]]:
+    """The string keyword arguments of every `@app.<trigger>(...)` decorator in function_app.py."""
+    return [
+        {k.arg: k.value.value for k in d.keywords if isinstance(k.value, ast.Constant)}
+        for node in ast.walk(FUNCTION_APP)
+        if isinstance(node, ast.FunctionDef)
+        for d in node.decorator_list
+        if isinstance(d, ast.Call) and getattr(d.func, "attr", "") == trigger
+    ]
+
+
+def _setting_of(expression: str) -> str:
+    match = re.fullmatch(r"%([A-Za-z_][A-Za-z0-9_]*)%", expression)
+    assert match, f"{expression!r}: bind to an app setting, not a literal name"
+    return match.group(1)
+
+
+def test_every_queue_trigger_listens_on_a_queue_the_bicep_creates_with_its_poison_queue() -> None:
+    queues = [q["name"] for q in STORAGE.module_params("forms")["queueServices"]["queues"]]
+    triggers = _trigger_arguments("queue_trigger")
+    assert {_setting_of(t["queue_name"]) for t in triggers} == {"TRAINING_QUEUE", "PREDICTION_QUEUE"}
+    for trigger in triggers:
+        queue = APP_SETTINGS[_setting_of(trigger["queue_name"])]
+        assert trigger["connection"] == "FORMS_STORAGE"
+        assert queue in queues and f"{queue}-poison" in queues, queue
+
+
+def test_the_blob_trigger_watches_a_container_the_bicep_creates() -> None:
+    containers = [c["name"] for c in STORAGE.module_params("forms")["blobServices"]["containers"]]
+    [trigger] = _trigger_arguments("blob_trigger")
+    container, _, _ = trigger["path"].partition("/")
+    assert _setting_of(container) == "FORMS_CONTAINER"
+    assert APP_SETTINGS["FORMS_CONTAINER"] in containers
 
 
 def test_blob_trigger_connection_is_the_identity_based_prefix() -> None:
@@ -107,13 +156,38 @@ def test_container_queue_and_table_names_match_what_the_storage_module_creates()
     queues = [q["name"] for q in forms["queueServices"]["queues"]]
     tables = [t["name"] for t in forms["tableServices"]["tables"]]
     settings = load_settings(_deployed_environment())
-    assert containers == [APP_SETTINGS["FORMS_CONTAINER"]] == [settings.forms_container]
-    assert queues == [APP_SETTINGS["TRAINING_QUEUE"], settings.poison_queue]
+    assert containers == [APP_SETTINGS["FORMS_CONTAINER"], APP_SETTINGS["SNAPSHOT_CONTAINER"]]
+    assert containers == [settings.forms_container, settings.snapshot_container]
+    assert queues == [
+        APP_SETTINGS["TRAINING_QUEUE"],
+        f"{APP_SETTINGS['TRAINING_QUEUE']}-poison",
+        APP_SETTINGS["PREDICTION_QUEUE"],
+        f"{APP_SETTINGS['PREDICTION_QUEUE']}-poison",
+    ]
+    assert queues == [
+        settings.training_queue,
+        settings.poison_queue,
+        settings.prediction_queue,
+        settings.prediction_poison_queue,
+    ]
     assert tables == [APP_SETTINGS[name] for name in TABLE_SETTINGS] == list(settings.table_names)
     # ... and they are the names the local stack uses, so one set of docs fits both.
-    assert APP_SETTINGS["FORMS_CONTAINER"] == SETTINGS_SPEC["FORMS_CONTAINER"]
-    assert APP_SETTINGS["TRAINING_QUEUE"] == SETTINGS_SPEC["TRAINING_QUEUE"]
-    assert [APP_SETTINGS[name] for name in TABLE_SETTINGS] == [SETTINGS_SPEC[name] for name in TABLE_SETTINGS]
+    assert [APP_SETTINGS[name] for name in NAME_SETTINGS] == [SETTINGS_SPEC[name] for name in NAME_SETTINGS]
+    # Every name setting of the code is set by the Bicep: a name the Bicep does not create must not be
+    # left to a Python default.
+    name_like = {n for n in SETTINGS_SPEC if n.endswith(("_CONTAINER", "_QUEUE", "_TABLE"))}
+    assert name_like == set(NAME_SETTINGS)
+
+
+def test_snapshots_live_in_their_own_container_of_the_forms_account() -> None:
+    """Document Intelligence trains from a SAS of the snapshot container: it must not be the forms container
+    (whose events trigger the function), nor share its name as a prefix in a way the subscription's
+    subject prefix would not tell apart (the prefix ends with '/')."""
+    forms, snapshots = APP_SETTINGS["FORMS_CONTAINER"], APP_SETTINGS["SNAPSHOT_CONTAINER"]
+    assert snapshots != forms
+    prefix = OUTPUTS["BLOB_EVENT_SUBJECT_PREFIX"]
+    assert prefix == f"/blobServices/default/containers/{forms}/"
+    assert not f"/blobServices/default/containers/{snapshots}/blobs/folder/a.pdf".startswith(prefix)
 
 
 def test_event_grid_topic_watches_the_forms_account_and_the_webhook_targets_the_blob_trigger() -> None:
@@ -133,19 +207,31 @@ def test_event_grid_topic_watches_the_forms_account_and_the_webhook_targets_the_
             },
         }
     }
-    outputs = MAIN.doc["outputs"]
-    assert MAIN.value(outputs["FORMS_CONTAINER_NAME"]["value"]) == APP_SETTINGS["FORMS_CONTAINER"]
-    tree = ast.parse((REPO / "function_app.py").read_text())
+    assert OUTPUTS["FORMS_CONTAINER_NAME"] == APP_SETTINGS["FORMS_CONTAINER"]
     blob_functions = [
         node.name
-        for node in ast.walk(tree)
+        for node in ast.walk(FUNCTION_APP)
         if isinstance(node, ast.FunctionDef)
         and any(
             isinstance(d, ast.Call) and getattr(d.func, "attr", "") == "blob_trigger"
             for d in node.decorator_list
         )
     ]
-    assert blob_functions == [MAIN.value(outputs["BLOB_FUNCTION_NAME"]["value"])]
+    assert blob_functions == [OUTPUTS["BLOB_FUNCTION_NAME"]]
+
+
+def test_the_event_subscription_filters_are_the_forms_container_minus_the_pipelines_outputs() -> None:
+    """The hook builds the subscription from these outputs (tests/infra/test_postdeploy_hook.py runs it)."""
+    assert (
+        OUTPUTS["BLOB_EVENT_SUBJECT_PREFIX"]
+        == f"/blobServices/default/containers/{APP_SETTINGS['FORMS_CONTAINER']}/"
+    )
+    suffixes = OUTPUTS["BLOB_EVENT_SKIP_SUFFIXES"].split(" ")
+    assert suffixes == [OCR_SUFFIX, PREDICTION_SUFFIX]
+    assert MAIN.var("pipelineOutputSuffixes") == suffixes
+    # Nothing the function acts on ends with a skipped suffix (Event Grid compares case-insensitively).
+    for name in (*(f"a{ext}" for ext in SOURCE_EXTENSIONS), f"a.pdf{LABELS_SUFFIX}", FIELDS_FILE):
+        assert not name.lower().endswith(tuple(s.lower() for s in suffixes)), name
 
 
 def test_function_app_is_flex_consumption_python_311_with_the_user_assigned_identity() -> None:
@@ -190,6 +276,29 @@ def test_document_intelligence_is_a_form_recognizer_account_reached_with_entra_i
     assert account["kind"] == "FormRecognizer"
     assert account["customSubDomainName"] == account["name"]  # required for token authentication
     assert MAIN.params["documentIntelligenceDisableLocalAuth"]["default"] is True
+
+
+@pytest.mark.parametrize("principal", ["", "00000000-0000-0000-0000-00000000beef"])
+def test_the_identitys_data_roles_are_on_the_whole_forms_account(principal: str) -> None:
+    """Account scope covers both containers (read, write, delete: the snapshots are deleted after training),
+    the new queue and tables, and the user-delegation key behind the SAS of the forms and snapshots (which
+    Azure grants only at account scope or above)."""
+    main = BicepFile(MAIN.path, MAIN.doc, {"principalId": principal})
+    forms = main.child("storage").module_params("forms")
+    # The identity's principal id is a module output (unknown here); the deploying user's is the parameter.
+    identity_assignments = [a for a in forms["roleAssignments"] if a["principalId"] is UNKNOWN]
+    assert all(a["principalType"] == "ServicePrincipal" for a in identity_assignments)
+    identity = {a["roleDefinitionIdOrName"] for a in identity_assignments}
+    assert identity == {
+        ROLE_IDS["storageBlobDataOwner"],
+        ROLE_IDS["storageQueueDataContributor"],
+        ROLE_IDS["storageTableDataContributor"],
+    }
+    assert all("roleAssignments" not in container for container in forms["blobServices"]["containers"])
+    users = [a for a in forms["roleAssignments"] if a["principalId"] is not UNKNOWN]
+    assert [a["principalId"] for a in users] == ([principal] * 3 if principal else [])
+    if principal:  # `formloop` writes forms and reads the tables with the user's own sign-in
+        assert ROLE_IDS["storageBlobDataContributor"] in {a["roleDefinitionIdOrName"] for a in users}
 
 
 def test_roles_are_the_builtin_ids_and_the_identity_gets_what_the_pipeline_needs() -> None:
