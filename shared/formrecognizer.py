@@ -32,11 +32,14 @@ TRANSIENT_OPERATION_CODES = frozenset({"InternalServerError", "ServiceUnavailabl
                                        "OperationTimedOut"})
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 FIRST_POLL_SECONDS = 0.2
+# A model's analysis of a form the engine has just read takes tens of milliseconds (the Layout comes
+# from its cache); the cloud service takes seconds either way, where an early look costs one GET.
+FIRST_ANALYZE_POLL_SECONDS = 0.05
 
 # path pieces per dialect: (base, layout POST, train POST, custom analyze POST)
 _ROUTES = {
     "v2.1": ("/formrecognizer/v2.1", "/layout/analyze", "/custom/models",
-             "/custom/models/{model_id}/analyze?includeTextDetails=true"),
+             "/custom/models/{model_id}/analyze"),
     "2.0-preview": ("/formrecognizer/v2.0-preview", "/readLayout/asyncAnalyze", "/custom/asyncTrain",
                     "/models/{model_id}/asyncAnalyze"),
 }
@@ -246,13 +249,14 @@ class FormRecognizerClient:
         return self._location(response, "Operation-Location", "Location")
 
     def wait_for_layout(self, operation_url: str, deadline_seconds: float,
-                        on_poll: Callable[[], None] | None = None) -> tuple[dict[str, Any], bytes]:
+                        on_poll: Callable[[], None] | None = None,
+                        first_poll: float = FIRST_POLL_SECONDS) -> tuple[dict[str, Any], bytes]:
         """Poll until the analysis ends; returns the parsed body and its exact bytes (the .ocr.json).
 
         `on_poll` is called before each look (the OCR step renews its claim there). A failed operation
         whose code says the service failed it (`TRANSIENT_OPERATION_CODES`) raises a transient error."""
         deadline = time.monotonic() + deadline_seconds
-        interval = min(FIRST_POLL_SECONDS, self.poll_interval)
+        interval = min(first_poll, self.poll_interval)
         # No GET right after the POST: a result is never ready that soon (a text-layer page takes
         # the local engine ~0.1 s, the cloud service 1-3 s), so the first look comes after a short delay.
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
@@ -299,7 +303,7 @@ class FormRecognizerClient:
         path = self._analyze_path.format(model_id=quote(model_id, safe=""))
         response = self._request("POST", self.base_url + path, body=document, content_type=content_type)
         return self.wait_for_layout(self._location(response, "Operation-Location", "Location"),
-                                    deadline_seconds)
+                                    deadline_seconds, first_poll=FIRST_ANALYZE_POLL_SECONDS)
 
     # -- Training -------------------------------------------------------------------------------------
     def begin_training(self, source_url: str, prefix: str, model_name: str = "") -> str:
