@@ -55,6 +55,7 @@ param trainingThreshold string = '10'
 @allowed([
   'v2.1'
   '2.0-preview'
+  '2024-11-30'
 ])
 param formRecognizerApi string = 'v2.1'
 

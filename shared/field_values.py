@@ -31,6 +31,14 @@ def predicted_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
             out[str(name)] = {"value": value, "text": str(found.get("text") or ""),
                               "confidence": found.get("confidence"), "page": found.get("page"),
                               "boundingBox": found.get("boundingBox")}
+    for doc in result.get("documents") or []:  # v4.0: typed fields with content and bounding regions
+        for name, found in (doc.get("fields") or {}).items():
+            found = found or {}
+            value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None), found.get("content"))
+            region = (found.get("boundingRegions") or [{}])[0]
+            out[str(name)] = {"value": value, "text": str(found.get("content") or ""),
+                              "confidence": found.get("confidence"), "page": region.get("pageNumber"),
+                              "boundingBox": region.get("polygon")}
     for item in result.get("understandingResults") or []:  # 2.0-preview
         for name, found in (item.get("fields") or {}).items():
             found = found or {}

@@ -1,4 +1,5 @@
-"""A small REST client for Form Recognizer v2.1 (and the 2019 `2.0-preview` routes).
+"""A small REST client for Form Recognizer v2.1 (and the 2019 `2.0-preview` routes), and for Document
+Intelligence v4.0 (`2024-11-30`: `documentModels:build`, `operations/{id}`, `{model}:analyze`).
 
 Why not the SDK: the pipeline needs the raw Layout body (it IS the `.ocr.json` file), the raw model
 body for the tables, explicit control over retries/deadlines, and the 2019 routes the SDK never had.
@@ -12,6 +13,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +44,24 @@ _ROUTES = {
              "/custom/models/{model_id}/analyze"),
     "2.0-preview": ("/formrecognizer/v2.0-preview", "/readLayout/asyncAnalyze", "/custom/asyncTrain",
                     "/models/{model_id}/asyncAnalyze"),
+    "2024-11-30": ("/documentintelligence", "/documentModels/prebuilt-layout:analyze",
+                   "/documentModels:build", "/documentModels/{model_id}:analyze"),
 }
+V4 = "2024-11-30"
+_V4_MODEL_ID = re.compile(r"[^A-Za-z0-9._~-]+")
+_RUN_SUFFIX = re.compile(r"-(\d{13}-[0-9a-f]{6})$")  # shared.records.new_run_id
+
+
+def v4_model_id(model_name: str) -> str:
+    """A v4.0 model id for a run's model name (`<folder>-<runId>`): the caller chooses it, within
+    `^[a-zA-Z0-9][a-zA-Z0-9._~-]{1,63}$`. The run id (20 characters, unique) is kept whole at the end,
+    so the id is unique and derived, not stored: a lost submission's model is found by it."""
+    match = _RUN_SUFFIX.search(model_name)
+    folder, run = (model_name[: match.start()], match.group(1)) if match else (model_name, "")
+    slug = _V4_MODEL_ID.sub("-", folder).strip("-._~")
+    if not run:
+        return (slug or "model")[:64]
+    return f"{slug[: 63 - len(run)] or 'root'}-{run}"
 
 _MAGIC = ((b"%PDF", "application/pdf"), (b"\xff\xd8", "image/jpeg"), (b"\x89PNG", "image/png"),
           (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"), (b"BM", "image/bmp"))
@@ -154,6 +173,39 @@ def parse_training_body(body: dict[str, Any]) -> TrainingOutcome:
     return outcome
 
 
+_V4_STATES = {"notstarted": "creating", "running": "creating", "succeeded": "ready", "failed": "invalid",
+              "canceled": "invalid", "skipped": "invalid"}
+
+
+def parse_v4_training_body(body: dict[str, Any]) -> TrainingOutcome:
+    """A v4.0 build operation (`{status, result | error}`) or model (`{modelId, docTypes}`), uniform.
+    v4.0 reports no per-document training results: `documents` stays empty (the pipeline knows the
+    set it submitted)."""
+    model = body.get("result") if "status" in body else body
+    model = model if isinstance(model, dict) else {}
+    state = _V4_STATES.get(str(body.get("status", "succeeded")).lower(), "creating")
+    location = str(body.get("resourceLocation") or "")
+    model_id = str(model.get("modelId") or location.rsplit("/", 1)[-1].split("?")[0])
+    created = str(model.get("createdDateTime") or body.get("createdDateTime") or "")
+    outcome = TrainingOutcome(state=state, model_id=model_id, model_name=str(model.get("description") or ""),
+                              created=created, updated=str(body.get("lastUpdatedDateTime") or created))
+    confidences: list[float] = []
+    for doc_type in (model.get("docTypes") or {}).values():
+        scores = doc_type.get("fieldConfidence") or {}
+        for name in doc_type.get("fieldSchema") or {}:
+            acc = scores.get(name)
+            outcome.fields.append((str(name), float(acc) if acc is not None else None))
+            if acc is not None:
+                confidences.append(float(acc))
+    outcome.average_accuracy = round(sum(confidences) / len(confidences), 4) if confidences else None
+    error = body.get("error")
+    if isinstance(error, dict):
+        inner = error.get("innererror") if isinstance(error.get("innererror"), dict) else {}
+        outcome.errors = [{"code": str(inner.get("code") or error.get("code", "")),
+                           "message": str(inner.get("message") or error.get("message", ""))}]
+    return outcome
+
+
 class FormRecognizerClient:
     """Calls one Form Recognizer endpoint; one `requests.Session` per client (connection reuse)."""
 
@@ -175,6 +227,14 @@ class FormRecognizerClient:
         self.session = session or configure_session(requests.Session())
         base, self._layout_path, self._train_path, self._analyze_path = _ROUTES[api]
         self.base_url = self.endpoint + base
+        self.v4 = api == V4
+
+    def _url(self, path: str) -> str:
+        """v4.0 wants `api-version` on every call (Operation-Location URLs carry it already)."""
+        url = self.base_url + path
+        if self.v4:
+            url += ("&" if "?" in url else "?") + f"api-version={V4}"
+        return url
 
     # -- plumbing -------------------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
@@ -244,7 +304,7 @@ class FormRecognizerClient:
     # -- Layout ---------------------------------------------------------------------------------------
     def begin_layout(self, document: bytes | IO[bytes], content_type: str) -> str:
         """POST the document; returns the operation URL to poll."""
-        response = self._request("POST", self.base_url + self._layout_path, body=document,
+        response = self._request("POST", self._url(self._layout_path), body=document,
                                  content_type=content_type)
         return self._location(response, "Operation-Location", "Location")
 
@@ -279,6 +339,8 @@ class FormRecognizerClient:
                 return body, response.content
             if status in ("failed", "canceled"):
                 errors = (body.get("analyzeResult") or {}).get("errors") or body.get("errors") or []
+                if isinstance(body.get("error"), dict):  # v4.0: one error, the detail in `innererror`
+                    errors = [body["error"].get("innererror") or body["error"]]
                 first = errors[0] if errors and isinstance(errors[0], dict) else {}
                 code = str(first.get("code") or "AnalysisFailed")
                 raise FormRecognizerError(code, str(first.get("message") or f"layout analysis {status}"),
@@ -301,13 +363,20 @@ class FormRecognizerClient:
         """Extract a form's fields with a trained model; the body and its exact bytes (the prediction
         file). Polled like Layout: a 404 (model gone) fails fast, a service-side failure is transient."""
         path = self._analyze_path.format(model_id=quote(model_id, safe=""))
-        response = self._request("POST", self.base_url + path, body=document, content_type=content_type)
+        response = self._request("POST", self._url(path), body=document, content_type=content_type)
         return self.wait_for_layout(self._location(response, "Operation-Location", "Location"),
                                     deadline_seconds, first_poll=FIRST_ANALYZE_POLL_SECONDS)
 
     # -- Training -------------------------------------------------------------------------------------
     def begin_training(self, source_url: str, prefix: str, model_name: str = "") -> str:
-        """POST a labeled training request for one folder; returns the URL the model is polled at."""
+        """POST a labeled training request for one folder; returns the URL the model is polled at
+        (v4.0: the build operation's URL; its model id is `v4_model_id(model_name)`)."""
+        if self.v4:
+            build = {"modelId": v4_model_id(model_name or f"model-{int(time.time())}"),
+                     "description": model_name[:4096], "buildMode": "template",
+                     "azureBlobSource": {"containerUrl": source_url, "prefix": prefix}}
+            response = self._request("POST", self._url(self._train_path), json_body=build)
+            return self._location(response, "Operation-Location", "Location")
         body: dict[str, Any] = {"source": source_url,
                                 "sourceFilter": {"prefix": prefix, "includeSubFolders": False},
                                 "useLabelFile": True}
@@ -317,11 +386,21 @@ class FormRecognizerClient:
         return self._location(response, "Location", "Operation-Location")
 
     def get_training(self, model_url: str, budget: float | None = None) -> TrainingOutcome:
-        return parse_training_body(self.get_json(model_url, budget=budget))
+        body = self.get_json(model_url, budget=budget)
+        return parse_v4_training_body(body) if self.v4 else parse_training_body(body)
 
     def find_model_named(self, model_name: str, budget: float | None = None) -> str:
         """The URL of a model whose `modelName` is `model_name` ('' if none): finds the model a training
         request created after the worker that sent it died. Only v2.1 models carry a name."""
+        if self.v4:
+            url = self._url(f"/documentModels/{quote(v4_model_id(model_name), safe='')}")
+            try:
+                self.get_json(url, budget=budget)
+            except FormRecognizerError as exc:
+                if exc.status == 404:
+                    return ""
+                raise
+            return url
         if self.api != "v2.1":
             return ""
         url = self.base_url + self._train_path + "?op=full"

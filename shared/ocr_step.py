@@ -205,7 +205,7 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
         return OcrOutcome("failed", blob_name, error_code=exc.code, error_message=message), False
 
     result = body.get("analyzeResult") or {}
-    pages = len(result.get("readResults") or [])
+    pages = len(result.get("readResults") or result.get("pages") or [])  # v2.x | v4.0
     done_props = {"folder": folder, "document": doc, "blobName": blob_name, "status": "succeeded",
                   "sourceEtag": etag, "sourceMd5": md5, "size": size, "contentType": ctype, "pages": pages,
                   "ocrDurationSeconds": round(time.monotonic() - started, 3), "ocrBlob": ocr_name(blob_name),

@@ -66,7 +66,7 @@ SETTINGS_SPEC: dict[str, str | None] = {
     "TRAINING_REQUEST_DELAY_SECONDS": "1",
 }
 
-API_DIALECTS = ("v2.1", "2.0-preview")
+API_DIALECTS = ("v2.1", "2.0-preview", "2024-11-30")
 MAX_SAS_MINUTES = 120
 
 
@@ -219,6 +219,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api = "v2.1"
     elif api.lower().lstrip("v") == "2.0-preview":
         api = "2.0-preview"
+    elif api.lower().lstrip("v") in ("2024-11-30", "4.0"):
+        api = "2024-11-30"  # Document Intelligence v4.0
     else:
         raise SettingsError(f"FORM_RECOGNIZER_API must be one of {API_DIALECTS}, got {api!r}")
     sas_minutes = _int(env, "SAS_EXPIRY_MINUTES", minimum=5)

@@ -66,8 +66,9 @@ def _one_line(exc: Exception) -> str:
 
 def _ocr_missing(settings: Settings, client: FormRecognizerClient, records: Records, inv: FolderInventory,
                  modified: dict[str, float], report: SweepReport, deadline: float, now: float) -> None:
-    """OCR the folder's forms that have no `.ocr.json`, one at a time; a form that fails is skipped."""
-    for doc in sorted(inv.sources - inv.ocr):
+    """OCR the folder's forms that have no `.ocr.json`, or one another API version wrote (after
+    FORM_RECOGNIZER_API changed), one at a time; a form that fails is skipped."""
+    for doc in sorted((inv.sources - inv.ocr) | _other_dialect(settings, records, inv)):
         name = join(inv.folder, doc)
         if now - modified.get(name, now) < settings.sweep_grace_seconds:
             continue  # young: its own event is probably being handled right now
@@ -103,6 +104,15 @@ def _predict_missing(settings: Settings, client: FormRecognizerClient, records: 
         except Exception as exc:  # as for OCR: one form never stops the sweep
             log.warning("sweep: prediction of %s skipped: %s", name, _one_line(exc))
             report.errors.append(f"{name}: {_one_line(exc)}")
+
+
+def _other_dialect(settings: Settings, records: Records, inv: FolderInventory) -> set[str]:
+    """OCR'd forms whose row says another API version read them (one query of two columns)."""
+    if not inv.ocr:
+        return set()
+    rows = records.folder_documents(inv.folder, select=["ocrApiVersion"])
+    return {doc for doc in inv.sources & inv.ocr
+            if (rows.get(doc) or {}).get("ocrApiVersion") not in (None, "", settings.fr_api)}
 
 
 def sweep(settings: Settings, client: FormRecognizerClient, records: Records) -> SweepReport:

@@ -26,7 +26,7 @@ SHORT_HASH = 16
 TERMINAL_RUN_STATES = ("succeeded", "failed", "timedOut", "poisoned")
 # What labeled_set reads: the verdict, and the pages the labels use against the pages the OCR found.
 LABEL_VERDICT = ["labelsEtag", "labelsHash", "labelsStatus", "labelsErrorCode", "labelsErrorMessage",
-                 "labelMaxPage", "pages", "status", "errorCode"]
+                 "labelMaxPage", "pages", "status", "errorCode", "ocrApiVersion"]
 PAGE_NOT_FOUND = "LabelPageNotFound"
 
 
@@ -76,6 +76,9 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
             result.invalid[doc] = "labels for a document that is not in the folder"
             continue
         row = rows.get(doc) or {}
+        if doc in inv.ocr and row.get("ocrApiVersion") not in (None, "", settings.fr_api):
+            result.waiting_for_ocr.append(doc)  # read by another API version: the sweep reads it again
+            continue
         if doc not in inv.ocr:
             if row.get("status") == "failed":  # its OCR will not come: it cannot be trained on
                 result.invalid[doc] = f"the form's OCR failed ({row.get('errorCode') or 'unknown'})"

@@ -12,6 +12,7 @@ at any point harmless: the claim of an ended run no longer blocks (see training_
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, Tra
 from shared.promotion import decide_promotion, drop_snapshot, make_current
 from shared.records import FOLDER_STATE_KEY, Records, now_iso, parse_iso
 from shared.settings import Settings
+from shared.training_policy import unpack_set
 from shared.training_queue import request_training
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,22 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
     request_training(settings, folder, coalesce=False)  # labels that came during the run count now
 
 
+def submitted_documents(records: Records, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The documents a run trained on: the labeled set its claim recorded, without the held-back forms
+    (the folder state still holds that set: no other claim is made while a run is in flight)."""
+    state = records.get(records.runs, str(run["folder"]), FOLDER_STATE_KEY)
+    held = set(json.loads(str(run.get("holdout") or "[]")))
+    return [{"documentName": doc, "status": "succeeded", "pages": 0, "errors": []}
+            for doc in sorted(unpack_set(state)) if doc not in held]
+
+
 def record_outcome(settings: Settings, client: FormRecognizerClient, records: Records,
                    run: dict[str, Any], outcome: TrainingOutcome) -> str:
     folder, run_id = str(run["folder"]), str(run["runId"])
     model_id = outcome.model_id
     ready = outcome.state == "ready"
+    if ready and not outcome.documents:  # v4.0 names no training documents: the set submitted is known
+        outcome.documents = submitted_documents(records, run)
     first_error = outcome.errors[0] if outcome.errors else {}
     if model_id:
         records.write_fields(model_id, folder, outcome.fields)
