@@ -1,7 +1,8 @@
 """`formloop`: the command line of the local stack and of the pipeline's storage.
 
 Subcommands: `up` (start Azurite, the engine and the Functions host; `--demo` also runs the
-sample forms through the loop), `upload` and `status` (work against Azurite or a real account).
+sample forms through the loop), `upload`, `status`, `results` (export extracted values as CSV or
+JSON) and `promote` (make a model current by hand); all but `up` work against Azurite or a real account.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="formloop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    from formloop import local_stack, status, upload
+    from formloop import local_stack, promote, results, status, upload
 
     up = sub.add_parser("up", help="start the local stack (Azurite, engine, Functions host) until Ctrl-C")
     local_stack.add_arguments(up)
@@ -35,9 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_arguments(up_load)
     up_load.set_defaults(func=_lazy("formloop.upload", "run_upload"))
 
-    st = sub.add_parser("status", help="show documents, training runs, models and fields")
+    st = sub.add_parser("status", help="show documents, training runs, predictions, models and fields")
     status.add_arguments(st)
     st.set_defaults(func=_lazy("formloop.status", "run_status"))
+
+    res = sub.add_parser("results", help="export the values extracted from a folder's forms (CSV or JSON)")
+    results.add_arguments(res)
+    res.set_defaults(func=_lazy("formloop.results", "run_results"))
+
+    pro = sub.add_parser("promote", help="make a ready model its folder's current one (a person's override)")
+    promote.add_arguments(pro)
+    pro.set_defaults(func=_lazy("formloop.promote", "run_promote"))
     return parser
 
 

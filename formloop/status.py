@@ -1,4 +1,4 @@
-"""`formloop status`: the pipeline's tables (documents, training runs, models, fields) as tables.
+"""`formloop status`: the pipeline's tables (documents, training runs, predictions, models, fields).
 
 Also home of the CLI's storage connection rules, shared with `formloop upload`: `--connection-string`,
 else `--account-name` (Entra ID via DefaultAzureCredential), else `FORMS_STORAGE` from the environment,
@@ -76,6 +76,27 @@ def _short(value: Any, width: int = 60) -> str:
 
 def _accuracy(value: Any) -> str:
     return f"{float(value):.3f}" if isinstance(value, int | float) else ""
+
+
+def _production(row: dict[str, Any]) -> str:
+    """A model's accuracy on the forms people reviewed after it predicted them: the figure that says
+    how it does on real traffic (its training accuracy is an estimate on its own training set)."""
+    documents = int(row.get("reviewedDocuments") or 0)
+    if not documents or not isinstance(row.get("reviewedAccuracy"), int | float):
+        return ""
+    return f"{_accuracy(row['reviewedAccuracy'])} on {documents} form{'s' if documents != 1 else ''}"
+
+
+def _fields_found(row: dict[str, Any]) -> str:
+    """`found/asked`: fields with a value out of the fields the model knows (from the row's fields)."""
+    found = row.get("fieldCount")
+    try:
+        asked = len(json.loads(str(row.get("fields") or "")))
+    except ValueError:
+        asked = 0
+    if found is None:
+        return ""
+    return f"{found}/{asked}" if asked else str(found)
 
 
 def _query(table: Any, folder: str | None, limit: int) -> list[dict[str, Any]]:
@@ -167,11 +188,40 @@ def run_status(args: argparse.Namespace) -> int:
             f"current model: {state.get('currentModelId') or '-'}"
         )
 
+    predictions = sorted(
+        _query(records.predictions, folder, limit), key=lambda r: (r.get("folder", ""), r.get("document", ""))
+    )
+    if predictions:  # none until a folder has a current model: no empty table before that
+        table = Table(title=f"Predictions ({len(predictions)})")
+        for col in ("folder", "document", "model", "status", "fields found", "lowest conf.", "review",
+                    "error"):
+            table.add_column(col)
+        for row in predictions[:limit]:
+            low = int(row.get("lowConfidenceFields") or 0)
+            review = str(row.get("reviewStatus") or "")
+            if review == "needsReview" and low:
+                review += f" ({low} low)"
+            error = f"{row.get('errorCode')}: {row.get('errorMessage')}" if row.get("errorCode") else ""
+            table.add_row(
+                _short(row.get("folder"), 24),
+                _short(row.get("document"), 40),
+                _short(row.get("modelId"), 36),
+                str(row.get("status", "")),
+                _fields_found(row),
+                _accuracy(row.get("lowestConfidence")),
+                review,
+                _short(error, 40),
+            )
+        console.print(table)
+    else:
+        console.print("Predictions: none yet (a folder's forms are predicted once it has a current model)")
+
     models = sorted(
         _query(records.models, folder, limit), key=lambda r: str(r.get("createdDateTime", "")), reverse=True
     )
     table = Table(title=f"Models ({len(models)})")
-    for col in ("folder", "model", "status", "current", "accuracy", "fields", "documents", "created"):
+    for col in ("folder", "model", "status", "current", "accuracy", "fields", "documents", "promotion",
+                "in production", "created"):
         table.add_column(col)
     for row in models[:limit]:
         table.add_row(
@@ -182,9 +232,15 @@ def run_status(args: argparse.Namespace) -> int:
             _accuracy(row.get("averageModelAccuracy")),
             str(row.get("fieldCount", "")),
             str(row.get("trainingDocumentCount", "")),
+            str(row.get("promotion") or ""),
+            _production(row),
             str(row.get("createdDateTime", "")),
         )
     console.print(table)
+    for row in models[:limit]:  # the why of each decision: too long for a column
+        if row.get("promotionReason"):
+            console.print(f"model {row.get('modelId', '')}: {row.get('promotion', '')}: "
+                          f"{row['promotionReason']}", highlight=False)
 
     current = [m for m in models if m.get("isCurrent")]
     for model in current[:limit]:

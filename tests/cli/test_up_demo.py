@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,10 +28,17 @@ def test_up_demo_reaches_a_ready_model_and_prints_the_tables(tmp_path: Path) -> 
     assert result.returncode == 0, out + result.stderr
     assert "OCR (.ocr.json written)" in out
     assert "Training: succeeded" in out
-    # The tables show five OCR'd, labeled documents and a ready, current model with 15 fields.
+    # The tables show the OCR'd, labeled documents and a ready, current model with 15 fields.
     assert out.count("succeeded │") >= 5
     assert "ready" in out and "│ yes" in out
     assert "PurchaseOrderNumber" in out
+    # A form held out of training was predicted by the new model and shown beside its labels.
+    assert "New form Form_5.jpg: prediction succeeded" in out
+    assert "Extracted by" in out and "a form no model trained on" in out
+    extracted = out[out.index("Extracted by"):out.index("What landed in the tables")]
+    assert re.search(r"PurchaseOrderNumber\s+│ 2992848\s+│", extracted), extracted
+    assert extracted.count("│ ✓ │") >= 10, extracted  # the sample's layout is learned from 4 forms
+    assert "Predictions (1)" in out and "Form_5.jpg" in out and "│ first" in out
     # The first start generated the engine key into the git-ignored settings, never into the example.
     settings = json.loads((app_dir / "local.settings.json").read_text())
     assert len(settings["Values"]["FORM_RECOGNIZER_KEY"]) == 32

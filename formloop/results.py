@@ -1,0 +1,159 @@
+"""`formloop results --folder F`: what the models extracted from a folder's forms, as CSV or JSON.
+
+This is the pipeline's product in the shape other tools take: one row per predicted form, one column
+per field (the union of the fields of every model that predicted the folder, sorted), plus the form's
+`document`, the `modelId` that read it, its `lowestConfidence` and `reviewStatus`, so a spreadsheet
+can filter the forms a person should still check. Values are the text the model read (its typed
+value when there is no text). Connection options as `formloop status`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import IO, Any
+
+from formloop.status import add_connection_arguments, settings_from_args
+
+FIXED_COLUMNS = ("document", "modelId", "lowestConfidence", "reviewStatus")
+FIELD_PREFIX = "field:"  # for a field named like a fixed column; it must not overwrite it
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--folder", required=True, help="the folder (form type) whose forms to export")
+    parser.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
+    parser.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    add_connection_arguments(parser)
+
+
+def field_text(found: dict[str, Any]) -> str:
+    """The text the model read; its typed value when it has no text (a check box's state)."""
+    text = found.get("text")
+    if text:
+        return str(text)
+    value = found.get("value")
+    return "" if value is None else str(value)
+
+
+def prediction_fields(row: dict[str, Any],
+                      read_blob: Callable[[str], bytes] | None = None) -> dict[str, dict[str, Any]]:
+    """A Predictions row's fields. The row keeps a slimmed copy when they are large (no values, texts
+    cut at 80 characters, even cut JSON), so then the `.prediction.json` beside the form is read:
+    `read_blob(name)` returns a blob's bytes."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from shared.field_values import predicted_fields
+    from shared.names import prediction_name
+
+    fields: dict[str, dict[str, Any]] = {}
+    try:
+        parsed = json.loads(str(row.get("fields") or "{}"))
+        if isinstance(parsed, dict):
+            fields = {str(k): v for k, v in parsed.items() if isinstance(v, dict)}
+    except ValueError:
+        parsed = None
+    complete = isinstance(parsed, dict) and all("value" in v for v in fields.values())
+    if complete or read_blob is None or not row.get("blobName"):
+        return fields
+    try:
+        return predicted_fields(json.loads(read_blob(prediction_name(str(row["blobName"])))))
+    except (ResourceNotFoundError, ValueError):
+        return fields  # the file is gone or unreadable: what the row has is better than nothing
+
+
+def result_table(predictions: list[dict[str, Any]],
+                 read_blob: Callable[[str], bytes] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, rows) for the succeeded predictions, by document name."""
+    done = sorted((r for r in predictions if r.get("status") == "succeeded"),
+                  key=lambda r: str(r.get("document", "")))
+    per_form = [(row, prediction_fields(row, read_blob)) for row in done]
+    names = sorted({name for _, fields in per_form for name in fields})
+    column = {name: FIELD_PREFIX + name if name in FIXED_COLUMNS else name for name in names}
+    rows: list[dict[str, Any]] = []
+    for row, fields in per_form:
+        low = row.get("lowestConfidence")
+        out: dict[str, Any] = {
+            "document": str(row.get("document", "")),
+            "modelId": str(row.get("modelId", "")),
+            "lowestConfidence": low if isinstance(low, int | float) else None,
+            "reviewStatus": str(row.get("reviewStatus") or ""),
+        }
+        for name in names:
+            out[column[name]] = field_text(fields[name]) if name in fields else ""
+        rows.append(out)
+    return [*FIXED_COLUMNS, *(column[n] for n in names)], rows
+
+
+def write_csv(stream: IO[str], columns: list[str], rows: list[dict[str, Any]]) -> None:
+    writer = csv.DictWriter(stream, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+
+
+def write_json(stream: IO[str], rows: list[dict[str, Any]]) -> None:
+    json.dump(rows, stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+
+
+def _no_results_message(folder: str, predictions: list[dict[str, Any]]) -> str:
+    if not predictions:
+        return (f"no predictions in folder {folder!r}: its forms are predicted once it has a current "
+                f"model (see `formloop status --folder {folder}`)")
+    counts: dict[str, int] = {}
+    for row in predictions:
+        status = str(row.get("status") or "unknown")
+        counts[status] = counts.get(status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"no prediction of folder {folder!r} succeeded yet ({summary})"
+
+
+def run_results(args: argparse.Namespace) -> int:
+    from azure.core.exceptions import AzureError, ResourceNotFoundError
+    from rich.console import Console
+
+    from shared.records import Records
+    from shared.settings import SettingsError
+    from shared.storage import blob_service
+
+    console = Console(stderr=True)  # stdout carries the data
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    folder = str(args.folder).strip("/")
+    records = Records(settings)
+    container = blob_service(settings).get_container_client(settings.forms_container)
+
+    def read_blob(name: str) -> bytes:
+        return bytes(container.get_blob_client(name).download_blob().readall())
+
+    try:
+        try:
+            predictions = list(records.folder_predictions(folder).values())
+        except ResourceNotFoundError:  # the table appears with its first row
+            predictions = []
+        columns, rows = result_table(predictions, read_blob)
+    except AzureError as exc:
+        console.print(f"[red]storage error:[/red] {exc}", highlight=False)
+        return 1
+    if not rows:
+        console.print(f"[red]{_no_results_message(folder, predictions)}[/red]", highlight=False)
+        return 1
+    target = args.out.open("w", encoding="utf-8", newline="") if args.out else nullcontext(sys.stdout)
+    with target as stream:
+        if args.format == "json":
+            write_json(stream, rows)
+        else:
+            write_csv(stream, columns, rows)
+        stream.flush()
+    if args.out:
+        console.print(f"wrote {len(rows)} forms × {len(columns) - len(FIXED_COLUMNS)} fields to {args.out}",
+                      highlight=False)
+    return 0
