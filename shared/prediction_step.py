@@ -23,6 +23,7 @@ from shared.field_values import predicted_fields
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, content_type_for
 from shared.names import basename, folder_of, labels_name, prediction_name
 from shared.records import Records, lost_race, now_iso, parse_iso
+from shared.review_step import review_form
 from shared.settings import Settings
 from shared.storage import blob_service
 
@@ -115,8 +116,9 @@ def predict_form(settings: Settings, blob_name: str, client: FormRecognizerClien
         predictedAt=now_iso(), durationSeconds=round(time.monotonic() - started, 3), fieldCount=len(found),
         lowConfidenceFields=len(low), lowConfidenceNames=low,
         lowestConfidence=min(confidences) if confidences else None,
-        reviewStatus="reviewed" if labeled else ("needsReview" if low else "confident"),
-        fields=fields_property(fields))
+        reviewStatus="needsReview" if low else "confident", fields=fields_property(fields))
+    if labeled:  # labels came first: the prediction is reviewed at once (or marked trainedOn)
+        review_form(settings, records, blob_name)
     return PredictionOutcome("predicted", model_id, len(found), len(low))
 
 

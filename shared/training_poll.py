@@ -28,9 +28,10 @@ from shared.training_queue import request_training
 log = logging.getLogger(__name__)
 POLL_BUDGET_SECONDS = 10.0
 CLAIM_EXPIRED = "ClaimExpired"
-# Outcomes that say nothing about the labeled set, so training it again may succeed: the engine's
-# "training was interrupted by a restart" (2012), the service's own failures, and lost workers.
-RETRYABLE_TRAINING_CODES = frozenset({"2012", "InternalServerError", "ServiceUnavailable", "Timeout",
+# Outcomes that say nothing about the labeled set, so training it again may succeed: the service's
+# own failures (the local engine's "training was interrupted by a restart" is InternalServerError)
+# and lost workers. Not 2012: the service uses it for sets that cannot train (too few documents).
+RETRYABLE_TRAINING_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "Timeout",
                                       CLAIM_EXPIRED})
 
 

@@ -66,7 +66,8 @@ def _recover(store: ModelStore) -> None:
             mi["status"] = "invalid"
             mi["lastUpdatedDateTime"] = utc_now()
             info["trainResult"] = {"trainingDocuments": [], "errors": [
-                {"code": "2012", "message": "Training was interrupted by an engine restart; train again."}]}
+                {"code": "InternalServerError",
+                 "message": "Training was interrupted by an engine restart; train again."}]}
             store.update(mi["modelId"], info)
 
 

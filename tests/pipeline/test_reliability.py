@@ -119,7 +119,8 @@ def _interrupted(fault_server: Callable[..., FaultServer]) -> FaultServer:
     body = {"modelInfo": {"modelId": "m-cut", "status": "invalid", "createdDateTime": now_iso(),
                           "lastUpdatedDateTime": now_iso()},
             "trainResult": {"trainingDocuments": [], "errors": [
-                {"code": "2012", "message": "Training was interrupted by an engine restart; train again."}]}}
+                {"code": "InternalServerError",
+                 "message": "Training was interrupted by an engine restart; train again."}]}}
     return fault_server(fallback=lambda m, p, b: (200, JSON, json.dumps(body).encode()))
 
 
@@ -137,7 +138,7 @@ def test_a_training_interrupted_by_an_engine_restart_re_arms_its_set_once(
     _submitted_run(stack, "cut", "r1", server.url + "/m")
     assert poll_training_runs(stack.settings, stack.client, stack.records).finished == ["r1"]
     run = stack.records.run("cut", "r1")
-    assert run and run["status"] == "failed" and run["errorCode"] == "2012"
+    assert run and run["status"] == "failed" and run["errorCode"] == "InternalServerError"
     state = stack.records.get_folder_state("cut")[0]
     assert state and state["activeRunId"] == "" and state["lastFingerprint"] == ""
     assert state["retriedFingerprint"] == "fp1"
@@ -210,3 +211,16 @@ def test_training_waits_for_the_ocr_of_every_labeled_form_of_a_burst(stack: Stac
     assert decision.train and decision.labeled_count == 7
     run = stack.records.run("burst", decision.run_id)
     assert run and run["invalidLabels"] == 1
+
+
+def test_a_set_the_service_cannot_train_is_not_retried(
+    stack: Stack, fault_server: Callable[..., FaultServer]
+) -> None:
+    body = {"modelInfo": {"modelId": "m-few", "status": "invalid"}, "trainResult": {"errors": [
+        {"code": "2012", "message": "At least 5 labeled documents are needed; 4 are usable."}]}}
+    server = fault_server(fallback=lambda m, p, b: (200, JSON, json.dumps(body).encode()))
+    _submitted_run(stack, "few", "r1", server.url + "/m")
+    poll_training_runs(stack.settings, stack.client, stack.records)
+    state = stack.records.get_folder_state("few")[0]
+    assert state and state["lastRunStatus"] == "failed" and state["lastFingerprint"] == "fp1"
+    assert "retriedFingerprint" not in state
