@@ -21,6 +21,7 @@ from engine.config import EngineConfig
 from engine.errors import ApiError
 from engine.operations import OperationStore
 from engine.routes_layout import router as layout_router
+from engine.v4.routes import router as v4_router
 
 log = logging.getLogger("engine.app")
 
@@ -150,6 +151,7 @@ def create_app(config: EngineConfig) -> FastAPI:
         return {"status": "ok", "pending": operations.pending, "workers": config.workers}
 
     app.include_router(layout_router)
+    app.include_router(v4_router)  # Document Intelligence v4.0 (/documentintelligence/...)
     custom = _custom_router()
     if custom is not None:
         app.include_router(custom)

@@ -1,0 +1,284 @@
+"""Document Intelligence v4.0 routes (`/documentintelligence/...?api-version=2024-11-30`).
+
+Paths arrive lowercased (engine.app's gateway), so routes are declared in lowercase and model ids compare
+case-insensitively (engine.v4.model_store). Analyze jobs run on the engine's OperationStore like v2.1
+ones; builds run on a trainer thread of their own and are tracked by engine.v4.build_ops.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from engine.custom.results import build_result
+from engine.documents import SUPPORTED_V21, validate_document
+from engine.errors import ApiError
+from engine.inputs import read_body
+from engine.layout import analyze_layout, check_page_range, page_image
+from engine.v4.analyze_input import AnalyzeOptions, parse_options, read_v4_document
+from engine.v4.build import BuildRequest, parse_build_request, run_build
+from engine.v4.build_ops import BuildOperations
+from engine.v4.custom_result import documents
+from engine.v4.errors import (
+    V4Error,
+    error_from_v2_code,
+    error_object,
+    from_v2,
+    invalid_parameter,
+    model_not_found,
+    operation_not_found,
+)
+from engine.v4.layout_result import convert_layout, layout_result
+from engine.v4.model_store import LIMIT, V4Models
+from engine.v4.protocol import API_VERSION, PREBUILT_MODELS, base_url, check_api_version, with_version
+
+log = logging.getLogger("engine.v4")
+router = APIRouter()
+ANALYZE_KIND = "v4analyze"
+POLL_AFTER_S = "1"  # Retry-After on polls of unfinished operations
+PREBUILT_DESCRIPTIONS = {
+    "prebuilt-layout": "Extract text, selection marks, tables and paragraphs from documents.",
+    "prebuilt-read": "Extract text (words, lines, paragraphs) from documents.",
+}
+_init_lock = threading.Lock()
+
+
+class _State:
+    """Per-app v4 state: models, build operations, one trainer thread, ids being built."""
+
+    def __init__(self, request: Request) -> None:
+        config = request.app.state.config
+        root = config.data_dir / "documentintelligence"
+        self.models = V4Models(root / "models")
+        self.ops = BuildOperations(root / "operations", config.result_ttl_s)
+        self.trainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v4-build")
+        self.lock = threading.Lock()
+        self.building: set[str] = set()
+
+
+def _state(request: Request) -> _State:
+    st = getattr(request.app.state, "v4", None)
+    if st is None:
+        with _init_lock:
+            st = getattr(request.app.state, "v4", None)
+            if st is None:
+                st = request.app.state.v4 = _State(request)
+    return st
+
+
+def _prebuilt_details(model_id: str) -> dict[str, Any]:
+    return {"modelId": model_id, "description": PREBUILT_DESCRIPTIONS[model_id],
+            "createdDateTime": f"{API_VERSION}T00:00:00Z", "apiVersion": API_VERSION, "tags": {}}
+
+
+def _accepted(url: str, request_id: str) -> Response:
+    return Response(status_code=202, headers={"Operation-Location": url, "apim-request-id": request_id})
+
+
+# -- analyze ----------------------------------------------------------------------------------------
+def _engine_ocr(data: bytes) -> dict[str, Any]:
+    """How training reads a document that has no `.ocr.json`: the engine's own v2.1 Layout."""
+    info = validate_document(data, None, SUPPORTED_V21)
+    return analyze_layout(data, info.content_type, api_version="2.1")
+
+
+Job = Callable[[], dict[str, Any]]
+
+
+def _layout_job(data: bytes, ctype: str, opts: AnalyzeOptions, model_id: str) -> Job:
+    def work() -> dict[str, Any]:
+        v2 = analyze_layout(data, ctype, pages=opts.pages, language=opts.language, api_version="2.1")
+        return layout_result(v2, model_id=model_id, string_index_type=opts.string_index_type)
+    return work
+
+
+def _custom_job(data: bytes, ctype: str, opts: AnalyzeOptions, info: dict[str, Any],
+                params: dict[str, Any]) -> Job:
+    model_id = info["details"]["modelId"]
+
+    def work() -> dict[str, Any]:
+        layout = analyze_layout(data, ctype, pages=opts.pages, language=opts.language, api_version="2.1")
+        images = functools.cache(lambda n: page_image(data, ctype, n))
+        v2 = build_result(info["modelInfo"]["modelId"], info, params, layout, True, images)
+        converted = convert_layout(layout, model_id=model_id, string_index_type=opts.string_index_type)
+        converted.result["documents"] = documents(v2, converted, model_id, params.get("field_types", {}))
+        return converted.result
+    return work
+
+
+def _custom_model(request: Request, model_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(stored record, learned params) of a built model, or 404 ModelNotFound."""
+    models = _state(request).models
+    info = models.get(model_id)
+    params = models.params(model_id) if info is not None else None
+    if info is None or params is None:
+        raise model_not_found(model_id)
+    return info, params
+
+
+@router.post("/documentintelligence/documentmodels/{model_id}:analyze", status_code=202)
+async def analyze(model_id: str, request: Request) -> Response:
+    check_api_version(request)
+    custom = None if model_id in PREBUILT_MODELS else _custom_model(request, model_id)
+    display = model_id if custom is None else custom[0]["details"]["modelId"]
+    opts = parse_options(request)
+    data, doc = await read_v4_document(request)
+    try:
+        check_page_range(opts.pages, doc.page_count)
+    except ApiError as exc:
+        raise invalid_parameter("pages", exc.message) from None
+    work = (_layout_job(data, doc.content_type, opts, display) if custom is None
+            else _custom_job(data, doc.content_type, opts, *custom))
+    try:
+        result_id = request.app.state.operations.submit(ANALYZE_KIND, work, owner=model_id.lower(),
+                                                        version=API_VERSION)
+    except ApiError as exc:
+        raise from_v2(exc) from None
+    log.info("v4 analyze accepted", extra={"result_id": result_id, "model_id": display,
+                                           "content_type": doc.content_type, "pages": doc.page_count})
+    url = with_version(f"{base_url(request)}/documentModels/{display}/analyzeResults/{result_id}")
+    return _accepted(url, result_id)
+
+
+def _model_exists(request: Request, model_id: str) -> bool:
+    return model_id in PREBUILT_MODELS or _state(request).models.get(model_id) is not None
+
+
+@router.get("/documentintelligence/documentmodels/{model_id}/analyzeresults/{result_id}")
+async def analyze_result(model_id: str, result_id: str, request: Request) -> JSONResponse:
+    check_api_version(request)
+    envelope = request.app.state.operations.get(ANALYZE_KIND, result_id, owner=model_id.lower())
+    if envelope is None:
+        if not _model_exists(request, model_id):
+            raise model_not_found(model_id)
+        raise operation_not_found(result_id)
+    status = envelope["status"]
+    body: dict[str, Any] = {"status": status, "createdDateTime": envelope["createdDateTime"],
+                            "lastUpdatedDateTime": envelope["lastUpdatedDateTime"]}
+    result = envelope.get("analyzeResult") or {}
+    if status == "succeeded":
+        body["analyzeResult"] = result
+    elif status == "failed":
+        first = next(iter(result.get("errors") or []), None)
+        body["error"] = (error_from_v2_code(str(first.get("code")), str(first.get("message")))
+                         if first else error_object("InternalServerError", "Unknown", "Analysis failed."))
+    headers = {"Retry-After": POLL_AFTER_S} if status in ("notStarted", "running") else {}
+    return JSONResponse(body, headers=headers)
+
+
+# -- models -----------------------------------------------------------------------------------------
+@router.post("/documentintelligence/documentmodels:build", status_code=202)
+async def build_model(request: Request) -> Response:
+    check_api_version(request)
+    raw = await read_body(request, 1024 * 1024)
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        body = None
+    allowed = request.app.state.config.allowed_hosts
+    req = parse_build_request(body, allowed)
+    st = _state(request)
+    key = req.model_id.lower()
+    with st.lock:
+        if key in st.building:
+            raise V4Error(409, "Conflict", "ModelExists", f"A model named '{req.model_id}' is being built.")
+        exists = st.models.get(req.model_id) is not None
+        if exists and not req.allow_overwrite:
+            raise V4Error(409, "Conflict", "ModelExists",
+                          f"A model named '{req.model_id}' already exists; set allowOverwrite to replace it.")
+        if not exists and st.models.count() >= LIMIT:
+            raise V4Error(400, "InvalidRequest", "DocumentModelLimit",
+                          f"Account cannot create more than {LIMIT} models.")
+        st.building.add(key)
+    try:
+        record = st.ops.create(req.model_id, API_VERSION, req.tags)
+        st.trainer.submit(_build_job, st, req, record["operationId"], allowed)
+    except BaseException:
+        st.building.discard(key)
+        raise
+    log.info("v4 build accepted", extra={"model_id": req.model_id, "operation_id": record["operationId"]})
+    return _accepted(with_version(f"{base_url(request)}/operations/{record['operationId']}"),
+                     record["operationId"])
+
+
+def _build_job(st: _State, req: BuildRequest, operation_id: str, allowed: tuple[str, ...]) -> None:
+    try:
+        run_build(req, operation_id, st.models, st.ops, allowed, _engine_ocr)
+    finally:
+        with st.lock:
+            st.building.discard(req.model_id.lower())
+
+
+@router.get("/documentintelligence/documentmodels/{model_id}")
+async def get_model(model_id: str, request: Request) -> JSONResponse:
+    check_api_version(request)
+    if model_id in PREBUILT_MODELS:
+        return JSONResponse(_prebuilt_details(model_id))
+    details = _state(request).models.details(model_id)
+    if details is None:
+        raise model_not_found(model_id)
+    return JSONResponse(details)
+
+
+@router.delete("/documentintelligence/documentmodels/{model_id}", status_code=204)
+async def delete_model(model_id: str, request: Request) -> Response:
+    check_api_version(request)
+    if model_id in PREBUILT_MODELS:
+        raise V4Error(400, "InvalidRequest", "ModelReadOnly", "The requested model is read-only.")
+    st = _state(request)
+    if st.models.get(model_id) is None or not st.models.delete(model_id):
+        raise model_not_found(model_id)
+    return Response(status_code=204)
+
+
+@router.get("/documentintelligence/documentmodels")
+async def list_models(request: Request) -> JSONResponse:
+    check_api_version(request)
+    value = [_prebuilt_details(m) for m in PREBUILT_MODELS] + _state(request).models.list()
+    return JSONResponse({"value": value})
+
+
+@router.get("/documentintelligence/info")
+async def resource_details(request: Request) -> JSONResponse:
+    check_api_version(request)
+    return JSONResponse({"customDocumentModels": {"count": _state(request).models.count(), "limit": LIMIT}})
+
+
+# -- operations -------------------------------------------------------------------------------------
+def _render_operation(request: Request, record: dict[str, Any], full: bool) -> dict[str, Any]:
+    body = {k: record[k] for k in ("operationId", "status", "percentCompleted", "createdDateTime",
+                                   "lastUpdatedDateTime", "kind")}
+    body["resourceLocation"] = with_version(f"{base_url(request)}/documentModels/{record['modelId']}")
+    body["apiVersion"] = record["apiVersion"]
+    if record.get("tags"):
+        body["tags"] = record["tags"]
+    if full and record["status"] == "succeeded" and "result" in record:
+        body["result"] = record["result"]
+    if full and record["status"] == "failed" and "error" in record:
+        body["error"] = record["error"]
+    return body
+
+
+@router.get("/documentintelligence/operations/{operation_id}")
+async def get_operation(operation_id: str, request: Request) -> JSONResponse:
+    check_api_version(request)
+    record = _state(request).ops.get(operation_id)
+    if record is None:
+        raise operation_not_found(operation_id)
+    headers = {"Retry-After": POLL_AFTER_S} if record["status"] in ("notStarted", "running") else {}
+    return JSONResponse(_render_operation(request, record, full=True), headers=headers)
+
+
+@router.get("/documentintelligence/operations")
+async def list_operations(request: Request) -> JSONResponse:
+    check_api_version(request)
+    records = _state(request).ops.list()
+    return JSONResponse({"value": [_render_operation(request, r, full=False) for r in records]})

@@ -1,0 +1,70 @@
+"""Training data as Document Intelligence Studio writes it, seen through engine.custom's TrainingSource.
+
+Two differences from v2 data, both handled here so engine.custom.training stays as it is:
+- `<doc>.ocr.json` may be a v3/v4 Layout result: it is handed to training converted to the v2.1 shape
+  (engine.v4.ocr_file); anything else is passed through unchanged (a v2 file, or a broken one that
+  training then reports as `InvalidOcrFile`).
+- `azureBlobFileListSource`: only the documents named in the JSONL file list (`{"file": "<path>"}` per
+  line), their `.labels.json` / `.ocr.json`, and the `fields.json` beside them take part.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+
+from engine.custom.source import TrainingSource
+from engine.v4.errors import V4Error
+from engine.v4.ocr_file import is_v4_layout, to_v2_layout
+
+
+def read_file_list(source: TrainingSource, path: str) -> list[str]:
+    """The document paths of a file list; a missing or malformed list is the service's
+    `InvalidRequest` / `TrainingContentMissing`."""
+    try:
+        raw = source.read(path).decode("utf-8-sig")
+    except Exception as exc:
+        raise V4Error(400, "InvalidRequest", "TrainingContentMissing",
+                      f"Training data is missing: the file list '{path}' could not be read "
+                      f"({type(exc).__name__}).") from exc
+    files = []
+    for n, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not entry["file"]:
+            raise V4Error(400, "InvalidRequest", "TrainingContentMissing",
+                          f"Training data is missing: line {n} of '{path}' is not {{\"file\": \"<path>\"}}.")
+        files.append(entry["file"].lstrip("/"))
+    return files
+
+
+class StudioSource:
+    """Wraps a TrainingSource (a container); see the module docstring."""
+
+    def __init__(self, inner: TrainingSource, file_list: list[str] | None = None) -> None:
+        self.inner = inner
+        self.allowed: set[str] | None = None
+        if file_list is not None:
+            self.allowed = set()
+            for doc in file_list:
+                folder = posixpath.dirname(doc)
+                self.allowed |= {doc, doc + ".labels.json", doc + ".ocr.json",
+                                 posixpath.join(folder, "fields.json")}
+
+    def names(self, prefix: str) -> list[str]:
+        names = self.inner.names(prefix)
+        return names if self.allowed is None else [n for n in names if n in self.allowed]
+
+    def read(self, name: str) -> bytes:
+        data = self.inner.read(name)
+        if not name.endswith(".ocr.json"):
+            return data
+        try:
+            payload = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError):
+            return data
+        return json.dumps(to_v2_layout(payload)).encode() if is_v4_layout(payload) else data
