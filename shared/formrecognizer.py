@@ -246,8 +246,10 @@ class FormRecognizerClient:
 
     def _request(self, method: str, url: str, *, body: bytes | IO[bytes] | None = None,
                  json_body: Any = None, content_type: str | None = None,
-                 budget: float | None = None) -> requests.Response:
-        """One call with retries on transient faults; returns a 2xx response or raises."""
+                 budget: float | None = None,
+                 on_retry: Callable[[], None] | None = None) -> requests.Response:
+        """One call with retries on transient faults; returns a 2xx response or raises. `on_retry` runs
+        before each wait (a claim is kept alive while the service is away)."""
         deadline = time.monotonic() + (self.retry_budget if budget is None else budget)
         attempt = 0
         start = body.tell() if body is not None and hasattr(body, "tell") else 0
@@ -279,6 +281,8 @@ class FormRecognizerClient:
             if time.monotonic() + delay > deadline:
                 raise error
             log.info("transient %s from %s %s, retry %d in %.2fs", error.code, method, url, attempt, delay)
+            if on_retry is not None:
+                on_retry()
             time.sleep(delay)
 
     def _location(self, response: requests.Response, *names: str) -> str:
@@ -325,7 +329,8 @@ class FormRecognizerClient:
             if on_poll is not None:
                 on_poll()
             remaining = deadline - time.monotonic()
-            response = self._request("GET", operation_url, budget=max(0.0, min(self.retry_budget, remaining)))
+            response = self._request("GET", operation_url, budget=max(0.0, min(self.retry_budget, remaining)),
+                                     on_retry=on_poll)
             try:
                 body = response.json()
             except ValueError as exc:

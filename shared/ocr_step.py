@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -62,6 +63,7 @@ class Claim:
     labeled: bool = False  # the row said the labels were already checked and valid
     done: bool = False  # the row and the output say this version is OCR'd already
     attempts: int = 1  # OCR attempts of this source version, this one included
+    claim_id: str = ""  # written with the claim: tells our claim from a takeover after a write by others
     touched: bool = False  # someone else (the labels step) wrote the row while we held the claim
 
 
@@ -71,9 +73,12 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
     else is on it. `done` is asked (once) when an existing row says the document was OCR'd."""
     props: dict[str, object] = {"folder": folder, "document": doc, "blobName": blob_name,
                                 "status": "processing", "sourceEtag": etag, "claimedAt": now_iso(),
-                                "errorCode": "", "errorMessage": "", "attempts": 1}
+                                "errorCode": "", "errorMessage": "", "attempts": 1,
+                                "claimId": secrets.token_hex(6)}
+    claim_id = str(props["claimId"])
     try:  # a new form has no row yet: one insert is the whole claim
-        return Claim(True, records.conditional_write(records.documents, folder, doc, None, props))
+        return Claim(True, records.conditional_write(records.documents, folder, doc, None, props),
+                     claim_id=claim_id)
     except HttpResponseError as exc:
         if not lost_race(exc):
             raise
@@ -91,11 +96,14 @@ def claim_document(records: Records, folder: str, doc: str, blob_name: str, etag
             claimed_at = parse_iso(str(row.get("claimedAt", "")))
             if status == "processing" and time.time() - claimed_at < stale_after:
                 return Claim(False)
+            if status == "succeeded" and time.time() - parse_iso(str(row.get("ocrAt", ""))) < stale_after:
+                return Claim(False)  # just read: its `.ocr.json` is being written (row first, then output)
         attempts = int((row or {}).get("attempts") or 0) + 1 if row and row.get("sourceEtag") == etag else 1
         props.update(claimedAt=now_iso(), attempts=attempts)
         try:
             new_etag = records.conditional_write(records.documents, folder, doc, row_etag, props)
-            return Claim(True, new_etag, labeled=bool(row and row.get("labeled")), attempts=attempts)
+            return Claim(True, new_etag, labeled=bool(row and row.get("labeled")), attempts=attempts,
+                         claim_id=claim_id)
         except HttpResponseError as exc:
             if not lost_race(exc):
                 raise
@@ -157,14 +165,12 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
             if meta and _done_already(settings, meta, etag, md5):  # it was replaced by identical bytes
                 return _record_skip(settings, records, blob_name, etag, meta)
 
-        def done() -> bool:
+        def done() -> bool:  # read now: the output may have landed since the sweep's first look
             nonlocal meta
-            if meta is None:
-                meta = _ocr_metadata(target)
+            meta = _ocr_metadata(target)
             return bool(meta) and _done_already(settings, meta, etag, md5)
 
-        claim = claim_document(records, folder, doc, blob_name, etag, settings.ocr_claim_seconds,
-                               done=done if delivered is not None else None)
+        claim = claim_document(records, folder, doc, blob_name, etag, settings.ocr_claim_seconds, done=done)
         if claim.done and meta is not None:
             return _record_skip(settings, records, blob_name, etag, meta)
         if not claim.won:
@@ -197,8 +203,11 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
         retry = exc.transient and claim.attempts < settings.ocr_max_attempts
         message = exc.message if not exc.transient or retry else (
             f"gave up after {claim.attempts} attempts (OCR_MAX_ATTEMPTS); last: {exc.message}")
-        records.merge_document(folder, doc, status="retrying" if retry else "failed", errorCode=exc.code,
-                               errorMessage=message, httpStatus=exc.status, failedAt=now_iso())
+        failure = {"status": "retrying" if retry else "failed", "errorCode": exc.code,
+                   "errorMessage": message, "httpStatus": exc.status, "failedAt": now_iso()}
+        if not _write_if_ours(records, folder, doc, claim, failure):
+            log.info("OCR of %s failed (%s) after its claim was taken over", blob_name, exc.code)
+            return OcrOutcome("busy", blob_name), False
         if retry:
             raise
         log.warning("OCR of %s failed: %s %s", blob_name, exc.code, message)
@@ -230,6 +239,24 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
     return OcrOutcome("succeeded", blob_name, pages=pages), claim.labeled or touched
 
 
+def _write_if_ours(records: Records, folder: str, doc: str, claim: Claim, props: dict[str, object]) -> bool:
+    """Write the row only while the claim is ours: a worker that took it over keeps its row. Another
+    writer's merge (the labels step) changes the ETag but not the claim id, so that is looked up."""
+    etag = claim.etag or "*"
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            claim.etag = records.conditional_write(records.documents, folder, doc, etag, props)
+            return True
+        except HttpResponseError as exc:
+            if not lost_race(exc):
+                raise
+        row, row_etag = records.get_with_etag(records.documents, folder, doc)
+        if not row or row.get("claimId") != claim.claim_id or not row_etag:
+            return False
+        etag = row_etag
+    return False
+
+
 def _lease_renewer(settings: Settings, records: Records, blob_name: str, etag: str,
                    claim: Claim) -> Callable[[], None]:
     """Keeps the claim alive while Layout runs: `claimedAt` moves every third of OCR_CLAIM_SECONDS,
@@ -256,8 +283,8 @@ def _lease_renewer(settings: Settings, records: Records, blob_name: str, etag: s
                 if not lost_race(exc):
                     raise
             row, row_etag = records.get_with_etag(records.documents, folder, doc)
-            if not row or row.get("sourceEtag") != etag or row.get("status") != "processing":
-                stopped = True
+            if not row or row.get("claimId") != claim.claim_id or row.get("status") != "processing":
+                stopped = True  # taken over, or a newer version claimed the row
                 return
             claim.touched = True
             claim.etag = records.conditional_write(records.documents, folder, doc, row_etag, stamp)

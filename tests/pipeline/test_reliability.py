@@ -25,7 +25,7 @@ from shared.sweep import sweep
 from shared.training_poll import CLAIM_EXPIRED, poll_training_runs
 from shared.training_start import start_training_if_due
 from tests.pipeline.conftest import FaultServer, Reply, Stack, fast_client
-from tests.pipeline.test_steps import _prepare_labeled_folder, queue_messages
+from tests.pipeline.test_steps import _prepare_labeled_folder, counting, queue_messages
 
 JSON = {"Content-Type": "application/json"}
 RESTARTED = {"code": "InternalServerError",
@@ -224,3 +224,38 @@ def test_a_set_the_service_cannot_train_is_not_retried(
     state = stack.records.get_folder_state("few")[0]
     assert state and state["lastRunStatus"] == "failed" and state["lastFingerprint"] == "fp1"
     assert "retriedFingerprint" not in state
+
+
+def test_a_form_just_read_is_not_read_again_while_its_output_is_written(
+    stack: Stack, data_dir: Path
+) -> None:
+    """The race the fault suite found: the sweep reached a form between its row (`succeeded`) and its
+    `.ocr.json` being written, took the row over and read the form a second time."""
+    name = "race/Form_4.jpg"
+    stack.upload(name, (data_dir / "purchase-orders" / "Form_4.jpg").read_bytes())
+    source = blob_service(stack.settings).get_blob_client(stack.settings.forms_container, name)
+    etag = str(source.get_blob_properties().etag).strip('"')
+    stack.records.merge_document("race", "Form_4.jpg", status="succeeded", sourceEtag=etag, ocrAt=now_iso())
+    client = counting(stack)
+    assert process_source(stack.settings, name, client, stack.records).status == "busy"
+    assert client.layout_posts == 0
+    # long after, a succeeded row without its output is repaired
+    stack.records.merge_document("race", "Form_4.jpg", ocrAt="2020-01-01T00:00:00Z")
+    assert process_source(stack.settings, name, client, stack.records).status == "succeeded"
+    assert client.layout_posts == 1
+
+
+def test_a_failed_attempt_leaves_the_row_of_a_worker_that_took_over_alone(
+    stack: Stack, data_dir: Path, fault_server: Callable[..., FaultServer]
+) -> None:
+    name = "takeover/Form_5.jpg"
+    stack.upload(name, (data_dir / "purchase-orders" / "Form_5.jpg").read_bytes())
+
+    def taken_over(n: int) -> dict:
+        stack.records.merge_document("takeover", "Form_5.jpg", claimId="someone-else", claimedAt=now_iso())
+        return _failed_after_restart(n)
+
+    failing = fast_client(stack.settings, endpoint=_layout_server(fault_server, taken_over).url)
+    assert process_source(stack.settings, name, failing, stack.records).status == "busy"
+    row = stack.records.document("takeover", "Form_5.jpg")
+    assert row and row["status"] == "processing" and row["claimId"] == "someone-else"
