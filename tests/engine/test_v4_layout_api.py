@@ -119,7 +119,8 @@ def test_the_wire_protocol(client: Client) -> None:
     first = client.get(op)
     assert first.status_code == 200
     assert first.json()["status"] in ("notStarted", "running")  # OCR of a 2400x1600 scan takes a while
-    assert first.headers["Retry-After"] == "1" and "analyzeResult" not in first.json()
+    assert first.headers["Retry-After"] == "1" and first.headers["retry-after-ms"] == "200"
+    assert "analyzeResult" not in first.json()
     body = client.wait(op)
     assert body["status"] == "succeeded" and set(body) == {"status", "createdDateTime", "lastUpdatedDateTime",
                                                            "analyzeResult"}
