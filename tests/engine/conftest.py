@@ -7,21 +7,24 @@ import io
 import struct
 import threading
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
 import requests
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from formloop.stack import EngineInfo, start_engine, stop
+from formloop.stack import AzuriteInfo, EngineInfo, start_engine, stop
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
@@ -212,3 +215,15 @@ def file_server() -> Iterator[FileServer]:
     fs = FileServer()
     yield fs
     fs.server.shutdown()
+
+
+def sas_container(azurite: AzuriteInfo, files: dict[str, bytes], tag: str = "custom") -> str:
+    """Upload files into a new container on the test Azurite; its read+list SAS URL (training source)."""
+    name = tag + uuid.uuid4().hex[:20]
+    container = BlobServiceClient.from_connection_string(azurite.connection_string).create_container(name)
+    for blob, data in files.items():
+        container.upload_blob(blob, data)
+    sas = generate_container_sas(azurite.account_name, name, account_key=azurite.account_key,
+                                 permission=ContainerSasPermissions(read=True, list=True),
+                                 expiry=datetime.now(UTC) + timedelta(hours=1))
+    return f"{azurite.blob_endpoint}/{name}?{sas}"

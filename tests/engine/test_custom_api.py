@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 from azure.ai.formrecognizer import FormRecognizerClient, FormTrainingClient
 from azure.core.credentials import AzureKeyCredential
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 from formloop.stack import AzuriteInfo, EngineInfo, start_engine, stop
+from tests.engine.conftest import sas_container
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PO = DATA / "purchase-orders"
@@ -28,15 +26,7 @@ def _headers(engine: EngineInfo, **extra: str) -> dict[str, str]:
 
 
 def _container(azurite: AzuriteInfo, files: dict[str, bytes]) -> str:
-    """Upload files into a new container; return its read+list SAS URL."""
-    name = "custom" + uuid.uuid4().hex[:20]
-    cc = BlobServiceClient.from_connection_string(azurite.connection_string).create_container(name)
-    for blob, data in files.items():
-        cc.upload_blob(blob, data)
-    sas = generate_container_sas(azurite.account_name, name, account_key=azurite.account_key,
-                                 permission=ContainerSasPermissions(read=True, list=True),
-                                 expiry=datetime.now(UTC) + timedelta(hours=1))
-    return f"{azurite.blob_endpoint}/{name}?{sas}"
+    return sas_container(azurite, files, "custom")
 
 
 def _po_files(prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, bytes]:

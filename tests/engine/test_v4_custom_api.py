@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,10 @@ from azure.ai.documentintelligence import DocumentIntelligenceAdministrationClie
 from azure.ai.documentintelligence.models import AnalyzeResult, DocumentModelDetails
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 from engine.v4.layout_result import layout_result
 from formloop.stack import AzuriteInfo, EngineInfo
+from tests.engine.conftest import sas_container
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PO = DATA / "purchase-orders"
@@ -28,15 +27,7 @@ LABELS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-
 
 # -- helpers ----------------------------------------------------------------------------------------
 def _container(azurite: AzuriteInfo, files: dict[str, bytes]) -> str:
-    """Upload files into a new container; return its read+list SAS URL."""
-    name = "v4" + uuid.uuid4().hex[:20]
-    cc = BlobServiceClient.from_connection_string(azurite.connection_string).create_container(name)
-    for blob, data in files.items():
-        cc.upload_blob(blob, data)
-    sas = generate_container_sas(azurite.account_name, name, account_key=azurite.account_key,
-                                 permission=ContainerSasPermissions(read=True, list=True),
-                                 expiry=datetime.now(UTC) + timedelta(hours=1))
-    return f"{azurite.blob_endpoint}/{name}?{sas}"
+    return sas_container(azurite, files, "v4")
 
 
 def _studio_files(prefix: str = "", ocr: bool = True,
