@@ -41,6 +41,7 @@ from engine.pdf_marks import page_marks
 from engine.pdf_text import mostly_image, page_words
 from engine.pdfium_lock import PDFIUM
 from engine.scan import ocr_page
+from engine.tables import Table, pdf_tables, render_tables, scan_tables
 
 log = logging.getLogger("engine.layout")
 
@@ -78,7 +79,7 @@ def check_page_range(pages: list[int] | None, page_count: int) -> None:
 
 # -- extraction -----------------------------------------------------------------------------------
 def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
-               language: str | None) -> Iterator[PageText]:
+               language: str | None, tables: dict[int, list[Table]] | None = None) -> Iterator[PageText]:
     """Pages in order; every PDFium call holds PDFIUM, none is held across a `yield` or during OCR."""
     doc = open_pdf(data)
     try:
@@ -91,12 +92,14 @@ def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
         check_page_range(numbers, count)
         for n in numbers:
             with PDFIUM:
-                read = _read_pdf_page(doc, n, form)
+                read = _read_pdf_page(doc, n, form, tables)
             if isinstance(read, PageText):
                 yield read
                 continue
             result = ocr_page(read.image, n, ocr, language, unit_scale=1.0 / read.dpi, unit="inch")
             result.width, result.height = read.width_pt / 72.0, read.height_pt / 72.0
+            if tables is not None:
+                tables[n] = scan_tables(read.image, result, 1.0 / read.dpi)
             yield result
     finally:
         with PDFIUM:
@@ -113,8 +116,10 @@ class _Rendered:
     height_pt: float
 
 
-def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None) -> PageText | _Rendered:
-    """The page from its text layer and form fields, or (neither) its rendering."""
+def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None,
+                   tables: dict[int, list[Table]] | None = None) -> PageText | _Rendered:
+    """The page from its text layer and form fields, or (neither) its rendering; its ruled tables go
+    into `tables[n]` when asked for."""
     page = load_page(doc, n - 1)
     try:
         w_pt, h_pt = page.get_size()  # as displayed, /Rotate applied
@@ -150,9 +155,12 @@ def _read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None
                     m.x0, m.y0, m.x1, m.y1 = to_upright((m.x0, m.y0, m.x1, m.y1), rotation, (width, height))
             marks = merge_marks(widget_marks(widgets), drawn_marks)
             marks = [m for m in marks if on_page(m.x0, m.y0, m.x1, m.y1, *upright)]
+            lines = reading_order(group_words(words))
+            if tables is not None:
+                tables[n] = pdf_tables(page, lines, marks, own_objects)
             return PageText(number=n, width=width, height=height, unit="inch",
                             angle=float(rotation if rotation <= 180 else rotation - 360),
-                            lines=reading_order(group_words(words)), marks=marks, rotation=rotation,
+                            lines=lines, marks=marks, rotation=rotation,
                             upright_size=upright)
         return _render(page)  # no text layer: OCR happens outside the lock
     finally:
@@ -194,20 +202,25 @@ def page_image(data: bytes, content_type: str | None, number: int) -> tuple[Imag
 
 
 def _image_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
-                 language: str | None) -> Iterator[PageText]:
+                 language: str | None, tables: dict[int, list[Table]] | None = None) -> Iterator[PageText]:
     for n, image in iter_image_pages(data, wanted):
-        yield ocr_page(image, n, ocr, language)
+        page = ocr_page(image, n, ocr, language)
+        if tables is not None:
+            tables[n] = scan_tables(image, page)
+        yield page
 
 
 def extract_pages(data: bytes, content_type: str | None, pages: list[int] | None = None,
-                  language: str | None = None, ocr: OcrEngine | None = None) -> Iterator[PageText]:
-    """PageText per wanted page, one at a time."""
+                  language: str | None = None, ocr: OcrEngine | None = None,
+                  tables: dict[int, list[Table]] | None = None) -> Iterator[PageText]:
+    """PageText per wanted page, one at a time; with `tables`, each page's ruled tables are put there
+    under its number before the page is yielded."""
     kind = sniff_content_type(data) or content_type
     ocr = ocr or default_engine()
     if kind == PDF:
-        return _pdf_pages(data, pages, ocr, language)
+        return _pdf_pages(data, pages, ocr, language, tables)
     if kind in ("image/jpeg", "image/png", "image/tiff", "image/bmp"):
-        return _image_pages(data, pages, ocr, language)
+        return _image_pages(data, pages, ocr, language, tables)
     raise invalid_image("The bytes are not a PDF, JPEG, PNG, TIFF or BMP file.")
 
 
@@ -277,9 +290,12 @@ def _read_layout(data: bytes, content_type: str | None, *, pages: list[int] | No
     v21 = not api_version.lstrip("v").startswith("2.0")
     lang = language or "en"
     read_results, page_results = [], []
-    for page in extract_pages(data, content_type, pages, language):
+    found: dict[int, list[Table]] = {}
+    for page in extract_pages(data, content_type, pages, language, tables=found):
         read_results.append(render_read_result(page, v21, lang))
-        page_results.append({"page": page.number, "tables": []})
+        to_page = (lambda x, y, p=page: _to_page(p, x, y)) if page.rotation else None
+        tables = render_tables(found.pop(page.number, []), len(read_results) - 1, to_page, page.unit, v21)
+        page_results.append({"page": page.number, "tables": tables})
     if pages and not read_results:
         raise ApiError(400, "InvalidPageRange", "The Pages parameter exceeds the number of pages.")
     return {"version": "2.1.0" if v21 else "2.0.0", "readResults": read_results,

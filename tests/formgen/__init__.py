@@ -6,7 +6,7 @@ Renders filled-in forms of a few layouts to PDF (reportlab, DejaVu TTF fonts) or
 clockwise from top-left, pages 1-based) plus the layout's `fields.json`. Everything is deterministic by seed.
 
     from tests.formgen import generate, layouts
-    layouts()  # ['invoice', 'invoice_multipage', 'purchase_order', 'registration', 'tax_form']
+    layouts()  # ['invoice', 'invoice_multipage', 'purchase_order', 'registration', 'ruled_tables', ...]
     forms = generate("invoice", 10, Path("out/invoice"), seed=0, kind="scan", start_index=1)
     forms[0].path, forms[0].labels_path, forms[0].values["Total"]
 
@@ -16,6 +16,9 @@ returns `GeneratedForm(path, labels_path, values)`; `values` maps every field of
 (values in AcroForm fields), "fillable-scan" (the fillable PDF printed with its fields, then scanned); mark
 styles (pdf/scan): "vector", "image", "glyph". Form `i` has the same values in every kind and style.
 Files: `<layout>_<iiii>.pdf`, or for scans `.jpg` (one page) / `.tiff` (multi-page).
+`ruled_tables` (tests/formgen/tables.py) draws one or two ruled tables (random columns, header row, merged
+cells, blank rows; rules as lines, Word-style bars or cell rectangles) and writes their truth beside the
+form as `<doc>.tables.json` (`GeneratedForm.tables_path`; cells in the v2.1 shape, boxes normalised 0..1).
 `tests.formgen.fillable_variants` makes small AcroForms with one defect each (no appearance stream, widget
 off the page, /Rotate 90, no /FT, /Kids with a non-dictionary).
 

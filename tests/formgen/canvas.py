@@ -96,6 +96,7 @@ class FormCanvas:
     style_rng: random.Random | None = None
     glyph_sets: tuple[str, ...] = tuple(sorted(GLYPH_SETS))  # the sets mark_style "glyph" picks one from
     hand: bool = False  # values written in a hand-printing font instead of the layout's typed font
+    tables: list[dict] = field(default_factory=list)  # truth of the ruled tables drawn (formgen/tables.py)
 
     def __post_init__(self) -> None:
         register_fonts()

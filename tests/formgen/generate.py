@@ -31,6 +31,7 @@ class GeneratedForm:
     path: Path
     labels_path: Path
     values: dict[str, str]
+    tables_path: Path | None = None  # `<doc>.tables.json`: the truth of its ruled tables (ruled_tables)
 
 
 def layouts() -> list[str]:
@@ -75,6 +76,25 @@ def labels_document(
             )
         labels.append({"label": spec.key, "key": None, "value": entries})
     return {"$schema": LABELS_SCHEMA, "document": document, "labels": labels}
+
+
+def _norm_quad(box: tuple[float, float, float, float], unit: ToUnit) -> list[float]:
+    x0, top, x1, bottom = box
+    corners = ((x0, top), (x1, top), (x1, bottom), (x0, bottom))
+    return [_clamp(v) for x, y in corners for v in unit(x, y)]
+
+
+def tables_document(document: str, tables: list[dict], to_unit: dict[int, ToUnit]) -> dict:
+    """The ruled tables' truth in the v2.1 shape (`rows`, `columns`, `cells[]` with rowIndex, columnIndex,
+    rowSpan, columnSpan, text, isHeader), boxes normalised 0..1 like the labels, pages 1-based."""
+    out = []
+    for t in tables:
+        unit = to_unit[t["page"]]
+        cells = [{**{k: v for k, v in c.items() if k != "box"}, "boundingBox": _norm_quad(c["box"], unit)}
+                 for c in t["cells"]]
+        out.append({"page": t["page"], "rows": t["rows"], "columns": t["columns"],
+                    "boundingBox": _norm_quad(t["box"], unit), "cells": cells})
+    return {"document": document, "tables": out}
 
 
 def _pdf_units(canvas: FormCanvas) -> dict[int, ToUnit]:
@@ -176,6 +196,11 @@ def generate(
         labels = labels_document(path.name, spec, canvas.boxes, units)
         labels_path = path.with_name(path.name + ".labels.json")
         labels_path.write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tables_path = None
+        if canvas.tables:
+            tables_path = path.with_name(path.name + ".tables.json")
+            truth = tables_document(path.name, canvas.tables, units)
+            tables_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         printed = {key: " ".join(value.split()) for key, value in data.values.items()}
-        forms.append(GeneratedForm(path, labels_path, printed))
+        forms.append(GeneratedForm(path, labels_path, printed, tables_path))
     return forms

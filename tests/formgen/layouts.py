@@ -15,6 +15,7 @@ from typing import Any
 
 from tests.formgen import values as gen
 from tests.formgen.canvas import FormCanvas
+from tests.formgen.tables import draw_table, make_table
 
 
 @dataclass(frozen=True)
@@ -467,6 +468,57 @@ def draw_tax_form(c: FormCanvas, d: FormData) -> None:
     )
 
 
+# ---------------------------------------------------------------- service report with ruled tables
+
+TABLES_FIELDS = (
+    FieldSpec("ReportNumber", "string"),
+    FieldSpec("ReportDate", "date"),
+    FieldSpec("AccountNumber", "string"),
+    FieldSpec("Approved", "selectionMark"),
+)
+TABLE_CAPTIONS = ("Work performed", "Parts used", "Schedule", "Deliveries", "Charges")
+REMARKS = ("All work checked by the supervisor.", "Customer to confirm the next visit by phone.",
+           "Old parts returned to the customer.", "Invoice follows separately.")
+ACCOUNT = CombBox(LEFT, 112, 8, 18, 20)
+
+
+def make_ruled_tables(rng: random.Random) -> FormData:
+    v = {
+        "ReportNumber": gen.reference(rng, rng.choice(("SR-", "R"))),
+        "ReportDate": gen.date(rng).strftime("%m/%d/%Y"),
+        "AccountNumber": f"{rng.randint(0, 99_999_999):08d}",
+        "Approved": _mark(rng.random() < 0.6),
+    }
+    count = 2 if rng.random() < 0.6 else 1
+    tables = [make_table(rng, max_body=8 if count == 1 else 5) for _ in range(count)]
+    captions = rng.sample(TABLE_CAPTIONS, count)
+    return FormData(v, {"tables": tables, "captions": captions, "remarks": rng.choice(REMARKS)})
+
+
+def draw_ruled_tables(c: FormCanvas, d: FormData) -> None:
+    """A service report: header fields, a comb, one or two ruled tables, a remarks box and a check box.
+    The comb (one row of cells), the remarks box (one cell) and the check box are not tables."""
+    v = d.values
+    c.text(LEFT, 62, "SERVICE REPORT", 16, "sans-bold")
+    c.text(330, 62, "Report no.")
+    c.value("ReportNumber", 390, 62, v["ReportNumber"], width=170)
+    c.text(330, 80, "Date")
+    c.value("ReportDate", 390, 80, v["ReportDate"], width=170)
+    c.text(LEFT, 104, "Account number", 8)
+    c.comb("AccountNumber", ACCOUNT.x, ACCOUNT.top, v["AccountNumber"], ACCOUNT.cells, ACCOUNT.cell_width,
+           ACCOUNT.height)
+    top = 165.0
+    for table, caption in zip(d.extras["tables"], d.extras["captions"], strict=True):
+        c.text(LEFT, top, caption, 10, "sans-bold")
+        top = draw_table(c, table, LEFT, top + 8, RIGHT - LEFT) + 28
+    if top < 700:
+        c.text(LEFT, top, "Remarks", 8)
+        c.box(LEFT, top + 5, RIGHT - LEFT, 30)
+        c.text(LEFT + 6, top + 24, d.extras["remarks"])
+    c.checkbox("Approved", LEFT, 745, v["Approved"] == "selected")
+    c.text(LEFT + 16, 754, "Approved by the customer", 9)
+
+
 LAYOUTS: dict[str, Layout] = {
     layout.name: layout
     for layout in (
@@ -475,5 +527,6 @@ LAYOUTS: dict[str, Layout] = {
         Layout("purchase_order", PO_FIELDS, make_purchase_order, draw_purchase_order),
         Layout("registration", REGISTRATION_FIELDS, make_registration, draw_registration),
         Layout("tax_form", TAX_FIELDS, make_tax_form, draw_tax_form),
+        Layout("ruled_tables", TABLES_FIELDS, make_ruled_tables, draw_ruled_tables),
     )
 }
