@@ -35,8 +35,9 @@ class BoxSide:
     bottom: float
 
 
-def _clean_rules(across: np.ndarray, small: np.ndarray, gap: int = 3) -> np.ndarray:
-    """The horizontal runs that are rules, not a row through bold letters: white on at least one side."""
+def _clean_rules(across: np.ndarray, small: np.ndarray, gap: int = 3, most_ink: float = 0.35) -> np.ndarray:
+    """The horizontal runs that are rules, not a row through bold letters: white on at least one side
+    (at most `most_ink` of the pixels `gap` rows above, or below, are ink)."""
     labels, count = ndimage.label(across)
     if count == 0:
         return across
@@ -47,8 +48,20 @@ def _clean_rules(across: np.ndarray, small: np.ndarray, gap: int = 3) -> np.ndar
     index = np.arange(1, count + 1)
     ink_above = ndimage.mean(above, labels, index)
     ink_below = ndimage.mean(below, labels, index)
-    keep = np.concatenate(([False], np.minimum(ink_above, ink_below) < 0.35))
+    keep = np.concatenate(([False], np.minimum(ink_above, ink_below) < most_ink))
     return keep[labels]
+
+
+LONG_SHARE = 0.08  # a horizontal run this share of the page wide is a rule whatever touches it
+
+
+def _long_runs(runs: np.ndarray, length: float) -> np.ndarray:
+    """The runs at least `length` long (connected pieces of `runs`)."""
+    labels, count = ndimage.label(runs)
+    if count == 0:
+        return runs
+    widths = np.array([0] + [sl[1].stop - sl[1].start for sl in ndimage.find_objects(labels)])
+    return (widths >= length)[labels]
 
 
 def _box_sides(small: np.ndarray, rules: np.ndarray, shortest: int = 4) -> list[tuple[slice, slice]]:
@@ -88,10 +101,12 @@ def erase_rules_and_sides(image: Image.Image, text_height: float = 0.0) -> tuple
     small = min_pool2(gray) < 160
     along = int(max(40, 6 * text_height, 0.03 * w)) // POOL
     down = int(max(60, 8 * text_height, 0.05 * h)) // POOL
-    across = _runs(small, along, axis=1)
+    # A run through touching bold letters (a table header, often on a grey fill) is text, not a rule:
+    # erased are the runs with paper right beside them on one side, and the runs too long for a word.
+    # Box sides end on those rules only.
+    runs = _runs(small, along, axis=1)
+    across = _clean_rules(runs, small, gap=2, most_ink=0.1) | _long_runs(runs, LONG_SHARE * wp)
     lines = across | _runs(small, down, axis=0)
-    # Box sides end on clean rules only: a long run through touching bold letters is text, not a rule.
-    across = _clean_rules(across, small)
     found: list[BoxSide] = []
     for rows, cols in _box_sides(small, across):
         lines[rows, cols] |= small[rows, cols]
