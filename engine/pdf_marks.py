@@ -29,6 +29,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from engine import pdfium_calls as pc
 from engine.pagemodel import SelectionMark
 from engine.pdf_frame import PageFrame
 
@@ -93,40 +94,17 @@ def _code(ch: str) -> int:
 
 
 # -- PDFium, integers in and out -------------------------------------------------------------------
-_P, _I, _U, _F = ctypes.c_void_p, ctypes.c_int, ctypes.c_ulong, ctypes.c_float
-
-
-def _proto(fn: object, restype: type | None, *argtypes: type) -> ctypes._CFuncPtr:
-    """A private prototype of a PDFium function: pypdfium2's own stays untouched, and plain ints are
-    passed and returned instead of typed pointer objects (2-3x cheaper per call)."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, _P).value)
-
-
+_P, _I, _U, _F = pc.P, pc.I, pc.U, pc.F
 _c = pdfium_c
-_page_count = _proto(_c.FPDFPage_CountObjects, _I, _P)
-_page_obj = _proto(_c.FPDFPage_GetObject, _P, _P, _I)
-_form_count = _proto(_c.FPDFFormObj_CountObjects, _I, _P)
-_form_obj = _proto(_c.FPDFFormObj_GetObject, _P, _P, _U)
-_obj_type = _proto(_c.FPDFPageObj_GetType, _I, _P)
-_obj_bounds = _proto(_c.FPDFPageObj_GetBounds, _I, _P, _P, _P, _P, _P)
-_obj_matrix = _proto(_c.FPDFPageObj_GetMatrix, _I, _P, _P)
-_fill_color = _proto(_c.FPDFPageObj_GetFillColor, _I, _P, _P, _P, _P, _P)
-_stroke_color = _proto(_c.FPDFPageObj_GetStrokeColor, _I, _P, _P, _P, _P, _P)
-_draw_mode_fn = _proto(_c.FPDFPath_GetDrawMode, _I, _P, _P, _P)
-_seg_count = _proto(_c.FPDFPath_CountSegments, _I, _P)
-_seg_get = _proto(_c.FPDFPath_GetPathSegment, _P, _P, _I)
-_seg_point = _proto(_c.FPDFPathSegment_GetPoint, _I, _P, _P, _P)
-_seg_type = _proto(_c.FPDFPathSegment_GetType, _I, _P)
-_seg_close = _proto(_c.FPDFPathSegment_GetClose, _I, _P)
-_text_font = _proto(_c.FPDFTextObj_GetFont, _P, _P)
-_font_name = _proto(_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _P, _P, ctypes.c_size_t)
-_text_of_obj = _proto(_c.FPDFTextObj_GetText, _U, _P, _P, _P, _U)
-_render_mode = _proto(_c.FPDFTextObj_GetTextRenderMode, _I, _P)
-_char_obj = _proto(_c.FPDFText_GetTextObject, _P, _P, _I)
-_char_box = _proto(_c.FPDFText_GetCharBox, _I, _P, _I, _P, _P, _P, _P)
-_char_at = _proto(_c.FPDFText_GetCharIndexAtPos, _I, _P, ctypes.c_double, ctypes.c_double,
+_text_font = pc.proto(_c.FPDFTextObj_GetFont, _P, _P)
+_font_name = pc.proto(_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _P, _P, ctypes.c_size_t)
+_text_of_obj = pc.proto(_c.FPDFTextObj_GetText, _U, _P, _P, _P, _U)
+_render_mode = pc.proto(_c.FPDFTextObj_GetTextRenderMode, _I, _P)
+_char_obj = pc.proto(_c.FPDFText_GetTextObject, _P, _P, _I)
+_char_box = pc.proto(_c.FPDFText_GetCharBox, _I, _P, _I, _P, _P, _P, _P)
+_char_at = pc.proto(_c.FPDFText_GetCharIndexAtPos, _I, _P, ctypes.c_double, ctypes.c_double,
                   ctypes.c_double, ctypes.c_double)
-_char_unicode = _proto(_c.FPDFText_GetUnicode, ctypes.c_uint, _P, _I)
+_char_unicode = pc.proto(_c.FPDFText_GetUnicode, ctypes.c_uint, _P, _I)
 
 
 def _addr(handle: object) -> int:
@@ -166,7 +144,7 @@ class _Objects:
         handles: list[int] = []
         types: list[int] = []
         bounds: list[tuple[float, float, float, float]] = []
-        self._walk(_addr(page.raw), _page_count, _page_obj, None, 0, handles, types, bounds, limit)
+        self._walk(_addr(page.raw), pc.page_count, pc.page_obj, None, 0, handles, types, bounds, limit)
         keep = [i for i, k in enumerate(types) if k in (_PATH, _TEXT, _IMAGE)]
         self.handles: list[int] = [handles[i] for i in keep]
         self.types = np.array([types[i] for i in keep], dtype=np.int32)
@@ -186,12 +164,12 @@ class _Objects:
         forms: list[int] = []
         for i in range(n):
             h = get(parent, i)
-            k = _obj_type(h)
+            k = pc.obj_type(h)
             box = (0.0, 0.0, 0.0, 0.0)
             if k == _FORM:
                 forms.append(h)
             elif k in (_PATH, _TEXT, _IMAGE):
-                if _obj_bounds(h, a, a + 4, a + 8, a + 12):
+                if pc.obj_bounds(h, a, a + 4, a + 8, a + 12):
                     box = (buf[0], buf[1], buf[2], buf[3])
                     if matrix is not None:  # children of a form XObject report bounds in the form's space
                         box = _transform(box, matrix)
@@ -204,9 +182,9 @@ class _Objects:
             return
         for h in forms:
             m = pdfium_c.FS_MATRIX()
-            _obj_matrix(h, ctypes.addressof(m))
+            pc.obj_matrix(h, ctypes.addressof(m))
             own = (m.a, m.b, m.c, m.d, m.e, m.f)
-            _Objects._walk(h, _form_count, _form_obj, own if matrix is None else _compose(own, matrix),
+            _Objects._walk(h, pc.form_count, pc.form_obj, own if matrix is None else _compose(own, matrix),
                            depth + 1, handles, types, bounds)
 
 
@@ -231,7 +209,7 @@ def _transform(box: tuple[float, float, float, float], m: _Matrix) -> tuple[floa
 
 def _draw_mode(h: int) -> tuple[bool, bool]:
     fill, stroke = ctypes.c_int(0), ctypes.c_int(0)
-    _draw_mode_fn(h, ctypes.addressof(fill), ctypes.addressof(stroke))
+    pc.draw_mode(h, ctypes.addressof(fill), ctypes.addressof(stroke))
     return fill.value != 0, bool(stroke.value)
 
 
@@ -255,7 +233,7 @@ def _inked(rgba: tuple[int, int, int, int] | None) -> bool:
 def _visible_ink(h: int) -> bool:
     """A path that leaves ink: stroked or filled in something other than (near) white."""
     fill, stroke = _draw_mode(h)
-    return (stroke and _inked(_color(h, _stroke_color))) or (fill and _inked(_color(h, _fill_color)))
+    return (stroke and _inked(_color(h, pc.stroke_color))) or (fill and _inked(_color(h, pc.fill_color)))
 
 
 def _is_outline(h: int) -> bool:
@@ -264,7 +242,7 @@ def _is_outline(h: int) -> bool:
     Open strokes (a tick, the two lines of an X) and filled tick or cross outlines (points inside)
     are ink drawn in a box, not boxes.
     """
-    n = _seg_count(h)
+    n = pc.seg_count(h)
     if n < 3 or n > 60:
         return False
     xy = (ctypes.c_float * 2)()
@@ -273,14 +251,14 @@ def _is_outline(h: int) -> bool:
     start: tuple[float, float] | None = None
     closed, last_close = True, True
     for i in range(n):
-        seg = _seg_get(h, i)
-        _seg_point(seg, a, a + 4)
+        seg = pc.seg_get(h, i)
+        pc.seg_point(seg, a, a + 4)
         p = (xy[0], xy[1])
-        if _seg_type(seg) == _MOVETO:
+        if pc.seg_type(seg) == _MOVETO:
             closed &= start is None or last_close or _near(pts[-1], start)
             start = p
         pts.append(p)
-        last_close = bool(_seg_close(seg))
+        last_close = bool(pc.seg_close(seg))
     closed &= start is None or last_close or _near(pts[-1], start)
     arr = np.array(pts)
     lo, hi = arr.min(axis=0), arr.max(axis=0)
@@ -307,7 +285,7 @@ def _vector_boxes(objs: _Objects) -> list[_Box]:
         fill, stroke = _draw_mode(hd)
         if not (fill or stroke) or not _is_outline(hd):
             continue
-        fill_rgba = _color(hd, _fill_color) if fill else None
+        fill_rgba = _color(hd, pc.fill_color) if fill else None
         if not stroke and not _inked(fill_rgba):
             continue  # a white patch, not a drawn box
         boxes.append(_Box(*objs.bounds[i].tolist(), selected=fill and _dark(fill_rgba), obj=i))

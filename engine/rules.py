@@ -19,7 +19,7 @@ from engine.pixels import min_pool2
 POOL = 2  # must match min_pool2
 
 
-def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
+def ink_runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
     """Pixels that belong to an unbroken ink run of at least `length` along `axis`."""
     full = ndimage.uniform_filter1d(ink.view(np.uint8), size=length, axis=axis, mode="constant",
                                     output=np.float32) > 0.999
@@ -73,7 +73,7 @@ def _box_sides(small: np.ndarray, rules: np.ndarray, shortest: int = 4) -> list[
     """
     if not rules.any():
         return []
-    upright = _runs(small, shortest, axis=0) & ~rules
+    upright = ink_runs(small, shortest, axis=0) & ~rules
     near = ndimage.maximum_filter(rules, size=(5, 5))  # a rule a pixel or two off still counts
     labels, _count = ndimage.label(upright)
     h = small.shape[0]
@@ -104,9 +104,9 @@ def erase_rules_and_sides(image: Image.Image, text_height: float = 0.0) -> tuple
     # A run through touching bold letters (a table header, often on a grey fill) is text, not a rule:
     # erased are the runs with paper right beside them on one side, and the runs too long for a word.
     # Box sides end on those rules only.
-    runs = _runs(small, along, axis=1)
+    runs = ink_runs(small, along, axis=1)
     across = _clean_rules(runs, small, gap=2, most_ink=0.1) | _long_runs(runs, LONG_SHARE * wp)
-    lines = across | _runs(small, down, axis=0)
+    lines = across | ink_runs(small, down, axis=0)
     found: list[BoxSide] = []
     for rows, cols in _box_sides(small, across):
         lines[rows, cols] |= small[rows, cols]

@@ -20,6 +20,7 @@ import itertools
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from engine import pdfium_calls as pc
 from engine.pdf_frame import PageFrame
 from engine.tables.model import Rule
 
@@ -33,30 +34,7 @@ Matrix = tuple[float, float, float, float, float, float]  # PDF a b c d e f: [x 
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 _PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
 _LINETO, _MOVETO = pdfium_c.FPDF_SEGMENT_LINETO, pdfium_c.FPDF_SEGMENT_MOVETO
-_P, _I, _U = ctypes.c_void_p, ctypes.c_int, ctypes.c_ulong
-
-
-def _proto(fn: object, restype: type | None, *argtypes: type) -> ctypes._CFuncPtr:
-    """A private prototype: plain ints in and out, pypdfium2's own typed one left untouched."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, _P).value)
-
-
-_c = pdfium_c
-_page_count = _proto(_c.FPDFPage_CountObjects, _I, _P)
-_page_obj = _proto(_c.FPDFPage_GetObject, _P, _P, _I)
-_form_count = _proto(_c.FPDFFormObj_CountObjects, _I, _P)
-_form_obj = _proto(_c.FPDFFormObj_GetObject, _P, _P, _U)
-_obj_type = _proto(_c.FPDFPageObj_GetType, _I, _P)
-_obj_bounds = _proto(_c.FPDFPageObj_GetBounds, _I, _P, _P, _P, _P, _P)
-_obj_matrix = _proto(_c.FPDFPageObj_GetMatrix, _I, _P, _P)
-_fill_color = _proto(_c.FPDFPageObj_GetFillColor, _I, _P, _P, _P, _P, _P)
-_stroke_color = _proto(_c.FPDFPageObj_GetStrokeColor, _I, _P, _P, _P, _P, _P)
-_draw_mode = _proto(_c.FPDFPath_GetDrawMode, _I, _P, _P, _P)
-_seg_count = _proto(_c.FPDFPath_CountSegments, _I, _P)
-_seg_get = _proto(_c.FPDFPath_GetPathSegment, _P, _P, _I)
-_seg_point = _proto(_c.FPDFPathSegment_GetPoint, _I, _P, _P, _P)
-_seg_type = _proto(_c.FPDFPathSegment_GetType, _I, _P)
-_seg_close = _proto(_c.FPDFPathSegment_GetClose, _I, _P)
+_P, _I = pc.P, pc.I
 
 
 def _compose(m: Matrix, then: Matrix) -> Matrix:
@@ -86,16 +64,16 @@ class _Reader:
     def walk(self, parent: int, count: int, get: ctypes._CFuncPtr, matrix: Matrix | None, depth: int) -> None:
         for i in range(count):
             obj = get(parent, i)
-            kind = _obj_type(obj)
+            kind = pc.obj_type(obj)
             if kind == _PATH:
                 self._path(obj, matrix)
             elif kind == _FORM and depth < _MAX_DEPTH:
                 own = self._matrix(obj)
-                self.walk(obj, max(_form_count(obj), 0), _form_obj,
+                self.walk(obj, max(pc.form_count(obj), 0), pc.form_obj,
                           own if matrix is None else _compose(own, matrix), depth + 1)
 
     def _matrix(self, obj: int) -> Matrix:
-        _obj_matrix(obj, self._fa)
+        pc.obj_matrix(obj, self._fa)
         f = self._f
         return f[0], f[1], f[2], f[3], f[4], f[5]
 
@@ -108,7 +86,7 @@ class _Reader:
 
     def _path(self, obj: int, matrix: Matrix | None) -> None:
         a = self._fa
-        if not _obj_bounds(obj, a, a + 4, a + 8, a + 12):
+        if not pc.obj_bounds(obj, a, a + 4, a + 8, a + 12):
             return
         f = self._f
         l, b, r, t = f[0], f[1], f[2], f[3]  # noqa: E741
@@ -119,15 +97,15 @@ class _Reader:
         thin = min(w, h) <= MAX_THICK_PT and max(w, h) >= max(MIN_LENGTH_PT, 2 * min(w, h))
         if not thin and (w < MIN_LENGTH_PT or h < MIN_LENGTH_PT):
             return  # a dot, too small for any rule
-        _draw_mode(obj, self._ia, self._ia + 4)
-        fill = self._i[0] != 0 and self._inked(obj, _fill_color)
-        stroke = self._i[1] != 0 and self._inked(obj, _stroke_color)
+        pc.draw_mode(obj, self._ia, self._ia + 4)
+        fill = self._i[0] != 0 and self._inked(obj, pc.fill_color)
+        stroke = self._i[1] != 0 and self._inked(obj, pc.stroke_color)
         if not (fill or stroke):
             return
         if thin:
             self._thin(l, b, r, t)
             return
-        n = _seg_count(obj)
+        n = pc.seg_count(obj)
         if 0 < n <= MAX_SEGMENTS:
             own = self._matrix(obj)
             self._segments(obj, n, own if matrix is None else _compose(own, matrix), stroke)
@@ -149,10 +127,10 @@ class _Reader:
         pts: list[tuple[float, float]] = []
         start: tuple[float, float] | None = None
         for k in range(n):
-            seg = _seg_get(obj, k)
-            _seg_point(seg, a, a + 4)
+            seg = pc.seg_get(obj, k)
+            pc.seg_point(seg, a, a + 4)
             p = _apply(matrix, f[0], f[1])
-            kind = _seg_type(seg)
+            kind = pc.seg_type(seg)
             if kind == _MOVETO:
                 self._subpath(pts, stroked)
                 pts, start = [p], p
@@ -162,7 +140,7 @@ class _Reader:
             else:  # a curve ends the straight run
                 self._subpath(pts, stroked)
                 pts = [p]
-            if _seg_close(seg) and start is not None:
+            if pc.seg_close(seg) and start is not None:
                 pts.append(start)
                 self._subpath(pts, stroked)
                 pts = [start]
@@ -190,10 +168,10 @@ def vector_rules(page: pdfium.PdfPage, frame: PageFrame, own_objects: int | None
     top-level objects (form-field appearances flattened in after them draw field boxes, not tables)."""
     reader = _Reader()
     raw = ctypes.cast(page.raw, _P).value or 0
-    count = max(_page_count(raw), 0)
+    count = max(pc.page_count(raw), 0)
     if own_objects is not None:
         count = min(count, own_objects)
-    reader.walk(raw, count, _page_obj, None, 0)
+    reader.walk(raw, count, pc.page_obj, None, 0)
     rules: list[Rule] = []
     for y, x0, x1 in reader.h:
         a, top, b, _ = frame.box(x0, y, x1, y)

@@ -4,7 +4,7 @@ The skew is measured on the page's long horizontal rules (a least-squares slope 
 `angle` Layout reports was up to 0.7 degrees off on the generated scans) and the pooled ink mask is turned
 upright by it, so rules are axis-aligned runs of ink again: a 2-degree tilt moves a 500-px rule 17 px
 from end to end, which no run detector follows. Rules are found as `engine/rules.py` finds the ones it
-erases before OCR (runs of ink on a 2x2-pooled mask, its `_runs`), but sized by the page's text height
+erases before OCR (runs of ink on a 2x2-pooled mask, its `ink_runs`), but sized by the page's text height
 instead of the page size, so the sides of one short table row count too. Check box outlines and strokes
 that run through OCR'd words (letters stacked in a tight cell) are not rules, and the grid builder keeps
 only vertical strokes that end on horizontal rules, which no letter does. Cell corners are turned back
@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from engine.pagemodel import PageText, SelectionMark
 from engine.pixels import min_pool2
-from engine.rules import POOL, _runs
+from engine.rules import POOL, ink_runs
 from engine.tables.grid import find_tables
 from engine.tables.model import Corners, Point, Rule, Table
 from engine.tables.words import not_marks, not_through_words, text_height, text_words
@@ -38,8 +38,8 @@ _TRANSPOSE = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 27
 
 def image_rules(small: np.ndarray, text_height: float) -> list[Rule]:
     """Horizontal and vertical rules of an upright page's pooled ink mask, in full-size pixels."""
-    across = _runs(small, max(4, int(MIN_ACROSS * text_height) // POOL), axis=1)
-    down = _runs(small, max(3, int(MIN_DOWN * text_height) // POOL), axis=0)
+    across = ink_runs(small, max(4, int(MIN_ACROSS * text_height) // POOL), axis=1)
+    down = ink_runs(small, max(3, int(MIN_DOWN * text_height) // POOL), axis=0)
     thick = max(2.0, MAX_THICK * text_height / POOL)
     rules: list[Rule] = []
     for mask, horizontal in ((across, True), (down, False)):
@@ -60,7 +60,7 @@ def rule_skew(small: np.ndarray, text_height: float) -> float | None:
     rules (`small`: the page's pooled ink mask), or None without any. Measured on the rules because
     the words' baselines drift: on the generated scans the word-based angle was off by up to 0.7
     degrees, which bends a 500-px rule by 6 px."""
-    across = _runs(small, max(4, int(MIN_ACROSS * text_height) // POOL), axis=1)
+    across = ink_runs(small, max(4, int(MIN_ACROSS * text_height) // POOL), axis=1)
     labels, count = ndimage.label(across, structure=np.ones((3, 3), dtype=bool))  # a tilted rule steps
     if count == 0:
         return None
