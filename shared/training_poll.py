@@ -47,6 +47,8 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
     started = parse_iso(str(run.get("submittedAt") or run.get("requestedAt") or ""))
     duration = round(time.time() - started, 1) if started else None
     records.merge_run(folder, run_id, status=status, finishedAt=now_iso(), durationSeconds=duration, **props)
+    if run.get("snapshotPrefix"):  # the training set copy is read only while the model trains
+        drop_snapshot(settings, str(run["snapshotPrefix"]))
     state = records.get(records.runs, folder, FOLDER_STATE_KEY) or {}
     if state.get("activeRunId") == run_id:
         extra: dict[str, Any] = {}
@@ -96,8 +98,6 @@ def record_outcome(settings: Settings, client: FormRecognizerClient, records: Re
             if promotion.promoted:
                 make_current(settings, records, folder, model_id)
             log.info("model %s of %r: %s (%s)", model_id, folder, promotion.decision, promotion.reason)
-    if run.get("snapshotPrefix"):
-        drop_snapshot(settings, str(run["snapshotPrefix"]))
     status = "succeeded" if ready else "failed"
     _finish(settings, records, run, status, modelId=model_id, modelStatus=outcome.state,
             averageModelAccuracy=outcome.average_accuracy, fieldCount=len(outcome.fields),

@@ -259,3 +259,19 @@ def test_a_failed_attempt_leaves_the_row_of_a_worker_that_took_over_alone(
     assert process_source(stack.settings, name, failing, stack.records).status == "busy"
     row = stack.records.document("takeover", "Form_5.jpg")
     assert row and row["status"] == "processing" and row["claimId"] == "someone-else"
+
+
+def test_a_run_that_times_out_drops_its_training_set_snapshot(
+    stack: Stack, fault_server: Callable[..., FaultServer]
+) -> None:
+    creating = json.dumps({"modelInfo": {"modelId": "m-slow", "status": "creating"}}).encode()
+    server = fault_server(fallback=lambda m, p, b: (200, JSON, creating))
+    stack = stack.with_settings(TRAINING_DEADLINE_SECONDS="1")
+    snapshots = blob_service(stack.settings).get_container_client(stack.settings.snapshot_container)
+    for name in ("snap/r1/a.pdf", "snap/r1/a.pdf.labels.json", "snap/r1/fields.json", "snap/other.pdf"):
+        snapshots.upload_blob(name, b"x")
+    _submitted_run(stack, "snap", "r1", server.url + "/m")
+    stack.records.merge_run("snap", "r1", submittedAt="2020-01-01T00:00:00Z", snapshotPrefix="snap/r1/")
+    assert poll_training_runs(stack.settings, stack.client, stack.records).finished == ["r1"]
+    assert stack.records.run("snap", "r1")["status"] == "timedOut"
+    assert [b.name for b in snapshots.list_blobs()] == ["snap/other.pdf"]
