@@ -19,7 +19,7 @@ from shared.records import Records
 from shared.settings import Settings
 from shared.storage import queue_service
 from shared.training_policy import inventory
-from shared.training_queue import BadMessage, parse_message
+from shared.training_queue import BadMessage, parse_message, send_to_poison
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ def handle_prediction_message(settings: Settings, body: str, client: FormRecogni
                               records: Records) -> RepredictReport | None:
     try:
         folder, model_id = parse_request(body)
-    except (BadMessage, ValueError) as exc:
-        log.error("prediction request dropped: %s", exc)
+    except (BadMessage, ValueError) as exc:  # never processable: straight to the poison queue
+        send_to_poison(settings, body, settings.prediction_poison_queue)
+        log.error("prediction request poisoned: %s", exc)
         return None
     return repredict_folder(settings, folder, model_id, client, records)

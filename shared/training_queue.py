@@ -180,6 +180,7 @@ def request_training(settings: Settings, folder: str, coalesce: bool = True) -> 
     return _coalescer.send(_key(settings, folder), settings.training_request_delay_seconds, send)
 
 
-def send_to_poison(settings: Settings, body: str) -> None:
-    """Move a message that can never succeed to `<queue>-poison`, as the host would after retries."""
-    queue_service(settings).get_queue_client(settings.poison_queue).send_message(body)
+def send_to_poison(settings: Settings, body: str, queue: str = "") -> None:
+    """Move a message that can never succeed to `<queue>-poison` (default: the training queue's), as the
+    host would after retries."""
+    queue_service(settings).get_queue_client(queue or settings.poison_queue).send_message(body)

@@ -188,3 +188,10 @@ def test_a_prediction_the_engine_missed_is_made_by_the_sweep_and_a_gone_model_is
     assert outcome.status == "failed"
     row = stack.records.prediction("loop", "Missed.jpg")
     assert row["status"] == "failed" and row["errorMessage"].startswith("the model is gone")
+
+
+def test_a_malformed_prediction_request_goes_to_its_poison_queue(stack: Stack) -> None:
+    for body in ("not json", json.dumps({"folder": "loop"}), json.dumps({"folder": "x", "modelId": 7})):
+        assert handle_prediction_message(stack.settings, body, stack.client, stack.records) is None
+    poison = queue_service(stack.settings).get_queue_client(stack.settings.prediction_poison_queue)
+    assert len(list(poison.receive_messages(max_messages=10))) == 3
