@@ -41,7 +41,6 @@ from tests.formgen import generate  # noqa: E402
 from tests.formgen.table_score import TableScore, load_truth, score  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-SHARED = ROOT.parent / "shared" / "data"
 NEGATIVE_LAYOUTS = ("invoice", "invoice_multipage", "purchase_order", "registration", "tax_form")
 
 
@@ -76,7 +75,7 @@ def negatives(out: Path, count: int, seed: int) -> dict[str, tuple[int, int]]:
 
 
 def real_sets(quick: bool) -> dict[str, list[Path]]:
-    records = SHARED / "digital-forms" / "maintenance-records"
+    records = DATA / "maintenance-records"
     sets = {
         "maintenance records (digital, Word tables)": sorted(records.glob("*.pdf")),
         "job applications (fillable, Word)": sorted((DATA / "job-application").glob("*.pdf")),

@@ -10,7 +10,7 @@ import pytest
 from engine.layout import analyze_layout
 
 DATA = Path(__file__).parents[1] / "data"
-RECORDS = Path(__file__).parents[3] / "shared" / "data" / "digital-forms" / "maintenance-records"
+RECORDS = DATA / "maintenance-records"
 HEADER = ["Date of Maintenance", "Operation Performed", "Vehicle Mileage", "Date Next Maintenance Due"]
 
 
@@ -22,7 +22,6 @@ def _tables(path: Path) -> list[list[dict]]:
     return [pr["tables"] for pr in analyze_layout(path.read_bytes(), None)["pageResults"]]
 
 
-@pytest.mark.skipif(not RECORDS.is_dir(), reason="../shared/data/digital-forms/maintenance-records missing")
 @pytest.mark.parametrize(("name", "filled"), [("Adatum", 6), ("Fincher", 3), ("Lamna", 8), ("Liberty", 3),
                                               ("Trey", 2)])
 def test_a_maintenance_record_gives_its_table(name: str, filled: int) -> None:
