@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from formloop.results import field_text, prediction_fields
-from formloop.stack import REPO_ROOT, StackError
+from formloop.stack import REPO_ROOT, StackError, describe_exit
 from shared.field_values import labeled_values, norm
 from shared.names import encode_key
 
@@ -55,7 +55,8 @@ def _progress(console: Console) -> Progress:
 def _check_host(host: subprocess.Popen[bytes], log: Path) -> None:
     if host.poll() is not None:
         tail = log.read_text(errors="replace").splitlines()[-20:]
-        raise StackError("the Functions host stopped during the demo:\n" + "\n".join(tail))
+        raise StackError(f"the Functions host {describe_exit(host.returncode)} during the demo; see {log}:\n"
+                         + "\n".join(tail))
 
 
 def _upload(container: ContainerClient, path: Path, name: str = "") -> None:
