@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -89,11 +90,22 @@ def result_table(predictions: list[dict[str, Any]],
     return [*FIXED_COLUMNS, *(column[n] for n in names)], rows
 
 
+_FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.,])")  # what a spreadsheet would run; "-5.00" is a number
+
+
+def csv_cell(value: Any) -> Any:
+    """A value read off a form must not become a spreadsheet formula when the CSV is opened ("=HYPERLINK(…)"
+    typed into a field): such text is written with a leading apostrophe, as spreadsheets expect."""
+    if value is None:
+        return ""
+    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
+
+
 def write_csv(stream: IO[str], columns: list[str], rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(stream, fieldnames=columns)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
 
 
 def write_json(stream: IO[str], rows: list[dict[str, Any]]) -> None:

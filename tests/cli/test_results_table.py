@@ -51,3 +51,12 @@ def test_a_slimmed_row_is_read_from_its_prediction_file() -> None:
     assert prediction_fields(cut, read_blob)["Name"]["text"] == "A very long name, whole"
     full = _row("a.pdf", {"Name": {"value": "v", "text": "t", "confidence": 0.9}})
     assert prediction_fields(full, read_blob)["Name"]["text"] == "t" and len(read) == 2  # no read
+
+
+def test_csv_values_never_become_spreadsheet_formulas() -> None:
+    from formloop.results import csv_cell
+
+    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert csv_cell("+1 555") == "'+1 555" and csv_cell("@sum") == "'@sum" and csv_cell("-cmd") == "'-cmd"
+    assert csv_cell("-5.00") == "-5.00" and csv_cell("-.5") == "-.5" and csv_cell("Acme") == "Acme"
+    assert csv_cell(None) == "" and csv_cell(0.93) == 0.93
