@@ -18,6 +18,7 @@ from shared.names import BlobKind, basename, classify, folder_of, join, source_o
 from shared.ocr_step import process_source
 from shared.prediction_step import predict_form
 from shared.records import Records
+from shared.review_step import review_form
 from shared.settings import Settings
 from shared.storage import blob_service
 from shared.training_policy import FolderInventory, decide, labeled_set, run_in_flight
@@ -133,6 +134,9 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
             continue
         try:
             labeled = labeled_set(settings, records, inv)
+            for doc in labeled.rechecked:  # labels whose event was missed may review a prediction too
+                if doc in labeled.docs:
+                    review_form(settings, records, join(folder, doc))
             state, _ = records.get_folder_state(folder)
             busy = run_in_flight(records, folder, state, settings.training_deadline_seconds, now)
             if decide(settings, labeled, state, busy).train:

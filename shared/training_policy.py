@@ -61,6 +61,7 @@ class LabeledSet:
     docs: dict[str, str] = field(default_factory=dict)  # document -> short label hash
     invalid: dict[str, str] = field(default_factory=dict)  # document -> why its labels are unusable
     waiting_for_ocr: list[str] = field(default_factory=list)
+    rechecked: list[str] = field(default_factory=list)  # labels checked here (their event was missed)
 
     @property
     def fingerprint(self) -> str:
@@ -97,6 +98,7 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
                 continue
             check, etag = found
             record_check(records, labels_blob, check, etag)
+            result.rechecked.append(doc)
             ok, digest, why = check.ok, check.sha256, check.message
             max_page = check.max_page
         pages = int(row.get("pages") or 0)
