@@ -13,7 +13,7 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from formloop.status import add_connection_arguments, settings_from_args
+from formloop.status import add_connection_arguments, settings_or_report
 
 if TYPE_CHECKING:
     from shared.records import Records
@@ -85,13 +85,10 @@ def run_promote(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from shared.records import Records
-    from shared.settings import SettingsError
 
     console = Console()
-    try:
-        settings = settings_from_args(args)
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
+    settings = settings_or_report(args, console)
+    if settings is None:
         return 2
     folder, model_id = str(args.folder).strip("/"), str(args.model_id)
     try:

@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
 
-from formloop.status import add_connection_arguments, settings_from_args
+from formloop.status import add_connection_arguments, settings_or_report
 
 FIXED_COLUMNS = ("document", "modelId", "lowestConfidence", "reviewStatus")
 FIELD_PREFIX = "field:"  # for a field named like a fixed column; it must not overwrite it
@@ -130,14 +130,11 @@ def run_results(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from shared.records import Records
-    from shared.settings import SettingsError
     from shared.storage import blob_service
 
     console = Console(stderr=True)  # stdout carries the data
-    try:
-        settings = settings_from_args(args)
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
+    settings = settings_or_report(args, console)
+    if settings is None:
         return 2
     folder = str(args.folder).strip("/")
     records = Records(settings)

@@ -69,6 +69,17 @@ def settings_from_args(args: argparse.Namespace) -> Any:
     return load_settings(env)
 
 
+def settings_or_report(args: argparse.Namespace, console: Any) -> Any:
+    """The settings, or None after printing why they cannot be had (the command then exits 2)."""
+    from shared.settings import SettingsError
+
+    try:
+        return settings_from_args(args)
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return None
+
+
 def _short(value: Any, width: int = 60) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -124,14 +135,11 @@ def run_status(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from shared.records import FOLDER_STATE_KEY, Records
-    from shared.settings import SettingsError
     from shared.timer_step import SWEEP_PARTITION
 
     console = Console()
-    try:
-        settings = settings_from_args(args)
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
+    settings = settings_or_report(args, console)
+    if settings is None:
         return 2
     folder: str | None = getattr(args, "folder", None)
     limit: int = int(getattr(args, "limit", 50) or 50)
