@@ -24,9 +24,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from formloop.results import field_text, prediction_fields
+from formloop.results import field_text
 from formloop.stack import REPO_ROOT, StackError, describe_exit
-from shared.field_values import labeled_values, norm
+from shared.field_values import labeled_values, norm, stored_fields
 from shared.names import encode_key
 
 SAMPLE_DIR = REPO_ROOT / "tests" / "data" / "purchase-orders"
@@ -115,7 +115,7 @@ def _trained_on(connection_string: str, model_id: str, document: str) -> bool:
 
 def show_extraction(console: Console, row: dict[str, Any], truth: dict[str, str], seen: bool = False) -> None:
     """The model's answer for the new form, field by field, beside the labels a person made for it."""
-    fields = prediction_fields(row)
+    fields = stored_fields(row)
     try:
         low = set(json.loads(str(row.get("lowConfidenceNames") or "[]")))
     except ValueError:

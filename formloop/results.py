@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from formloop.status import add_connection_arguments, settings_or_report
+from shared.field_values import stored_fields
 
 FIXED_COLUMNS = ("document", "modelId", "lowestConfidence", "reviewStatus")
 FIELD_PREFIX = "field:"  # for a field named like a fixed column; it must not overwrite it
@@ -41,38 +42,12 @@ def field_text(found: dict[str, Any]) -> str:
     return "" if value is None else str(value)
 
 
-def prediction_fields(row: dict[str, Any],
-                      read_blob: Callable[[str], bytes] | None = None) -> dict[str, dict[str, Any]]:
-    """A Predictions row's fields. The row keeps a slimmed copy when they are large (no values, texts
-    cut at 80 characters, even cut JSON), so then the `.prediction.json` beside the form is read:
-    `read_blob(name)` returns a blob's bytes."""
-    from azure.core.exceptions import ResourceNotFoundError
-
-    from shared.field_values import predicted_fields
-    from shared.names import prediction_name
-
-    fields: dict[str, dict[str, Any]] = {}
-    try:
-        parsed = json.loads(str(row.get("fields") or "{}"))
-        if isinstance(parsed, dict):
-            fields = {str(k): v for k, v in parsed.items() if isinstance(v, dict)}
-    except ValueError:
-        parsed = None
-    complete = isinstance(parsed, dict) and all("value" in v for v in fields.values())
-    if complete or read_blob is None or not row.get("blobName"):
-        return fields
-    try:
-        return predicted_fields(json.loads(read_blob(prediction_name(str(row["blobName"])))))
-    except (ResourceNotFoundError, ValueError):
-        return fields  # the file is gone or unreadable: what the row has is better than nothing
-
-
 def result_table(predictions: list[dict[str, Any]],
                  read_blob: Callable[[str], bytes] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
     """(columns, rows) for the succeeded predictions, by document name."""
     done = sorted((r for r in predictions if r.get("status") == "succeeded"),
                   key=lambda r: str(r.get("document", "")))
-    per_form = [(row, prediction_fields(row, read_blob)) for row in done]
+    per_form = [(row, stored_fields(row, read_blob)) for row in done]
     names = sorted({name for _, fields in per_form for name in fields})
     column = {name: FIELD_PREFIX + name if name in FIXED_COLUMNS else name for name in names}
     rows: list[dict[str, Any]] = []

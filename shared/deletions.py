@@ -23,6 +23,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 
+from shared.errors import one_line
 from shared.names import basename, folder_of, join, labels_name, ocr_name, prediction_name
 from shared.records import Records, lost_race, now_iso, parse_iso
 from shared.settings import Settings
@@ -125,7 +126,7 @@ def reflect_deletions(settings: Settings, records: Records, folders: dict[str, F
             if step(settings, records, blob_name):
                 result.deleted.append(blob_name)
         except Exception as exc:  # one bad item must not stop the others
-            line = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"  # not the whole body
+            line = one_line(exc)
             log.warning("deletion of %s not reflected: %s", blob_name, line)
             result.errors.append(f"{blob_name}: {line}")
 

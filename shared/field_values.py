@@ -8,8 +8,13 @@ state (`selected`/`unselected`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.names import prediction_name
 
 _VALUE_KEYS = ("valueString", "valueNumber", "valueInteger", "valueDate", "valueTime", "valuePhoneNumber",
                "valueSelectionMark", "valueCountryRegion")
@@ -48,6 +53,27 @@ def predicted_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
                               "confidence": found.get("confidence"), "page": found.get("page"),
                               "boundingBox": None}
     return out
+
+
+def stored_fields(row: dict[str, Any],
+                  read_blob: Callable[[str], bytes] | None = None) -> dict[str, dict[str, Any]]:
+    """A Predictions row's fields. The row keeps a slimmed copy when they are large (no values, texts
+    cut at 80 characters, the last fields dropped: see prediction_step.fields_property), so then the
+    `.prediction.json` beside the form is read: `read_blob(name)` returns a blob's bytes."""
+    fields: dict[str, dict[str, Any]] = {}
+    try:
+        parsed = json.loads(str(row.get("fields") or "{}"))
+        if isinstance(parsed, dict):
+            fields = {str(k): v for k, v in parsed.items() if isinstance(v, dict)}
+    except ValueError:
+        parsed = None
+    complete = isinstance(parsed, dict) and all("value" in v for v in fields.values())
+    if complete or read_blob is None or not row.get("blobName"):
+        return fields
+    try:
+        return predicted_fields(json.loads(read_blob(prediction_name(str(row["blobName"])))))
+    except (ResourceNotFoundError, ValueError):
+        return fields  # the file is gone or unreadable: what the row has is better than nothing
 
 
 def labeled_values(raw: bytes) -> dict[str, str]:

@@ -198,7 +198,7 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
     document.seek(0)
     try:
         body, raw = client.analyze_layout(document, ctype, settings.ocr_deadline_seconds,
-                                          on_poll=_lease_renewer(settings, records, blob_name, etag, claim))
+                                          on_poll=_lease_renewer(settings, records, blob_name, claim))
     except FormRecognizerError as exc:
         retry = exc.transient and claim.attempts < settings.ocr_max_attempts
         message = exc.message if not exc.transient or retry else (
@@ -240,8 +240,9 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
 
 
 def _write_if_ours(records: Records, folder: str, doc: str, claim: Claim, props: dict[str, object]) -> bool:
-    """Write the row only while the claim is ours: a worker that took it over keeps its row. Another
-    writer's merge (the labels step) changes the ETag but not the claim id, so that is looked up."""
+    """Write the row only while the claim is ours: a worker that took it over (or a newer version of the
+    form) keeps its row. Another writer's merge (the labels step) changes the ETag but not the claim
+    id: the claim is then still ours, and `claim.touched` notes that the row was written meanwhile."""
     etag = claim.etag or "*"
     for _ in range(CLAIM_ATTEMPTS):
         try:
@@ -253,16 +254,16 @@ def _write_if_ours(records: Records, folder: str, doc: str, claim: Claim, props:
         row, row_etag = records.get_with_etag(records.documents, folder, doc)
         if not row or row.get("claimId") != claim.claim_id or not row_etag:
             return False
+        claim.touched = True
         etag = row_etag
     return False
 
 
-def _lease_renewer(settings: Settings, records: Records, blob_name: str, etag: str,
-                   claim: Claim) -> Callable[[], None]:
+def _lease_renewer(settings: Settings, records: Records, blob_name: str, claim: Claim) -> Callable[[], None]:
     """Keeps the claim alive while Layout runs: `claimedAt` moves every third of OCR_CLAIM_SECONDS,
     so a claim expires soon after its holder dies (a short recovery bound) while a slow document is
-    never taken over mid-read. A write by someone else since our claim (the labels step) is noted;
-    a newer version's claim ends the renewals (this reading will be dropped at the final write)."""
+    never taken over mid-read. Once the claim is no longer ours the renewals end (this reading will be
+    dropped at the final write)."""
     folder, doc = folder_of(blob_name), basename(blob_name)
     every = settings.ocr_claim_seconds / 3
     last = time.monotonic()
@@ -273,21 +274,8 @@ def _lease_renewer(settings: Settings, records: Records, blob_name: str, etag: s
         if stopped or time.monotonic() - last < every:
             return
         last = time.monotonic()
-        stamp = {"claimedAt": now_iso()}
         try:
-            try:
-                claim.etag = records.conditional_write(records.documents, folder, doc, claim.etag or "*",
-                                                       stamp)
-                return
-            except HttpResponseError as exc:
-                if not lost_race(exc):
-                    raise
-            row, row_etag = records.get_with_etag(records.documents, folder, doc)
-            if not row or row.get("claimId") != claim.claim_id or row.get("status") != "processing":
-                stopped = True  # taken over, or a newer version claimed the row
-                return
-            claim.touched = True
-            claim.etag = records.conditional_write(records.documents, folder, doc, row_etag, stamp)
+            stopped = not _write_if_ours(records, folder, doc, claim, {"claimedAt": now_iso()})
         except HttpResponseError as exc:  # a failed renewal must not fail the OCR; the next poll retries
             log.info("OCR claim of %s not renewed: %s", blob_name, getattr(exc, "message", exc))
 

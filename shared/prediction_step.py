@@ -41,27 +41,28 @@ class PredictionOutcome:
     detail: str = ""
 
 
-def _claim(records: Records, folder: str, doc: str, model_id: str, etag: str,
-           stale_after: float) -> tuple[bool, str, int]:
-    """(won, row ETag, attempt number) for analysing this version with this model."""
+def _claim(records: Records, folder: str, doc: str, model_id: str, etag: str, stale_after: float) -> int:
+    """The attempt number of analysing this version with this model, or 0 when it is not ours to do
+    (done, failed for good, or fresh in someone else's hands)."""
     row, row_etag = records.get_with_etag(records.predictions, folder, doc)
-    same = bool(row) and row.get("modelId") == model_id and row.get("sourceEtag") == etag  # type: ignore[union-attr]
-    if same and row:
-        status = row.get("status")
-        if status in ("succeeded", "failed"):
-            return False, "", 0
-        if status == "processing" and time.time() - parse_iso(str(row.get("claimedAt", ""))) < stale_after:
-            return False, "", 0
-    attempts = int((row or {}).get("attempts") or 0) + 1 if same else 1
+    row = row or {}
+    same = row.get("modelId") == model_id and row.get("sourceEtag") == etag
+    if same and row.get("status") in ("succeeded", "failed"):
+        return 0
+    if same and row.get("status") == "processing" and (
+            time.time() - parse_iso(str(row.get("claimedAt", ""))) < stale_after):
+        return 0
+    attempts = int(row.get("attempts") or 0) + 1 if same else 1
     props = {"folder": folder, "document": doc, "modelId": model_id, "sourceEtag": etag,
              "status": "processing", "claimedAt": now_iso(), "attempts": attempts, "errorCode": "",
              "errorMessage": ""}
     try:
-        return True, records.conditional_write(records.predictions, folder, doc, row_etag, props), attempts
+        records.conditional_write(records.predictions, folder, doc, row_etag, props)
     except HttpResponseError as exc:
         if lost_race(exc):
-            return False, "", 0
+            return 0
         raise
+    return attempts
 
 
 def predict_form(settings: Settings, blob_name: str, client: FormRecognizerClient, records: Records,
@@ -77,8 +78,8 @@ def predict_form(settings: Settings, blob_name: str, client: FormRecognizerClien
     try:
         if not etag:
             etag = str(source.get_blob_properties().etag).strip('"')
-        won, _, attempts = _claim(records, folder, doc, model_id, etag, settings.ocr_claim_seconds)
-        if not won:
+        attempts = _claim(records, folder, doc, model_id, etag, settings.ocr_claim_seconds)
+        if not attempts:
             return PredictionOutcome("skipped", model_id)
         if content is None:
             content = source.download_blob(etag=etag, match_condition=MatchConditions.IfNotModified).readall()
@@ -124,18 +125,21 @@ def predict_form(settings: Settings, blob_name: str, client: FormRecognizerClien
 
 def fields_property(fields: dict[str, dict[str, Any]]) -> str:
     """The fields as one JSON table property, made to fit (a property holds 32K characters; rows keep
-    well under): boxes go first, then values equal to their text, then long texts are cut. The
-    prediction file always has everything."""
+    well under): boxes go first, then values (texts cut at 80 characters), then whole fields from the
+    end. What lacks its `value` is a slimmed copy: `stored_fields` reads the prediction file instead,
+    which always has everything."""
     def dumped(value: dict[str, dict[str, Any]]) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
     text = dumped(fields)
     if len(text) <= MAX_FIELDS_CHARS:
         return text
-    slim = {k: {**{x: y for x, y in v.items() if x != "boundingBox"}} for k, v in fields.items()}
+    slim = {k: {x: y for x, y in v.items() if x != "boundingBox"} for k, v in fields.items()}
     text = dumped(slim)
     if len(text) <= MAX_FIELDS_CHARS:
         return text
     slim = {k: {"text": str(v.get("text") or "")[:80], "confidence": v.get("confidence")}
             for k, v in fields.items()}
-    return dumped(slim)[:MAX_FIELDS_CHARS]
+    while len(text := dumped(slim)) > MAX_FIELDS_CHARS:  # never JSON cut mid-way
+        slim.pop(next(reversed(slim)))
+    return text

@@ -76,7 +76,8 @@ def plan_training(settings: Settings, records: Records, folder: str, run_id: str
     if not holdout:
         return TrainingPlan(container_sas_url(settings), folder_prefix(folder), baseline)
     prefix = folder_prefix(join(folder, run_id))
-    _copy_set(settings, folder, prefix, [doc for doc in labeled if doc not in set(holdout)])
+    held = set(holdout)
+    _copy_set(settings, folder, prefix, [doc for doc in labeled if doc not in held])
     return TrainingPlan(container_sas_url(settings, container=settings.snapshot_container), prefix,
                         baseline, holdout)
 
@@ -108,38 +109,40 @@ class Score:
     fields: int = 0
     agreed: int = 0
     documents: int = 0
-    errors: list[str] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float | None:
         return round(self.agreed / self.fields, 4) if self.fields else None
 
 
-def score_model(settings: Settings, client: FormRecognizerClient, records: Records, folder: str,
-                model_id: str, docs: list[str]) -> Score:
-    """Analyze each held-back form with the model and compare with its labels."""
+def score_models(settings: Settings, client: FormRecognizerClient, folder: str, models: list[str],
+                 docs: list[str]) -> tuple[list[Score], list[str]]:
+    """Each model's agreement with the labels of the held-back forms, on the forms every model could
+    analyze (one download of each form and its labels for all models), and why any form was left out."""
     container = blob_service(settings).get_container_client(settings.forms_container)
-    score = Score()
+    scores = [Score() for _ in models]
+    skipped: list[str] = []
     for doc in docs:
         name = join(folder, doc)
         try:
             content = container.get_blob_client(name).download_blob().readall()
-            labels = container.get_blob_client(labels_name(name)).download_blob().readall()
-            body, _ = client.analyze_custom(model_id, content, content_type_for(content[:8], name),
-                                            settings.ocr_deadline_seconds)
+            labels = labeled_values(container.get_blob_client(labels_name(name)).download_blob().readall())
+            bodies = [client.analyze_custom(model, content, content_type_for(content[:8], name),
+                                            settings.ocr_deadline_seconds)[0] for model in models]
         except ResourceNotFoundError:
-            score.errors.append(f"{doc}: deleted")
+            skipped.append(f"{doc}: deleted")
             continue
         except FormRecognizerError as exc:
             if exc.transient:
                 raise  # the run is recorded again at the next poll
-            score.errors.append(f"{doc}: {exc.code}")
+            skipped.append(f"{doc}: {exc.code}")
             continue
-        result = compare(predicted_fields(body), labeled_values(labels), settings.review_confidence)
-        score.documents += 1
-        score.fields += result.fields
-        score.agreed += len(result.agreed)
-    return score
+        for score, body in zip(scores, bodies, strict=True):
+            result = compare(predicted_fields(body), labels, settings.review_confidence)
+            score.documents += 1
+            score.fields += result.fields
+            score.agreed += len(result.agreed)
+    return scores, skipped
 
 
 def make_current(settings: Settings, records: Records, folder: str, model_id: str) -> None:
@@ -170,19 +173,13 @@ def decide_promotion(settings: Settings, client: FormRecognizerClient, records: 
     if not holdout:
         return Promotion("promoted", "nothing to hold back (the new labels are on forms the current "
                                      "model trained on); promoted without a comparison")
-    new = score_model(settings, client, records, folder, candidate, holdout)
-    try:
-        old = score_model(settings, client, records, folder, current, holdout)
-    except FormRecognizerError as exc:
-        if exc.transient:
-            raise
-        return Promotion("promoted", f"the current model {current} cannot analyze ({exc.code})")
+    (new, old), skipped = score_models(settings, client, folder, [candidate, current], holdout)
     figures = {"holdoutDocuments": new.documents, "holdoutFields": new.fields,
                "candidateAccuracy": new.accuracy, "currentAccuracy": old.accuracy,
                "comparedWith": current}
-    if old.documents == 0 or new.documents == 0:
-        return Promotion("promoted", f"no held-back form could be analyzed ({'; '.join(new.errors)})",
-                         figures)
+    if new.documents == 0:
+        return Promotion("promoted", f"no held-back form could be analyzed by both models "
+                                     f"({'; '.join(skipped)}); promoted without a comparison", figures)
     verdict = "promoted" if (new.accuracy or 0) >= (old.accuracy or 0) else "held"
     worse = "not worse than" if verdict == "promoted" else "worse than"
     reason = (f"{new.agreed}/{new.fields} fields right on {new.documents} held-back forms against "

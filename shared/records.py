@@ -53,6 +53,12 @@ def new_run_id() -> str:
     return f"{inverted:013d}-{secrets.token_hex(3)}"
 
 
+def run_model_name(folder: str, run_id: str) -> str:
+    """The name a run's training request gives its model: how a request whose worker died before
+    recording it is found again (v2.1 `modelName`; the v4.0 model id is derived from it)."""
+    return f"{folder}-{run_id}"
+
+
 def clean(props: dict[str, Any]) -> dict[str, Any]:
     """Drop None, serialise lists/dicts as JSON, and cap long strings: tables take scalars only."""
     out: dict[str, Any] = {}

@@ -8,14 +8,13 @@ it was confident about (≥ REVIEW_CONFIDENCE). A form the model trained on is n
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.field_values import Comparison, compare, labeled_values
+from shared.field_values import Comparison, compare, labeled_values, stored_fields
 from shared.names import basename, folder_of, labels_name
 from shared.records import Records, now_iso
 from shared.settings import Settings
@@ -42,16 +41,17 @@ def review_form(settings: Settings, records: Records, source_name: str,
     if records.trained_on(model_id, doc):
         records.merge_prediction(folder, doc, reviewStatus="trainedOn")
         return ReviewOutcome("trained-on", model_id)
+    container = blob_service(settings).get_container_client(settings.forms_container)
+
+    def read_blob(name: str) -> bytes:
+        return bytes(container.get_blob_client(name).download_blob().readall())
+
     if labels_raw is None:
         try:
-            blob = blob_service(settings).get_blob_client(settings.forms_container, labels_name(source_name))
-            labels_raw = blob.download_blob().readall()
+            labels_raw = read_blob(labels_name(source_name))
         except ResourceNotFoundError:
             return ReviewOutcome("gone", model_id)
-    try:
-        predicted: dict[str, dict[str, Any]] = json.loads(str(prediction.get("fields") or "{}"))
-    except ValueError:
-        predicted = {}
+    predicted = stored_fields(prediction, read_blob)  # whole fields even where the row has a slim copy
     result = compare(predicted, labeled_values(labels_raw), settings.review_confidence)
     records.merge(records.reviews, model_id, doc, modelId=model_id, folder=folder, document=doc,
                   fields=result.fields, agreed=len(result.agreed), corrected=len(result.corrected),

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from shared.deletions import reflect_deletions
+from shared.errors import one_line
 from shared.formrecognizer import FormRecognizerClient
 from shared.names import BlobKind, basename, classify, folder_of, join, source_of_labels, source_of_ocr
 from shared.ocr_step import process_source
@@ -42,7 +43,7 @@ def _listing(settings: Settings) -> tuple[dict[str, FolderInventory], dict[str, 
     container = blob_service(settings).get_container_client(settings.forms_container)
     folders: dict[str, FolderInventory] = {}
     modified: dict[str, float] = {}
-    for blob in container.list_blobs():
+    for blob in container.list_blobs(include=["metadata"]):  # the metadata comes in the same pages
         kind = classify(blob.name)
         if kind in (BlobKind.FIELDS, BlobKind.OTHER, BlobKind.PREDICTION):
             continue
@@ -54,22 +55,18 @@ def _listing(settings: Settings) -> tuple[dict[str, FolderInventory], dict[str, 
         elif kind is BlobKind.OCR:
             inv.ocr.add(basename(source_of_ocr(blob.name)))
             modified[blob.name] = blob.last_modified.timestamp()
+            if (blob.metadata or {}).get("api_version") not in (None, "", settings.fr_api):
+                inv.stale_ocr.add(basename(source_of_ocr(blob.name)))
         else:
             inv.labels[basename(source_of_labels(blob.name))] = str(blob.etag).strip('"')
     return folders, modified
-
-
-def _one_line(exc: Exception) -> str:
-    """Storage errors carry the whole response body; a log line and a report entry need its first line."""
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _ocr_missing(settings: Settings, client: FormRecognizerClient, records: Records, inv: FolderInventory,
                  modified: dict[str, float], report: SweepReport, deadline: float, now: float) -> None:
     """OCR the folder's forms that have no `.ocr.json`, or one another API version wrote (after
     FORM_RECOGNIZER_API changed), one at a time; a form that fails is skipped."""
-    for doc in sorted((inv.sources - inv.ocr) | _other_dialect(settings, records, inv)):
+    for doc in sorted((inv.sources - inv.ocr) | (inv.sources & inv.stale_ocr)):
         name = join(inv.folder, doc)
         if now - modified.get(name, now) < settings.sweep_grace_seconds:
             continue  # young: its own event is probably being handled right now
@@ -80,17 +77,14 @@ def _ocr_missing(settings: Settings, client: FormRecognizerClient, records: Reco
                 report.ocr_started.append(name)
                 inv.ocr.add(doc)
         except Exception as exc:  # anything: a storage refusal (an archived form), a bug, a service error
-            log.warning("sweep: %s skipped: %s", name, _one_line(exc))
-            report.errors.append(f"{name}: {_one_line(exc)}")
+            log.warning("sweep: %s skipped: %s", name, one_line(exc))
+            report.errors.append(f"{name}: {one_line(exc)}")
 
 
 def _predict_missing(settings: Settings, client: FormRecognizerClient, records: Records,
-                     inv: FolderInventory, report: SweepReport, deadline: float) -> None:
+                     inv: FolderInventory, model_id: str, report: SweepReport, deadline: float) -> None:
     """Predict the unlabeled, OCR'd forms of a folder with a current model that its prediction missed
     (an invocation that died, an engine that was down until the host gave up)."""
-    model_id = records.current_model_id(inv.folder)
-    if not model_id:
-        return
     rows = records.folder_predictions(inv.folder)
     for doc in sorted((inv.sources & inv.ocr) - set(inv.labels)):
         row = rows.get(doc) or {}
@@ -103,17 +97,8 @@ def _predict_missing(settings: Settings, client: FormRecognizerClient, records: 
             if predict_form(settings, name, client, records, model_id=model_id).status == "predicted":
                 report.predicted.append(name)
         except Exception as exc:  # as for OCR: one form never stops the sweep
-            log.warning("sweep: prediction of %s skipped: %s", name, _one_line(exc))
-            report.errors.append(f"{name}: {_one_line(exc)}")
-
-
-def _other_dialect(settings: Settings, records: Records, inv: FolderInventory) -> set[str]:
-    """OCR'd forms whose row says another API version read them (one query of two columns)."""
-    if not inv.ocr:
-        return set()
-    rows = records.folder_documents(inv.folder, select=["ocrApiVersion"])
-    return {doc for doc in inv.sources & inv.ocr
-            if (rows.get(doc) or {}).get("ocrApiVersion") not in (None, "", settings.fr_api)}
+            log.warning("sweep: prediction of %s skipped: %s", name, one_line(exc))
+            report.errors.append(f"{name}: {one_line(exc)}")
 
 
 def sweep(settings: Settings, client: FormRecognizerClient, records: Records) -> SweepReport:
@@ -125,11 +110,15 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
     report.deleted, report.errors = deletions.deleted, list(deletions.errors)
     for folder, inv in sorted(folders.items()):
         _ocr_missing(settings, client, records, inv, modified, report, deadline, now)
-        try:
-            _predict_missing(settings, client, records, inv, report, deadline)
+        try:  # one read of the folder's state serves its predictions and its training decision
+            state, _ = records.get_folder_state(folder)
+            model_id = str((state or {}).get("currentModelId") or "")
+            if model_id:
+                _predict_missing(settings, client, records, inv, model_id, report, deadline)
         except Exception as exc:
-            log.warning("sweep: predictions of folder %r skipped: %s", folder, _one_line(exc))
-            report.errors.append(f"{folder}: {_one_line(exc)}")
+            log.warning("sweep: predictions of folder %r skipped: %s", folder, one_line(exc))
+            report.errors.append(f"{folder}: {one_line(exc)}")
+            continue
         if not inv.labels:
             continue
         try:
@@ -137,7 +126,6 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
             for doc in labeled.rechecked:  # labels whose event was missed may review a prediction too
                 if doc in labeled.docs:
                     review_form(settings, records, join(folder, doc))
-            state, _ = records.get_folder_state(folder)
             busy = run_in_flight(records, folder, state, settings.training_deadline_seconds, now)
             if decide(settings, labeled, state, busy).train:
                 request_training(settings, folder, coalesce=False)

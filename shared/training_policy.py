@@ -35,6 +35,7 @@ class FolderInventory:
     folder: str
     sources: set[str] = field(default_factory=set)
     ocr: set[str] = field(default_factory=set)
+    stale_ocr: set[str] = field(default_factory=set)  # `.ocr.json` another API version wrote (sweep only)
     labels: dict[str, str] = field(default_factory=dict)  # document -> labels blob ETag
 
 

@@ -18,9 +18,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.formrecognizer import FormRecognizerClient, FormRecognizerError, TrainingOutcome
+from shared.formrecognizer import (
+    TRANSIENT_OPERATION_CODES,
+    FormRecognizerClient,
+    FormRecognizerError,
+    TrainingOutcome,
+)
 from shared.promotion import decide_promotion, drop_snapshot, make_current
-from shared.records import FOLDER_STATE_KEY, Records, now_iso, parse_iso
+from shared.records import FOLDER_STATE_KEY, Records, now_iso, parse_iso, run_model_name
 from shared.settings import Settings
 from shared.training_policy import unpack_set
 from shared.training_queue import request_training
@@ -31,8 +36,7 @@ CLAIM_EXPIRED = "ClaimExpired"
 # Outcomes that say nothing about the labeled set, so training it again may succeed: the service's
 # own failures (the local engine's "training was interrupted by a restart" is InternalServerError)
 # and lost workers. Not 2012: the service uses it for sets that cannot train (too few documents).
-RETRYABLE_TRAINING_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "Timeout",
-                                      CLAIM_EXPIRED})
+RETRYABLE_TRAINING_CODES = TRANSIENT_OPERATION_CODES | {CLAIM_EXPIRED}
 
 
 @dataclass
@@ -114,7 +118,7 @@ def expire_claim(settings: Settings, client: FormRecognizerClient, records: Reco
     age = time.time() - parse_iso(str(run.get("requestedAt") or ""))
     if age < settings.submission_deadline_seconds:
         return False
-    found = client.find_model_named(f"{folder}-{run_id}", budget=POLL_BUDGET_SECONDS)
+    found = client.find_model_named(run_model_name(folder, run_id), budget=POLL_BUDGET_SECONDS)
     if found:  # the request got through before its worker died: follow that model, train nothing twice
         records.merge_run(folder, run_id, status="submitted", operationUrl=found, submittedAt=now_iso(),
                           adopted=True)

@@ -15,7 +15,7 @@ from azure.core.exceptions import HttpResponseError
 
 from shared.formrecognizer import FormRecognizerClient, FormRecognizerError
 from shared.promotion import TrainingPlan, drop_snapshot, plan_training
-from shared.records import FOLDER_STATE_KEY, Records, lost_race, new_run_id, now_iso
+from shared.records import FOLDER_STATE_KEY, Records, lost_race, new_run_id, now_iso, run_model_name
 from shared.settings import Settings
 from shared.training_policy import (
     Decision,
@@ -92,7 +92,8 @@ def _submit(settings: Settings, folder: str, run_id: str, decision: Decision, la
             records.merge_run(folder, run_id, holdout=plan.holdout, baselineModelId=plan.baseline_model_id,
                               trainingCount=decision.labeled_count - len(plan.holdout),
                               snapshotPrefix=plan.prefix if plan.snapshot else "")
-        operation_url = client.begin_training(plan.source_url, plan.prefix, model_name=f"{folder}-{run_id}")
+        operation_url = client.begin_training(plan.source_url, plan.prefix,
+                                              model_name=run_model_name(folder, run_id))
     except FormRecognizerError as exc:
         _drop(settings, plan)
         records.merge_run(folder, run_id, status="failed", errorCode=exc.code, errorMessage=exc.message,

@@ -11,6 +11,7 @@ from pathlib import Path
 from shared.blob_step import handle_blob
 from shared.formrecognizer import v4_model_id
 from shared.storage import blob_service
+from shared.sweep import sweep
 from shared.training_poll import poll_training_runs
 from shared.training_start import start_training_if_due
 from tests.pipeline.conftest import Stack
@@ -72,3 +73,23 @@ def test_the_loop_runs_on_document_intelligence_v4(stack: Stack, data_dir: Path)
         f"reviewed {model_id}")
     review = stack.records.get(stack.records.reviews, model_id, "New.jpg")
     assert review and review["agreed"] >= 10
+
+
+def test_after_a_switch_to_v4_the_sweep_reads_forms_of_the_old_api_again_before_they_train(
+    stack: Stack, data_dir: Path
+) -> None:
+    po = data_dir / PO
+    name = "switch/Form_2.jpg"
+    stack.upload(name, (po / "Form_2.jpg").read_bytes())
+    assert handle_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
+    stack.upload(name + ".labels.json", (po / "Form_2.jpg.labels.json").read_bytes())
+    stack.records.merge_document("switch", "Form_2.jpg", ocrAt="2026-01-01T00:00:00Z")  # read long before
+    v4 = stack.with_settings(FORM_RECOGNIZER_API="2024-11-30", TRAINING_THRESHOLD="1")
+    decision = start_training_if_due(v4.settings, "switch", v4.client, v4.records)
+    assert not decision.train and decision.labeled_count == 0  # a v2.1 reading does not count for v4
+    time.sleep(v4.settings.sweep_grace_seconds + 0.1)
+    assert sweep(v4.settings, v4.client, v4.records).ocr_started == [name]
+    ocr = blob_service(v4.settings).get_blob_client(v4.settings.forms_container, name + ".ocr.json")
+    assert ocr.get_blob_properties().metadata["api_version"] == "2024-11-30"
+    assert "pages" in json.loads(ocr.download_blob().readall())["analyzeResult"]
+    assert sweep(v4.settings, v4.client, v4.records).ocr_started == []  # read once
