@@ -312,10 +312,11 @@ class FormRecognizerClient:
                                  content_type=content_type)
         return self._location(response, "Operation-Location", "Location")
 
-    def wait_for_layout(self, operation_url: str, deadline_seconds: float,
+    def wait_for_result(self, operation_url: str, deadline_seconds: float,
                         on_poll: Callable[[], None] | None = None,
                         first_poll: float = FIRST_POLL_SECONDS) -> tuple[dict[str, Any], bytes]:
-        """Poll until the analysis ends; returns the parsed body and its exact bytes (the .ocr.json).
+        """Poll a Layout or custom analysis until it ends; returns the parsed body and its exact bytes
+        (the `.ocr.json` or `.prediction.json`).
 
         `on_poll` is called before each look (the OCR step renews its claim there). A failed operation
         whose code says the service failed it (`TRANSIENT_OPERATION_CODES`) raises a transient error."""
@@ -360,7 +361,7 @@ class FormRecognizerClient:
 
     def analyze_layout(self, document: bytes | IO[bytes], content_type: str, deadline_seconds: float = 300.0,
                        on_poll: Callable[[], None] | None = None) -> tuple[dict[str, Any], bytes]:
-        return self.wait_for_layout(self.begin_layout(document, content_type), deadline_seconds, on_poll)
+        return self.wait_for_result(self.begin_layout(document, content_type), deadline_seconds, on_poll)
 
     # -- Custom models --------------------------------------------------------------------------------
     def analyze_custom(self, model_id: str, document: bytes | IO[bytes], content_type: str,
@@ -369,7 +370,7 @@ class FormRecognizerClient:
         file). Polled like Layout: a 404 (model gone) fails fast, a service-side failure is transient."""
         path = self._analyze_path.format(model_id=quote(model_id, safe=""))
         response = self._request("POST", self._url(path), body=document, content_type=content_type)
-        return self.wait_for_layout(self._location(response, "Operation-Location", "Location"),
+        return self.wait_for_result(self._location(response, "Operation-Location", "Location"),
                                     deadline_seconds, first_poll=FIRST_ANALYZE_POLL_SECONDS)
 
     # -- Training -------------------------------------------------------------------------------------

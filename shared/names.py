@@ -75,10 +75,6 @@ def prediction_name(source_name: str) -> str:
     return source_name + PREDICTION_SUFFIX
 
 
-def source_of_prediction(prediction_blob: str) -> str:
-    return prediction_blob[: -len(PREDICTION_SUFFIX)]
-
-
 def labels_name(source_name: str) -> str:
     return source_name + LABELS_SUFFIX
 
