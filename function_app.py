@@ -1,4 +1,5 @@
-"""The Functions entry point (Python v2 model): triggers only; the work is in `shared/`.
+"""The Functions entry point (Python v2 model): triggers only; each calls one function of
+`shared/triggers/`, in the module named after the trigger.
 
 - `on_blob`: a form → Layout → `<form>.ocr.json`; a `.labels.json` → validated, folder queued.
 - `on_training_request`: trains a folder when its labeled set is due (exactly one run per version).
@@ -14,12 +15,9 @@ import logging
 import azure.functions as func
 
 from shared import runtime
-from shared.blob_step import handle_blob, name_in_container
-from shared.delivered import delivered_blob
-from shared.prediction_queue import handle_prediction_message
+from shared.clients.delivered import delivered_blob
 from shared.settings import uses_event_grid_source
-from shared.timer_step import run_timer
-from shared.training_start import handle_training_message
+from shared.triggers import blob, prediction_request, timer, training_request
 
 app = func.FunctionApp()
 
@@ -27,22 +25,22 @@ _blob_source = (func.BlobSource.EVENT_GRID if uses_event_grid_source()
                 else func.BlobSource.LOGS_AND_CONTAINER_SCAN)
 
 
-@app.blob_trigger(arg_name="blob", path="%FORMS_CONTAINER%/{name}", connection="FORMS_STORAGE",
+@app.blob_trigger(arg_name="stream", path="%FORMS_CONTAINER%/{name}", connection="FORMS_STORAGE",
                   source=_blob_source)
-def on_blob(blob: func.InputStream) -> None:
+def on_blob(stream: func.InputStream) -> None:
     settings = runtime.settings()
-    result = handle_blob(settings, name_in_container(settings, blob.name or ""),
-                         runtime.fr_client_for(settings), runtime.records_for(settings),
-                         delivered_blob(blob))
-    logging.info("blob %s: %s %s %s", blob.name, result.kind.value, result.status, result.detail)
+    result = blob.on_blob(settings, blob.name_in_container(settings, stream.name or ""),
+                          runtime.fr_client_for(settings), runtime.records_for(settings),
+                          delivered_blob(stream))
+    logging.info("blob %s: %s %s %s", stream.name, result.kind.value, result.status, result.detail)
 
 
 @app.queue_trigger(arg_name="msg", queue_name="%TRAINING_QUEUE%", connection="FORMS_STORAGE")
 def on_training_request(msg: func.QueueMessage) -> None:
     settings = runtime.settings()
-    decision = handle_training_message(settings, msg.get_body().decode("utf-8", "replace"),
-                                       msg.dequeue_count or 1, runtime.fr_client_for(settings),
-                                       runtime.records_for(settings))
+    decision = training_request.on_training_request(
+        settings, msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1,
+        runtime.fr_client_for(settings), runtime.records_for(settings))
     if decision is not None:
         logging.info("training request: train=%s (%s) run=%s", decision.train, decision.reason,
                      decision.run_id or "-")
@@ -51,15 +49,16 @@ def on_training_request(msg: func.QueueMessage) -> None:
 @app.queue_trigger(arg_name="msg", queue_name="%PREDICTION_QUEUE%", connection="FORMS_STORAGE")
 def on_prediction_request(msg: func.QueueMessage) -> None:
     settings = runtime.settings()
-    report = handle_prediction_message(settings, msg.get_body().decode("utf-8", "replace"),
-                                       runtime.fr_client_for(settings), runtime.records_for(settings))
+    report = prediction_request.on_prediction_request(
+        settings, msg.get_body().decode("utf-8", "replace"), runtime.fr_client_for(settings),
+        runtime.records_for(settings))
     if report is not None:
         logging.info("prediction request: %d predicted, %d skipped, %d failed, %d left for later",
                      len(report.predicted), report.skipped, len(report.failed), report.left_for_later)
 
 
-@app.timer_trigger(arg_name="timer", schedule="%POLL_SCHEDULE%", run_on_startup=True)
-def poll_training_runs(timer: func.TimerRequest) -> None:
+@app.timer_trigger(arg_name="beat", schedule="%POLL_SCHEDULE%", run_on_startup=True)
+def poll_training_runs(beat: func.TimerRequest) -> None:
     settings = runtime.settings()
-    run_timer(settings, runtime.fr_client_for(settings), runtime.records_for(settings),
-              force_sweep=bool(timer.past_due))
+    timer.on_timer(settings, runtime.fr_client_for(settings), runtime.records_for(settings),
+                   force_sweep=bool(beat.past_due))

@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ENGINE_LAYOUT_CACHE_ENTRIES", "0")  # time every read, not the cache
 
-from engine.custom.features import TrainDoc  # noqa: E402
 from engine.custom.labels import parse_fields, parse_labels  # noqa: E402
 from engine.custom.matching import match_labels  # noqa: E402
-from engine.custom.model import analyze_pages, train  # noqa: E402
-from engine.custom.ocr import OcrDocument, parse_ocr  # noqa: E402
+from engine.custom.ocr_file import OcrDocument, parse_ocr  # noqa: E402
 from engine.custom.results import build_result  # noqa: E402
-from engine.custom.spans import norm_text  # noqa: E402
+from engine.custom.scoring.features import TrainDoc  # noqa: E402
+from engine.custom.scoring.model import analyze_pages, train  # noqa: E402
+from engine.custom.scoring.spans import norm_text  # noqa: E402
 
 CACHE = ROOT / "bench" / "out" / "custom-cache"
 PO_DIR = ROOT / "tests" / "data" / "purchase-orders"
@@ -47,8 +47,7 @@ LAYOUTS = ("invoice", "purchase_order", "registration")
 
 
 # Source files whose code decides what the engine's Layout reads from an image.
-OCR_SOURCES = ("engine/layout.py", "engine/scan.py", "engine/rules.py", "engine/pixels.py", "engine/lines.py",
-               "engine/selection_marks.py", "engine/documents.py", "engine/pagemodel.py", "engine/ocr/*.py")
+OCR_SOURCES = ("engine/layout/*.py", "engine/scan/*.py", "engine/page/*.py", "engine/ocr/*.py")
 
 
 @functools.cache
@@ -79,8 +78,8 @@ def own_ocr(path: Path) -> dict[str, Any]:
     key = CACHE / f"{path.parent.name}__{path.name}.{path.stat().st_size}.{ocr_fingerprint()}.ocr.json"
     if key.exists():
         return json.loads(key.read_text())
-    from engine.documents import validate_document
-    from engine.layout import analyze_layout
+    from engine.layout.analyze import analyze_layout
+    from engine.layout.documents import validate_document
 
     data = path.read_bytes()
     info = validate_document(data, None)
@@ -172,7 +171,7 @@ def purchase_orders(own: bool) -> tuple[float, float, int]:
 def synthetic(layout: str, n_train: int, n_test: int) -> tuple[list[tuple[TrainDoc, dict[str, str]]],
                                                                  list[tuple[TrainDoc, dict[str, str]]],
                                                                  dict[str, str]]:
-    from tests.formgen.generate import generate
+    from formgen.generate import generate
 
     out = CACHE / "forms" / layout
     if not (out / "fields.json").exists() or len(list(out.glob("*.labels.json"))) < n_train + n_test:

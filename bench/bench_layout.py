@@ -50,7 +50,7 @@ from reportlab.lib.pagesizes import letter  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
 import engine.ocr  # noqa: E402
-from engine.layout import analyze_layout  # noqa: E402
+from engine.layout.analyze import analyze_layout  # noqa: E402
 from engine.ocr import TesseractOcr  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -170,7 +170,7 @@ def accented_scan_png() -> bytes:
 CHILD = """
 import sys, time
 sys.path.insert(0, {root!r})
-from engine.layout import analyze_layout
+from engine.layout.analyze import analyze_layout
 data = open({path!r}, 'rb').read() if {run} else b''
 if {run}:
     t = time.perf_counter(); r = analyze_layout(data, 'application/pdf'); dt = time.perf_counter() - t
@@ -186,7 +186,7 @@ print(int(hwm) / 1024, dt)
 SCAN_CHILD = """
 import sys
 sys.path.insert(0, {root!r})
-from engine.layout import analyze_layout
+from engine.layout.analyze import analyze_layout
 r = analyze_layout(open({path!r}, 'rb').read(), 'image/png')
 words = [w['text'] for p in r['readResults'] for ln in p['lines'] for w in ln['words']]
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
@@ -225,7 +225,7 @@ FILLABLE = {"job applications (Word-made, 50 fields)": ROOT / "tests" / "data" /
 
 def fillable_sets() -> dict[str, list[bytes]]:
     """The real fillable PDFs of tests/data and generated ones (registration and tax forms, formgen)."""
-    from tests.formgen import generate
+    from formgen import generate
 
     sets = {name: [f.read_bytes() for f in sorted(d.glob("*.pdf"))] for name, d in FILLABLE.items()}
     out = ROOT / "bench" / "out" / "layout-fillable"
@@ -274,7 +274,7 @@ def bench_fillable(repeat: int) -> list[tuple[str, int, float, float]]:
 FILLABLE_CHILD = """
 import sys, pathlib
 sys.path.insert(0, {root!r})
-from engine.layout import analyze_layout
+from engine.layout.analyze import analyze_layout
 files = [p.read_bytes() for d in ("job-application", "irs-1040")
          for p in sorted((pathlib.Path({root!r}) / "tests" / "data" / d).glob("*.pdf"))]
 for _ in range(10 if {run} else 0):

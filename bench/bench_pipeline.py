@@ -34,13 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
+from formgen.generate import generate  # noqa: E402
 from formloop.stack import start_azurite, start_devhost, start_engine, stop  # noqa: E402
-from shared.formrecognizer import FormRecognizerClient, content_type_for  # noqa: E402
-from shared.records import Records  # noqa: E402
-from shared.sas import container_sas_url  # noqa: E402
+from shared.clients.formrecognizer import FormRecognizerClient, content_type_for  # noqa: E402
+from shared.clients.records import Records  # noqa: E402
+from shared.clients.sas import container_sas_url  # noqa: E402
+from shared.clients.storage import blob_service, ensure_resources  # noqa: E402
 from shared.settings import load_settings  # noqa: E402
-from shared.storage import blob_service, ensure_resources  # noqa: E402
-from tests.formgen.generate import generate  # noqa: E402
 
 FOLDER = "bench"
 
@@ -144,7 +144,7 @@ def storage_floor(settings, forms: list, results: list[bytes], workers: int, fol
     logic: upload forms + labels (8 in flight), then per form (`workers` in flight) read it, write its
     `.ocr.json` and upsert one table row. Returns (upload s, per-form part s): next to the engine's
     time, it shows how much of the overhead no pipeline code could remove on this machine."""
-    from shared.records import Records
+    from shared.clients.records import Records
 
     container = blob_service(settings).get_container_client(settings.forms_container)
     records = Records(settings)

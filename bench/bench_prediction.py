@@ -2,7 +2,7 @@
 scanned page), side by side in one run on the real local stack (Azurite + engine processes).
 
 For each scanned purchase order (pixels of the bundled samples, bytes made unique per trial with a
-JPEG comment so no cache of an earlier trial helps), three trips through `handle_blob`, the blob
+JPEG comment so no cache of an earlier trial helps), three trips through `on_blob`, the blob
 function's body, interleaved:
 - OCR alone: a folder with no model;
 - OCR + prediction: a folder whose current model predicts the form after its OCR;
@@ -30,13 +30,13 @@ from machine_info import machine  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from formloop.stack import start_azurite, start_engine, stop  # noqa: E402
-from shared.blob_step import handle_blob  # noqa: E402
-from shared.formrecognizer import FormRecognizerClient  # noqa: E402
-from shared.records import Records  # noqa: E402
+from shared.clients.formrecognizer import FormRecognizerClient  # noqa: E402
+from shared.clients.records import Records  # noqa: E402
+from shared.clients.storage import blob_service, ensure_resources  # noqa: E402
 from shared.settings import load_settings  # noqa: E402
-from shared.storage import blob_service, ensure_resources  # noqa: E402
-from shared.training_poll import poll_training_runs  # noqa: E402
-from shared.training_start import start_training_if_due  # noqa: E402
+from shared.training.poll import poll_training_runs  # noqa: E402
+from shared.training.start import start_training_if_due  # noqa: E402
+from shared.triggers.blob import on_blob  # noqa: E402
 
 PO = ROOT / "tests" / "data" / "purchase-orders"
 TRIALS = int(os.environ.get("BENCH_PREDICTION_TRIALS", "4"))
@@ -68,7 +68,7 @@ def _train(settings, client, records, container) -> str:  # type: ignore[no-unty
 def _trip(settings, client, records, container, name: str, data: bytes) -> tuple[float, str]:  # type: ignore[no-untyped-def]
     started = time.perf_counter()
     container.get_blob_client(name).upload_blob(data, overwrite=True)
-    result = handle_blob(settings, name, client, records)
+    result = on_blob(settings, name, client, records)
     return time.perf_counter() - started, result.detail
 
 
@@ -109,7 +109,7 @@ def main() -> int:
         ]
         print(f"## Prediction cost per scanned page ({TRIALS * 5} pages per row, medians)\n")
         print(machine() + "\n")
-        print("| trip (upload → handle_blob done) | seconds | extra over OCR alone |")
+        print("| trip (upload → on_blob done) | seconds | extra over OCR alone |")
         print("|---|---|---|")
         for label, seconds, extra in rows:
             print(f"| {label} | {seconds:.2f} | {extra:+.0%} |")

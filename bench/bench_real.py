@@ -9,8 +9,8 @@ Per kind of document (fillable PDF, image/glyph check boxes, scan of a digital f
    the same text (whitespace-normalised);
 2. check-box agreement: labeled selectionMark state vs the state of the Layout's mark under the box
    (no mark = disagreement);
-3. exact match, leave-one-out: train (engine.custom.model.train) on the others, analyze the held-back one,
-   compare each field (a comb field's digits compare without spaces);
+3. exact match, leave-one-out: train (engine.custom.scoring.model.train) on the others, analyze the
+   held-back one, compare each field (a comb field's digits compare without spaces);
 4. train on the digital form, analyze its scan, and the reverse.
 And for custom-model training (docs/model.md, "Training and analysis see the same reader"): training on
 the cloud's `.ocr.json` vs on the engine's own reading, analysis always on the engine's reading.
@@ -44,11 +44,11 @@ from real_data import (  # noqa: E402
     scan_set,
 )
 
-from engine.custom.features import TrainDoc, index_document  # noqa: E402
 from engine.custom.labels import parse_labels  # noqa: E402
 from engine.custom.matching import match_labels  # noqa: E402
-from engine.custom.model import analyze_pages, train  # noqa: E402
-from engine.custom.ocr import OcrDocument, parse_ocr  # noqa: E402
+from engine.custom.ocr_file import OcrDocument, parse_ocr  # noqa: E402
+from engine.custom.scoring.features import TrainDoc, index_document  # noqa: E402
+from engine.custom.scoring.model import analyze_pages, train  # noqa: E402
 
 ENGINES = ("before", "after")
 Metric = tuple[int, int]  # (good, total)
@@ -236,8 +236,8 @@ def handprint_reread(n_train: int, n_test: int) -> list[str]:
     n_test new forms analyzed with the engine's own reading, with and without engine.custom.reread."""
     from engine.custom.labels import parse_fields
     from engine.custom.reread import reread_unsure_fields
-    from engine.layout import analyze_layout, page_image
-    from tests.formgen import generate
+    from engine.layout.analyze import analyze_layout, page_image
+    from formgen import generate
 
     out = DATA / "formgen" / "purchase_order-hand"
     train_forms = generate("purchase_order", n_train, out / "train", seed=3, kind="scan", hand=True)

@@ -3,10 +3,10 @@ and what finding them costs.
 
 Run: `.venv/bin/python bench/bench_tables.py [--quick] [--forms N] [--seed S]`. Prints markdown tables.
 
-1. Agreement: N forms of the generated `ruled_tables` layout (tests/formgen: one or two tables of 2-5
+1. Agreement: N forms of the generated `ruled_tables` layout (formgen: one or two tables of 2-5
    columns, a header row, row and column spans, blank rows; rules drawn as lines, Word-style bars or cell
    rectangles), as digital PDFs and as 150-dpi scans, through `analyze_layout`, compared with the truth
-   written beside each form (tests/formgen/table_score.py): a truth cell agrees when the paired table
+   written beside each form (formgen/table_score.py): a truth cell agrees when the paired table
    has a cell at its rowIndex/columnIndex with the same text (NFKC, whitespace removed; "strict" keeps
    single spaces). Also tables found, exact shapes, spans, isHeader, and tables that are not in the truth.
    Target: >= 95 % of the truth cells, PDF and scan.
@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine_info import machine  # noqa: E402
 
-import engine.layout as layout  # noqa: E402
-from tests.formgen import generate  # noqa: E402
-from tests.formgen.table_score import TableScore, load_truth, score  # noqa: E402
+import engine.layout.analyze as layout  # noqa: E402
+from formgen import generate  # noqa: E402
+from formgen.table_score import TableScore, load_truth, score  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 NEGATIVE_LAYOUTS = ("invoice", "invoice_multipage", "purchase_order", "registration", "tax_form")

@@ -1,7 +1,7 @@
 """Document Intelligence v4.0 against v2.1 on the same engine (issue 14: the same speed), side by side
 in one run: Layout of the same documents, a build/train of the same labeled set, and analyses of the
 same forms with each dialect's model. The engine's Layout cache is off, so every call reads its
-document; calls go through the pipeline's own client (`shared/formrecognizer.py`) for both dialects.
+document; calls go through the pipeline's own client (`shared/clients/formrecognizer.py`) for both dialects.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 from machine_info import machine  # noqa: E402
 
 from formloop.stack import start_azurite, start_engine, stop  # noqa: E402
-from shared.formrecognizer import FormRecognizerClient, TrainingOutcome  # noqa: E402
-from shared.records import new_run_id  # noqa: E402
-from shared.sas import container_sas_url  # noqa: E402
+from shared.clients.formrecognizer import FormRecognizerClient, TrainingOutcome  # noqa: E402
+from shared.clients.records import new_run_id  # noqa: E402
+from shared.clients.sas import container_sas_url  # noqa: E402
+from shared.clients.storage import blob_service, ensure_resources  # noqa: E402
 from shared.settings import load_settings  # noqa: E402
-from shared.storage import blob_service, ensure_resources  # noqa: E402
 
 PO = ROOT / "tests" / "data" / "purchase-orders"
 DOCS = [PO / f"Form_{i}.jpg" for i in range(1, 6)] + [ROOT / "tests" / "data" / "job-application" / "ceo.pdf"]

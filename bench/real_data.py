@@ -35,8 +35,8 @@ SCAN_DPI = 200
 
 _WORKER = r"""
 import json, sys
-from engine.documents import validate_document
-from engine.layout import analyze_layout
+from engine.layout.documents import validate_document
+from engine.layout.analyze import analyze_layout
 for src, dst in json.load(sys.stdin):
     data = open(src, "rb").read()
     try:
@@ -314,7 +314,7 @@ def formgen_sets(n: int) -> tuple[list[DocSet], list[str]]:
     import inspect
 
     from engine.custom.labels import parse_fields
-    from tests.formgen.generate import generate
+    from formgen.generate import generate
 
     sets: list[DocSet] = []
     missing: list[str] = []
@@ -324,7 +324,7 @@ def formgen_sets(n: int) -> tuple[list[DocSet], list[str]]:
         variants += [("marks", f"registration, {s} check boxes", {"kind": "pdf", "mark_style": s})
                      for s in ("image", "glyph")]
     else:
-        missing.append("tests.formgen.generate has no `mark_style` yet: no generated image/glyph check boxes")
+        missing.append("formgen.generate has no `mark_style` yet: no generated image/glyph check boxes")
     variants += [("scan", "registration, fillable-scan", {"kind": "fillable-scan"}),
                  ("fillable", "registration, fillable", {"kind": "fillable"})]
     for kind, title, kwargs in variants:

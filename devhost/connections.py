@@ -26,7 +26,7 @@ def client_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     Why: with `trust_env` on, `requests` scans the environment and looks for `~/.netrc` per call
     (~0.2 ms of CPU each; devhost makes thousands). Without a proxy variable the answer cannot change,
     so `trust_env` goes off and the CA bundle, if set, is passed explicitly (as the app's
-    `shared/http_env.py` does; devhost may not import the app's packages)."""
+    `shared/clients/http_env.py` does; devhost may not import the app's packages)."""
     env = os.environ if env is None else env
     if any(name.lower() in PROXY_VARIABLES for name, value in env.items() if value):
         return {}

@@ -4,7 +4,7 @@ Each entry also keeps its raw `<Properties>` so that the few blobs a scan finds 
 trigger properties (`listed_properties`) without a call of their own.
 
 Why: the SDK's `list_blobs` builds a full model object per blob and spends ~0.3 ms of CPU on each;
-a scan needs three fields. (A copy of the app's `shared/listing.py`: devhost must not import the
+a scan needs three fields. (A copy of the app's `shared/clients/listing.py`: devhost must not import the
 app's packages, which an app folder may shadow.) This uses the SDK's own names-only path (the one behind
 `list_blob_names`) and reads the ETag and type from the same XML; if that internal path is ever
 missing, it falls back to `list_blobs` (same results, slower).

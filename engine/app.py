@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import importlib
-import importlib.util
 import logging
 import threading
 from contextlib import asynccontextmanager
@@ -20,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.config import EngineConfig
 from engine.errors import ApiError
 from engine.operations import OperationStore
-from engine.routes_layout import router as layout_router
+from engine.v2.custom_routes import router as custom_router
+from engine.v2.layout_routes import router as layout_router
 from engine.v4.routes import router as v4_router
 
 log = logging.getLogger("engine.app")
@@ -103,15 +102,6 @@ class StoppingMiddleware:
                 await error_response(err)(scope, receive, send)
 
 
-def _custom_router():  # type: ignore[no-untyped-def]
-    """The custom-model routes live in engine.custom (owned separately); include them when present."""
-    if importlib.util.find_spec("engine.custom") is None:
-        return None
-    if importlib.util.find_spec("engine.custom.routes") is None:
-        return None
-    return importlib.import_module("engine.custom.routes").router
-
-
 def create_app(config: EngineConfig) -> FastAPI:
     """app.state.config / app.state.operations / app.state.stopping (set by the server when a signal
     asks it to stop); every route but /health needs the API key."""
@@ -152,9 +142,7 @@ def create_app(config: EngineConfig) -> FastAPI:
 
     app.include_router(layout_router)
     app.include_router(v4_router)  # Document Intelligence v4.0 (/documentintelligence/...)
-    custom = _custom_router()
-    if custom is not None:
-        app.include_router(custom)
+    app.include_router(custom_router)
     app.add_middleware(GatewayMiddleware, api_key=config.api_key)
     app.add_middleware(StoppingMiddleware, stopping=stopping)  # outermost: sees every cancellation
     return app

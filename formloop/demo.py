@@ -26,8 +26,8 @@ from rich.table import Table
 
 from formloop.results import field_text
 from formloop.stack import REPO_ROOT, StackError, describe_exit
-from shared.field_values import labeled_values, norm, stored_fields
 from shared.names import encode_key
+from shared.predictions.field_values import labeled_values, norm, stored_fields
 
 SAMPLE_DIR = REPO_ROOT / "tests" / "data" / "purchase-orders"
 FOLDER = "purchase-orders"

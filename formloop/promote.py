@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from formloop.status import add_connection_arguments, settings_or_report
 
 if TYPE_CHECKING:
-    from shared.records import Records
+    from shared.clients.records import Records
     from shared.settings import Settings
 
 MANUAL = "manual"
@@ -50,9 +50,9 @@ def promote(settings: Settings, records: Records, folder: str, model_id: str) ->
     person when the model cannot be made current."""
     from azure.core.exceptions import ResourceNotFoundError
 
-    from shared.prediction_queue import request_repredict
-    from shared.promotion import make_current
-    from shared.storage import queue_service
+    from shared.clients.queues import request_repredict
+    from shared.clients.storage import queue_service
+    from shared.training.promotion import make_current
 
     row = records.model(folder, model_id)
     if row is None:
@@ -84,7 +84,7 @@ def run_promote(args: argparse.Namespace) -> int:
     from azure.core.exceptions import AzureError
     from rich.console import Console
 
-    from shared.records import Records
+    from shared.clients.records import Records
 
     console = Console()
     settings = settings_or_report(args, console)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from formloop.status import add_connection_arguments, settings_or_report
-from shared.field_values import stored_fields
+from shared.predictions.field_values import stored_fields
 
 FIXED_COLUMNS = ("document", "modelId", "lowestConfidence", "reviewStatus")
 FIELD_PREFIX = "field:"  # for a field named like a fixed column; it must not overwrite it
@@ -104,8 +104,8 @@ def run_results(args: argparse.Namespace) -> int:
     from azure.core.exceptions import AzureError, ResourceNotFoundError
     from rich.console import Console
 
-    from shared.records import Records
-    from shared.storage import blob_service
+    from shared.clients.records import Records
+    from shared.clients.storage import blob_service
 
     console = Console(stderr=True)  # stdout carries the data
     settings = settings_or_report(args, console)

@@ -134,8 +134,8 @@ def run_status(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from shared.records import FOLDER_STATE_KEY, Records
-    from shared.timer_step import SWEEP_PARTITION
+    from shared.clients.records import FOLDER_STATE_KEY, Records
+    from shared.triggers.timer import SWEEP_PARTITION
 
     console = Console()
     settings = settings_or_report(args, console)

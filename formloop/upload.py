@@ -40,8 +40,8 @@ def run_upload(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from shared.clients.storage import blob_service
     from shared.settings import SettingsError
-    from shared.storage import blob_service
 
     console = Console()
     try:

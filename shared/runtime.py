@@ -12,10 +12,10 @@ from functools import lru_cache
 
 from azure.core.exceptions import HttpResponseError
 
-from shared.formrecognizer import FormRecognizerClient, client_from_settings
-from shared.records import Records
+from shared.clients.formrecognizer import FormRecognizerClient, client_from_settings
+from shared.clients.records import Records
+from shared.clients.storage import ensure_resources
 from shared.settings import Settings, load_settings
-from shared.storage import ensure_resources
 
 log = logging.getLogger(__name__)
 _local = threading.local()

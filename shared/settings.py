@@ -17,57 +17,109 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 CONNECTION = "FORMS_STORAGE"
+MAX_SAS_MINUTES = 120  # the longest a training SAS may live
 
-SETTINGS_SPEC: dict[str, str | None] = {
-    # storage connection: a connection string, or the identity-based settings below
-    CONNECTION: "",
-    f"{CONNECTION}__blobServiceUri": "",
-    f"{CONNECTION}__queueServiceUri": "",
-    f"{CONNECTION}__tableServiceUri": "",
-    f"{CONNECTION}__credential": "",
-    f"{CONNECTION}__clientId": "",
-    # names (the trigger bindings use %FORMS_CONTAINER%, %TRAINING_QUEUE%, %POLL_SCHEDULE%)
-    "FORMS_CONTAINER": "forms",
-    "TRAINING_QUEUE": "training-requests",
-    "DOCUMENTS_TABLE": "Documents",
-    "TRAINING_RUNS_TABLE": "TrainingRuns",
-    "MODELS_TABLE": "Models",
-    "FIELDS_TABLE": "Fields",
-    "TRAINING_DOCUMENTS_TABLE": "TrainingDocuments",
-    "PREDICTIONS_TABLE": "Predictions",
-    "REVIEWS_TABLE": "Reviews",
-    "PREDICTION_QUEUE": "prediction-requests",
-    "SNAPSHOT_CONTAINER": "training-sets",
-    # the Form Recognizer endpoint; an empty key means Entra ID tokens from the same identity
-    "FORM_RECOGNIZER_ENDPOINT": None,
-    "FORM_RECOGNIZER_KEY": "",
-    "FORM_RECOGNIZER_API": "v2.1",
-    # training policy
-    "TRAINING_THRESHOLD": "10",
-    "RETRAIN_MIN_NEW_LABELS": "1",
-    # the closed loop: predictions, reviews, promotion
-    "REVIEW_CONFIDENCE": "0.8",
-    "REPREDICT_LIMIT": "200",
-    "PROMOTION_HOLDOUT_SHARE": "0.2",
-    "PROMOTION_HOLDOUT_MAX": "10",
-    # triggers and deadlines
-    "POLL_SCHEDULE": "*/30 * * * * *",
-    "BLOB_TRIGGER_SOURCE": "LogsAndContainerScan",
-    "QUEUE_MAX_DEQUEUE_COUNT": "5",
-    "OCR_DEADLINE_SECONDS": "300",
-    "OCR_CLAIM_SECONDS": "60",
-    "OCR_MAX_ATTEMPTS": "10",
-    "TRAINING_DEADLINE_SECONDS": "3600",
-    "SAS_EXPIRY_MINUTES": "120",
-    "HTTP_TIMEOUT_SECONDS": "30",
-    "HTTP_RETRY_BUDGET_SECONDS": "120",
-    "SWEEP_INTERVAL_SECONDS": "60",
-    "SWEEP_GRACE_SECONDS": "60",
-    "TRAINING_REQUEST_DELAY_SECONDS": "1",
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """One app setting: its variable, the `Settings` attribute it fills, how it is parsed and checked,
+    its default (``None`` = required) and what it means. The README's settings table is generated from
+    these (`python -m shared.settings`), and a test fails when the two differ."""
+
+    env: str
+    attr: str
+    kind: str  # text | int | positive | fraction | container | table | api
+    default: str | None
+    meaning: str
+    minimum: int = 0
+    maximum: int | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(CONNECTION, "connection_string", "text", "",
+            "storage connection string (Azurite locally); leave empty to use the identity-based settings"),
+    Setting(f"{CONNECTION}__blobServiceUri", "blob_service_uri", "text", "",
+            "identity-based blob endpoint (Azure)"),
+    Setting(f"{CONNECTION}__queueServiceUri", "queue_service_uri", "text", "",
+            "identity-based queue endpoint (Azure)"),
+    Setting(f"{CONNECTION}__tableServiceUri", "table_service_uri", "text", "",
+            "identity-based table endpoint (Azure)"),
+    Setting(f"{CONNECTION}__credential", "credential_kind", "text", "",
+            "`managedidentity` → managed identity; otherwise `DefaultAzureCredential`"),
+    Setting(f"{CONNECTION}__clientId", "client_id", "text", "", "client id of the user-assigned identity"),
+    Setting("FORMS_CONTAINER", "forms_container", "container", "forms",
+            "container the blob trigger watches (binding expression: must be set)"),
+    Setting("TRAINING_QUEUE", "training_queue", "container", "training-requests",
+            "training queue; poison queue `<name>-poison` (binding expression: must be set)"),
+    Setting("PREDICTION_QUEUE", "prediction_queue", "container", "prediction-requests",
+            "re-prediction queue after a promotion; poison queue `<name>-poison`"),
+    Setting("SNAPSHOT_CONTAINER", "snapshot_container", "container", "training-sets",
+            "where a retrain's training set is copied when forms are held back"),
+    Setting("DOCUMENTS_TABLE", "documents_table", "table", "Documents", "one row per form"),
+    Setting("TRAINING_RUNS_TABLE", "training_runs_table", "table", "TrainingRuns", "one row per run"),
+    Setting("MODELS_TABLE", "models_table", "table", "Models", "one row per model"),
+    Setting("FIELDS_TABLE", "fields_table", "table", "Fields", "per-field accuracy of each model"),
+    Setting("TRAINING_DOCUMENTS_TABLE", "training_documents_table", "table", "TrainingDocuments",
+            "per-document training outcome"),
+    Setting("PREDICTIONS_TABLE", "predictions_table", "table", "Predictions", "one row per prediction"),
+    Setting("REVIEWS_TABLE", "reviews_table", "table", "Reviews", "labels compared with a prediction"),
+    Setting("FORM_RECOGNIZER_ENDPOINT", "fr_endpoint", "text", None,
+            "the local engine or an Azure Form Recognizer / Document Intelligence endpoint"),
+    Setting("FORM_RECOGNIZER_KEY", "fr_key", "text", "",
+            "API key (generated at first `make run` for the local engine); empty → Entra ID token from "
+            "the app's identity"),
+    Setting("FORM_RECOGNIZER_API", "fr_api", "api", "v2.1",
+            "`v2.1`; `2024-11-30` (also `v4.0`) for Document Intelligence v4.0, which Azure keeps after v2.1 "
+            "retires on 2027-09-15 (`FORM_RECOGNIZER_API=2024-11-30 make run` runs the whole loop on it); "
+            "or `2.0-preview` for the 2019 Feedback Loop routes"),
+    Setting("TRAINING_THRESHOLD", "training_threshold", "int", "10",
+            "labeled documents a folder needs before training (`make run` uses 5)", minimum=1),
+    Setting("RETRAIN_MIN_NEW_LABELS", "retrain_min_new_labels", "int", "1",
+            "new or changed labels needed to train again"),
+    Setting("REVIEW_CONFIDENCE", "review_confidence", "fraction", "0.8",
+            "a predicted field below this confidence marks the form `needsReview`"),
+    Setting("REPREDICT_LIMIT", "repredict_limit", "int", "200",
+            "forms one re-prediction request (after a promotion) predicts"),
+    Setting("PROMOTION_HOLDOUT_SHARE", "promotion_holdout_share", "fraction", "0.2",
+            "largest share of the labeled set held back to compare a retrained model with the current "
+            "one"),
+    Setting("PROMOTION_HOLDOUT_MAX", "promotion_holdout_max", "int", "10",
+            "most forms held back (`0`: every ready model is promoted without a comparison)"),
+    Setting("POLL_SCHEDULE", "poll_schedule", "text", "*/30 * * * * *",
+            "6-field NCRONTAB of the polling timer (binding expression: must be set; `make run` uses "
+            "every 5 s)"),
+    Setting("BLOB_TRIGGER_SOURCE", "blob_trigger_source", "text", "LogsAndContainerScan",
+            "`EventGrid` in Azure (Flex Consumption supports only the Event Grid blob trigger)"),
+    Setting("QUEUE_MAX_DEQUEUE_COUNT", "queue_max_dequeue_count", "int", "5",
+            "keep equal to host.json `maxDequeueCount`: the last attempt records why before poisoning",
+            minimum=1),
+    Setting("OCR_DEADLINE_SECONDS", "ocr_deadline_seconds", "positive", "300",
+            "longest wait for one Layout or custom analysis (a prediction)"),
+    Setting("OCR_CLAIM_SECONDS", "ocr_claim_seconds", "positive", "60",
+            "an OCR claim lasts this long unless its holder renews it: how soon a crashed worker's form is "
+            "taken over"),
+    Setting("OCR_MAX_ATTEMPTS", "ocr_max_attempts", "int", "10",
+            "OCR attempts of one form version that the service failed on its side before it is `failed` "
+            "for good", minimum=1),
+    Setting("TRAINING_DEADLINE_SECONDS", "training_deadline_seconds", "positive", "3600",
+            "a run not finished by then is marked `timedOut` (and its labeled set retried once)"),
+    Setting("SAS_EXPIRY_MINUTES", "sas_expiry_minutes", "int", "120",
+            "lifetime of the training SAS (read + list only)", minimum=5, maximum=MAX_SAS_MINUTES),
+    Setting("HTTP_TIMEOUT_SECONDS", "http_timeout_seconds", "positive", "30",
+            "per-request timeout to the Form Recognizer endpoint"),
+    Setting("HTTP_RETRY_BUDGET_SECONDS", "http_retry_budget_seconds", "positive", "120",
+            "time spent retrying one call on 429/5xx (honouring `Retry-After`)"),
+    Setting("SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds", "positive", "60",
+            "how often the timer sweeps for missed events (the last sweep's time is kept in storage)"),
+    Setting("SWEEP_GRACE_SECONDS", "sweep_grace_seconds", "positive", "60",
+            "forms younger than this are left to their own event"),
+    Setting("TRAINING_REQUEST_DELAY_SECONDS", "training_request_delay_seconds", "int", "1",
+            "training requests are sent invisible this long, at most one per folder per window per process "
+            "(`0` = one message per event)"),
+)
+SETTINGS_SPEC: dict[str, str | None] = {s.env: s.default for s in SETTINGS}
 
 API_DIALECTS = ("v2.1", "2.0-preview", "2024-11-30")
-MAX_SAS_MINUTES = 120
 
 
 class SettingsError(ValueError):
@@ -205,71 +257,73 @@ def _table(env: Mapping[str, str], name: str) -> str:
     return _named(env, name, _TABLE, "3-63 letters and digits, starting with a letter")
 
 
+def _parse(env: Mapping[str, str], s: Setting) -> object:
+    if s.kind == "int":
+        number = _int(env, s.env, minimum=s.minimum)
+        if s.maximum is not None and number > s.maximum:
+            raise SettingsError(f"setting {s.env} must be at most {s.maximum}, got {number}")
+        return number
+    if s.kind == "positive":
+        return _float(env, s.env)
+    if s.kind == "fraction":
+        return _fraction(env, s.env)
+    if s.kind == "container":
+        return _container_or_queue(env, s.env)
+    if s.kind == "table":
+        return _table(env, s.env)
+    if s.kind == "api":
+        return _api(_value(env, s.env))
+    return _value(env, s.env)
+
+
+def _api(api: str) -> str:
+    bare = api.lower().lstrip("v")
+    if bare == "2.1":
+        return "v2.1"
+    if bare == "2.0-preview":
+        return "2.0-preview"
+    if bare in ("2024-11-30", "4.0"):
+        return "2024-11-30"  # Document Intelligence v4.0
+    raise SettingsError(f"FORM_RECOGNIZER_API must be one of {API_DIALECTS}, got {api!r}")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings (from `os.environ` unless a mapping is given)."""
     env = os.environ if env is None else env
-    connection_string = _value(env, CONNECTION)
-    blob_uri = _value(env, f"{CONNECTION}__blobServiceUri")
-    if not connection_string and not blob_uri:
+    values = {s.attr: _parse(env, s) for s in SETTINGS}
+    if not values["connection_string"] and not values["blob_service_uri"]:
         raise SettingsError(
             f"storage is not configured: set {CONNECTION} (connection string) or "
             f"{CONNECTION}__blobServiceUri/__queueServiceUri/__tableServiceUri (identity)")
-    api = _value(env, "FORM_RECOGNIZER_API")
-    if api.lower().lstrip("v") == "2.1":
-        api = "v2.1"
-    elif api.lower().lstrip("v") == "2.0-preview":
-        api = "2.0-preview"
-    elif api.lower().lstrip("v") in ("2024-11-30", "4.0"):
-        api = "2024-11-30"  # Document Intelligence v4.0
-    else:
-        raise SettingsError(f"FORM_RECOGNIZER_API must be one of {API_DIALECTS}, got {api!r}")
-    sas_minutes = _int(env, "SAS_EXPIRY_MINUTES", minimum=5)
-    if sas_minutes > MAX_SAS_MINUTES:
-        raise SettingsError(f"SAS_EXPIRY_MINUTES must be at most {MAX_SAS_MINUTES}, got {sas_minutes}")
-    return Settings(
-        connection_string=connection_string,
-        blob_service_uri=blob_uri,
-        queue_service_uri=_value(env, f"{CONNECTION}__queueServiceUri"),
-        table_service_uri=_value(env, f"{CONNECTION}__tableServiceUri"),
-        credential_kind=_value(env, f"{CONNECTION}__credential"),
-        client_id=_value(env, f"{CONNECTION}__clientId"),
-        forms_container=_container_or_queue(env, "FORMS_CONTAINER"),
-        training_queue=_container_or_queue(env, "TRAINING_QUEUE"),
-        documents_table=_table(env, "DOCUMENTS_TABLE"),
-        training_runs_table=_table(env, "TRAINING_RUNS_TABLE"),
-        models_table=_table(env, "MODELS_TABLE"),
-        fields_table=_table(env, "FIELDS_TABLE"),
-        training_documents_table=_table(env, "TRAINING_DOCUMENTS_TABLE"),
-        fr_endpoint=_value(env, "FORM_RECOGNIZER_ENDPOINT").rstrip("/"),
-        fr_key=_value(env, "FORM_RECOGNIZER_KEY"),
-        fr_api=api,
-        training_threshold=_int(env, "TRAINING_THRESHOLD", minimum=1),
-        retrain_min_new_labels=_int(env, "RETRAIN_MIN_NEW_LABELS", minimum=0),
-        poll_schedule=_value(env, "POLL_SCHEDULE"),
-        blob_trigger_source=_value(env, "BLOB_TRIGGER_SOURCE"),
-        queue_max_dequeue_count=_int(env, "QUEUE_MAX_DEQUEUE_COUNT", minimum=1),
-        ocr_deadline_seconds=_float(env, "OCR_DEADLINE_SECONDS"),
-        training_deadline_seconds=_float(env, "TRAINING_DEADLINE_SECONDS"),
-        sas_expiry_minutes=sas_minutes,
-        http_timeout_seconds=_float(env, "HTTP_TIMEOUT_SECONDS"),
-        http_retry_budget_seconds=_float(env, "HTTP_RETRY_BUDGET_SECONDS"),
-        sweep_interval_seconds=_float(env, "SWEEP_INTERVAL_SECONDS"),
-        sweep_grace_seconds=_float(env, "SWEEP_GRACE_SECONDS"),
-        training_request_delay_seconds=_int(env, "TRAINING_REQUEST_DELAY_SECONDS", minimum=0),
-        ocr_claim_seconds=_float(env, "OCR_CLAIM_SECONDS"),
-        ocr_max_attempts=_int(env, "OCR_MAX_ATTEMPTS", minimum=1),
-        predictions_table=_table(env, "PREDICTIONS_TABLE"),
-        reviews_table=_table(env, "REVIEWS_TABLE"),
-        prediction_queue=_container_or_queue(env, "PREDICTION_QUEUE"),
-        snapshot_container=_container_or_queue(env, "SNAPSHOT_CONTAINER"),
-        review_confidence=_fraction(env, "REVIEW_CONFIDENCE"),
-        repredict_limit=_int(env, "REPREDICT_LIMIT", minimum=0),
-        promotion_holdout_share=_fraction(env, "PROMOTION_HOLDOUT_SHARE"),
-        promotion_holdout_max=_int(env, "PROMOTION_HOLDOUT_MAX", minimum=0),
-    )
+    values["fr_endpoint"] = str(values["fr_endpoint"]).rstrip("/")
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 def uses_event_grid_source(env: Mapping[str, str] | None = None) -> bool:
     """Whether the blob trigger should be declared with the Event Grid source (read at import time)."""
     env = os.environ if env is None else env
     return env.get("BLOB_TRIGGER_SOURCE", "").strip().lower() == "eventgrid"
+
+
+def _bounds(s: Setting) -> str:
+    if s.kind == "int":
+        return f"integer ≥ {s.minimum}" + (f", ≤ {s.maximum}" if s.maximum is not None else "")
+    return {"positive": "seconds > 0" if s.env.endswith("_SECONDS") else "number > 0",
+            "fraction": "0–1", "container": "3-63 lowercase letters, digits, single hyphens",
+            "table": "3-63 letters and digits, starting with a letter",
+            "api": "`v2.1`, `2024-11-30`, `2.0-preview`", "text": ""}[s.kind]
+
+
+def markdown_rows() -> list[str]:
+    """The app's rows of the README settings table, as `python -m shared.settings` prints them."""
+    rows = []
+    for s in SETTINGS:
+        default = "required" if s.default is None else (f"`{s.default}`" if s.default else "–")
+        bounds = _bounds(s)
+        meaning = f"{s.meaning} ({bounds})" if bounds else s.meaning
+        rows.append(f"| `{s.env}` | app | {default} | {meaning} |")
+    return rows
+
+
+if __name__ == "__main__":
+    print("\n".join(markdown_rows()))

@@ -223,11 +223,11 @@ def test_engine_ctrl_c_with_a_request_in_flight_answers_503_without_a_traceback(
 
 SLOW_ENGINE = """
 import runpy, sys, time
-import engine.routes_layout
+import engine.v2.layout_routes
 def slow(*_args, **_kwargs):
     time.sleep(60)
     return {}
-engine.routes_layout.analyze_layout = slow  # an OCR job that outlasts any shutdown grace
+engine.v2.layout_routes.analyze_layout = slow  # an OCR job that outlasts any shutdown grace
 sys.argv[0] = "engine"
 runpy.run_module("engine", run_name="__main__")
 """

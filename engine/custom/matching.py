@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.custom.labels import FieldLabel, LabelFile
-from engine.custom.ocr import Mark, OcrDocument, Word
+from engine.custom.ocr_file import Mark, OcrDocument, Word
 
 
 @dataclass

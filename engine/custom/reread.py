@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from engine.custom.features import fix_text
-from engine.custom.model import Pick
+from engine.custom.scoring.features import fix_text
+from engine.custom.scoring.model import Pick
 from engine.ocr import rapid_region
 
 log = logging.getLogger("engine.custom.reread")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.custom.model import Pick, analyze_pages
-from engine.custom.ocr import OcrDocument, parse_ocr
+from engine.custom.ocr_file import OcrDocument, parse_ocr
 from engine.custom.reread import PageImage, reread_unsure_fields
-from engine.custom.spans import Span, index_document
+from engine.custom.scoring.model import Pick, analyze_pages
+from engine.custom.scoring.spans import Span, index_document
+from engine.custom.scoring.values import typed_value
 from engine.custom.unlabeled import analyze_unlabeled
-from engine.custom.values import typed_value
 
 
 def _span_polygon(span: Span) -> list[float]:

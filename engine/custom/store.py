@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from engine.custom.model import FORMAT_VERSION
+from engine.custom.scoring.model import FORMAT_VERSION
 from engine.jsonfiles import read_json, write_json_atomic
 
 _ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -16,17 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.custom.features import TrainDoc
 from engine.custom.labels import LabelFile, LabelFormatError, parse_fields, parse_labels
 from engine.custom.matching import MatchedField, match_labels
-from engine.custom.model import train
-from engine.custom.ocr import OcrDocument, OcrFormatError, parse_ocr
+from engine.custom.ocr_file import OcrDocument, OcrFormatError, parse_ocr
+from engine.custom.scoring.features import TrainDoc
+from engine.custom.scoring.model import train
 from engine.custom.source import TrainingSource, is_document, select_names
 from engine.custom.unlabeled import train_unlabeled
 
 log = logging.getLogger("engine.custom.training")
 MIN_LABELED_DOCS = 5
-# The largest labels file either side uses: the pipeline (shared/labels_step.py) refuses larger ones, so
+# The largest labels file either side uses: the pipeline (shared/forms/labels.py) refuses larger ones, so
 # the engine must too, or a folder trains on labels the pipeline recorded as unusable.
 MAX_LABELS_BYTES = 8 * 1024 * 1024
 

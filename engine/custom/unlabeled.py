@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from engine.custom.model import FORMAT_VERSION
-from engine.custom.ocr import OcrDocument, Word
-from engine.custom.spans import index_document, norm_text
+from engine.custom.ocr_file import OcrDocument, Word
+from engine.custom.scoring.model import FORMAT_VERSION
+from engine.custom.scoring.spans import index_document, norm_text
 
 JOIN_SIMILARITY = 0.5
 

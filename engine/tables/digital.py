@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pypdfium2 as pdfium
 
-from engine.pagemodel import Line, SelectionMark
-from engine.pdf_frame import PageFrame
+from engine.page.model import Line, SelectionMark
+from engine.pdf.frame import PageFrame
 from engine.tables.grid import find_tables
 from engine.tables.model import Table
 from engine.tables.pdf_rules import vector_rules

@@ -8,7 +8,7 @@ filled ones only their thin rectangular sub-paths. Wide fills are shading, not r
 ink draws nothing. Paths inside form XObjects count, mapped by their form's matrix.
 
 PDFium is called through private prototypes that take and return plain integers (as
-`engine/pdf_marks.py` does): a dense tax-form page has ~800 objects, and typed pointer arguments
+`engine/pdf/marks.py` does): a dense tax-form page has ~800 objects, and typed pointer arguments
 cost 2-3x more per call.
 """
 
@@ -20,8 +20,8 @@ import itertools
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from engine import pdfium_calls as pc
-from engine.pdf_frame import PageFrame
+from engine.pdf import pdfium_calls as pc
+from engine.pdf.frame import PageFrame
 from engine.tables.model import Rule
 
 MAX_THICK_PT = 4.0  # thicker bars are shading or decoration, not rules

@@ -3,7 +3,7 @@
 The skew is measured on the page's long horizontal rules (a least-squares slope per rule; the word-based
 `angle` Layout reports was up to 0.7 degrees off on the generated scans) and the pooled ink mask is turned
 upright by it, so rules are axis-aligned runs of ink again: a 2-degree tilt moves a 500-px rule 17 px
-from end to end, which no run detector follows. Rules are found as `engine/rules.py` finds the ones it
+from end to end, which no run detector follows. Rules are found as `engine/scan/rules.py` finds the ones it
 erases before OCR (runs of ink on a 2x2-pooled mask, its `ink_runs`), but sized by the page's text height
 instead of the page size, so the sides of one short table row count too. Check box outlines and strokes
 that run through OCR'd words (letters stacked in a tight cell) are not rules, and the grid builder keeps
@@ -19,9 +19,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from engine.pagemodel import PageText, SelectionMark
-from engine.pixels import min_pool2
-from engine.rules import POOL, ink_runs
+from engine.page.model import PageText, SelectionMark
+from engine.scan.pixels import min_pool2
+from engine.scan.rules import POOL, ink_runs
 from engine.tables.grid import find_tables
 from engine.tables.model import Corners, Point, Rule, Table
 from engine.tables.words import not_marks, not_through_words, text_height, text_words

@@ -9,7 +9,7 @@ from statistics import median
 
 import numpy as np
 
-from engine.pagemodel import Line, SelectionMark
+from engine.page.model import Line, SelectionMark
 from engine.tables.model import Point, Rule, TextWord
 
 RULE_LIKE = re.compile(r"^[|\[\]_\-—–~!:;.,'\"`]+$")  # what OCR makes of a piece of a rule

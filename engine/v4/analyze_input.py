@@ -2,7 +2,8 @@
 
 Body: the raw bytes (the SDK sends `application/octet-stream`; the real type comes from the magic bytes)
 or JSON `{"urlSource": ...}` / `{"base64Source": ...}`. The limits, the type sniffing and the URL fetching
-are the v2.1 routes' own (engine.inputs, engine.documents, engine.sources), their errors re-worded for v4.
+are the v2.1 routes' own (engine.v2.inputs, engine.layout.documents, engine.sources), their errors
+re-worded for v4.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from engine.documents import MAX_BYTES, SUPPORTED_V21, DocumentInfo, validate_document
 from engine.errors import ApiError
-from engine.inputs import read_body, read_document
-from engine.layout import parse_pages
+from engine.layout.analyze import parse_pages
+from engine.layout.documents import MAX_BYTES, SUPPORTED_V21, DocumentInfo, validate_document
 from engine.ocr import default_engine
 from engine.ocr.tesseract import LANGUAGE_MAP
 from engine.sources import fetch_source
+from engine.v2.inputs import read_body, read_document
+from engine.v4.convert.text_index import STRING_INDEX_TYPES
 from engine.v4.errors import V4Error, from_v2, invalid_parameter, parameter_missing
-from engine.v4.text_index import STRING_INDEX_TYPES
 from engine.v4.url_check import check_url
 
 # A base64 document of MAX_BYTES plus the JSON around it.

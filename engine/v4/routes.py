@@ -19,14 +19,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from engine.custom.results import build_result
-from engine.documents import SUPPORTED_V21, validate_document
 from engine.errors import ApiError
-from engine.inputs import read_body
-from engine.layout import analyze_layout, check_page_range, page_image
+from engine.layout.analyze import analyze_layout, check_page_range, page_image
+from engine.layout.documents import SUPPORTED_V21, validate_document
+from engine.v2.inputs import read_body
 from engine.v4.analyze_input import AnalyzeOptions, parse_options, read_v4_document
 from engine.v4.build import BuildRequest, parse_build_request, run_build
 from engine.v4.build_ops import BuildOperations
-from engine.v4.custom_result import documents
+from engine.v4.convert.custom_result import documents
+from engine.v4.convert.layout_result import convert_layout, layout_result
 from engine.v4.errors import (
     V4Error,
     error_from_v2_code,
@@ -36,7 +37,6 @@ from engine.v4.errors import (
     model_not_found,
     operation_not_found,
 )
-from engine.v4.layout_result import convert_layout, layout_result
 from engine.v4.model_store import LIMIT, V4Models
 from engine.v4.protocol import API_VERSION, PREBUILT_MODELS, base_url, check_api_version, with_version
 

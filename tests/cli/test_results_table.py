@@ -7,7 +7,7 @@ import io
 import json
 
 from formloop.results import FIXED_COLUMNS, result_table, write_csv
-from shared.field_values import stored_fields as prediction_fields
+from shared.predictions.field_values import stored_fields as prediction_fields
 
 
 def _row(document: str, fields: dict[str, dict[str, object]], **extra: object) -> dict[str, object]:

@@ -104,13 +104,13 @@ def test_heartbeats_are_logged_at_debug(
 def test_an_idle_timer_step_logs_nothing_at_info(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """shared/timer_step.py: no run to poll and no sweep (or one that found nothing) is DEBUG; a beat
+    """shared/triggers/timer.py: no run to poll and no sweep (or one that found nothing) is DEBUG; a beat
     that did something is one INFO line."""
-    from shared import timer_step
-    from shared.sweep import SweepReport
-    from shared.training_poll import PollReport
+    from shared.training.poll import PollReport
+    from shared.triggers import timer as timer_step
+    from shared.triggers.sweep import SweepReport
 
-    caplog.set_level(logging.DEBUG, logger="shared.timer_step")
+    caplog.set_level(logging.DEBUG, logger="shared.triggers.timer")
     polled, swept = PollReport(), None
     monkeypatch.setattr(timer_step, "poll_training_runs", lambda *_: polled)
     monkeypatch.setattr(timer_step, "claim_sweep", lambda *_: swept is not None)
@@ -119,7 +119,7 @@ def test_an_idle_timer_step_logs_nothing_at_info(
 
     def beat() -> list[tuple[int, str]]:
         caplog.clear()
-        timer_step.run_timer(settings, None, None)  # type: ignore[arg-type]
+        timer_step.on_timer(settings, None, None)  # type: ignore[arg-type]
         return [(r.levelno, r.getMessage()) for r in caplog.records]
 
     assert [level for level, _ in beat()] == [logging.DEBUG]

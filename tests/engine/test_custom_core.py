@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.custom.features import TrainDoc
 from engine.custom.labels import LabelFormatError, parse_fields, parse_labels
 from engine.custom.matching import match_labels
-from engine.custom.model import analyze_pages, train
-from engine.custom.ocr import OcrFormatError, parse_ocr
+from engine.custom.ocr_file import OcrFormatError, parse_ocr
+from engine.custom.scoring.features import TrainDoc
+from engine.custom.scoring.model import analyze_pages, train
+from engine.custom.scoring.values import parse_date, parse_number, parse_time, typed_value
 from engine.custom.source import DirSource, select_names
 from engine.custom.training import run_training
-from engine.custom.values import parse_date, parse_number, parse_time, typed_value
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PO = DATA / "purchase-orders"
@@ -215,7 +215,7 @@ def test_training_run_reports_every_document_problem(tmp_path: Path) -> None:
     (folder / "Broken.jpg.labels.json").write_text("{not json", encoding="utf-8")
     (folder / "sub").mkdir()
     (folder / "sub" / "Deep.jpg").write_bytes(b"x")
-    # Over the labels size limit the pipeline applies too (shared/labels_step.py): refused on both sides.
+    # Over the labels size limit the pipeline applies too (shared/forms/labels.py): refused on both sides.
     (folder / "Huge.jpg").write_bytes((PO / "Form_2.jpg").read_bytes())
     (folder / "Huge.jpg.ocr.json").write_bytes((PO / "Form_2.jpg.ocr.json").read_bytes())
     huge = (PO / "Form_2.jpg.labels.json").read_bytes()
@@ -257,7 +257,7 @@ def test_source_filter_prefix_and_subfolders() -> None:
 
 
 def test_a_scanned_box_side_read_into_a_value_is_dropped_unless_training_values_have_one() -> None:
-    from engine.custom.features import fix_text
+    from engine.custom.scoring.features import fix_text
 
     plain = {"type": "string", "framed": False}
     assert fix_text(plain, "| Priya") == "Priya"

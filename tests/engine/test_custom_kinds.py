@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.custom.features import TrainDoc
 from engine.custom.labels import parse_fields, parse_labels
 from engine.custom.matching import match_labels
-from engine.custom.model import analyze_pages, train
-from engine.custom.ocr import parse_ocr
-from engine.custom.spans import index_document, norm_text
-from engine.layout import analyze_layout
+from engine.custom.ocr_file import parse_ocr
+from engine.custom.scoring.features import TrainDoc
+from engine.custom.scoring.model import analyze_pages, train
+from engine.custom.scoring.spans import index_document, norm_text
+from engine.layout.analyze import analyze_layout
+from formgen import GeneratedForm, generate
 from formloop.stack import AzuriteInfo, EngineInfo
 from tests.engine.test_custom_api import _analyze, _container, _train, _wait_model
-from tests.formgen import GeneratedForm, generate
 
 
 def _folder_files(forms: list[GeneratedForm], prefix: str) -> dict[str, bytes]:

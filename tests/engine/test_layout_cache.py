@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.layout import analyze_layout
-from engine.layout_cache import LAYOUT_CACHE, LayoutCache
+from engine.layout.analyze import analyze_layout
+from engine.layout.cache import LAYOUT_CACHE, LayoutCache
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "purchase-orders"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from formgen import fillable_variants as variants
+from formgen import generate
 from tests.engine.conftest import Client
 from tests.engine.test_layout_forms import _inside_share, _norm, _words
-from tests.formgen import fillable_variants as variants
-from tests.formgen import generate
 
 
 def _read(client: Client, path: Path) -> list[dict]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import ApiError
-from engine.inputs import parse_bool
-from engine.layout import check_page_range, parse_pages
+from engine.layout.analyze import check_page_range, parse_pages
 from engine.sources import check_source_url, host_allowed
+from engine.v2.inputs import parse_bool
 
 ALLOWED = ("127.0.0.1", "localhost", "*.blob.core.windows.net")
 

@@ -1,4 +1,4 @@
-"""Selection marks in digital PDFs (engine/pdf_marks.py): vector, image and glyph boxes, ticks.
+"""Selection marks in digital PDFs (engine/pdf/marks.py): vector, image and glyph boxes, ticks.
 
 Every PDF is generated here with reportlab; positions are asserted in the displayed page's inches.
 """
@@ -15,9 +15,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from engine.documents import open_pdf
-from engine.pagemodel import SelectionMark
-from engine.pdf_marks import MarkScan, page_marks
+from engine.layout.documents import open_pdf
+from engine.page.model import SelectionMark
+from engine.pdf.marks import MarkScan, page_marks
 from tests.engine.conftest import FONT_PATH
 
 H = 792.0  # letter page height, points

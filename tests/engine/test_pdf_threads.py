@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from engine.documents import validate_document
-from engine.layout import analyze_layout
+from engine.layout.analyze import analyze_layout
+from engine.layout.documents import validate_document
 from tests.engine.conftest import make_pdf, scanned_pdf, text_image
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.layout import analyze_layout
-from tests.formgen import generate
-from tests.formgen.table_score import TableScore, load_truth, norm, score
+from engine.layout.analyze import analyze_layout
+from formgen import generate
+from formgen.table_score import TableScore, load_truth, norm, score
 
 NO_TABLES = ("invoice", "invoice_multipage", "purchase_order", "registration", "tax_form")
 

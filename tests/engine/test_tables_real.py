@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.layout import analyze_layout
+from engine.layout.analyze import analyze_layout
 
 DATA = Path(__file__).parents[1] / "data"
 RECORDS = DATA / "maintenance-records"

@@ -11,7 +11,7 @@ from azure.core.credentials import AzureKeyCredential
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from engine.layout import analyze_layout
+from engine.layout.analyze import analyze_layout
 from tests.engine.conftest import Client
 
 ROWS = [["Item", "Qty", "Price"], ["Bolts M8", "40", "12.50"], ["Washers", "200", "3.10"]]

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.custom.features import index_document
 from engine.custom.labels import parse_fields, parse_labels
 from engine.custom.matching import match_labels
-from engine.custom.model import analyze_pages
-from engine.custom.ocr import parse_ocr
+from engine.custom.ocr_file import parse_ocr
+from engine.custom.scoring.features import index_document
+from engine.custom.scoring.model import analyze_pages
 from engine.custom.source import DirSource
 from engine.custom.training import run_training
 

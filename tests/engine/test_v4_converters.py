@@ -13,12 +13,12 @@ from engine.custom.source import DirSource
 from engine.custom.training import run_training
 from engine.errors import ApiError
 from engine.v4.build import parse_build_request
-from engine.v4.content import Span, merge_spans
-from engine.v4.custom_result import documents
+from engine.v4.convert.content import Span, merge_spans
+from engine.v4.convert.custom_result import documents
+from engine.v4.convert.layout_result import convert_layout, layout_result
+from engine.v4.convert.text_index import OffsetMap
 from engine.v4.errors import V4Error, from_v2
-from engine.v4.layout_result import convert_layout, layout_result
 from engine.v4.ocr_file import is_v4_layout, to_v2_layout
-from engine.v4.text_index import OffsetMap
 from engine.v4.training_source import StudioSource, read_file_list
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -15,7 +15,7 @@ from azure.ai.documentintelligence.models import AnalyzeResult, DocumentModelDet
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from engine.v4.layout_result import layout_result
+from engine.v4.convert.layout_result import layout_result
 from formloop.stack import AzuriteInfo, EngineInfo
 from tests.engine.conftest import sas_container
 

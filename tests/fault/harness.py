@@ -23,9 +23,9 @@ from typing import Any
 from azure.storage.blob import ContainerClient
 
 from formloop.stack import REPO_ROOT, free_port, new_api_key, start_devhost, start_engine, stop
-from shared.records import Records
+from shared.clients.records import Records
+from shared.clients.storage import blob_service, ensure_resources
 from shared.settings import Settings, load_settings
-from shared.storage import blob_service, ensure_resources
 from tests.pipeline.conftest import storage_names
 
 SAMPLE_DIR = REPO_ROOT / "tests" / "data" / "purchase-orders"

@@ -15,8 +15,8 @@ import pytesseract
 import pytest
 from PIL import Image
 
-from tests.formgen import generate, layouts
-from tests.formgen.scan import ScanParams
+from formgen import generate, layouts
+from formgen.scan import ScanParams
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -222,7 +222,7 @@ def test_bad_arguments_are_refused_clearly(tmp_path: Path) -> None:
 
 def test_command_line_writes_the_same_forms_as_the_api(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "tests.formgen", "registration", "2", str(tmp_path / "cli"), "--seed", "3"],
+        [sys.executable, "-m", "formgen", "registration", "2", str(tmp_path / "cli"), "--seed", "3"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -233,7 +233,7 @@ def test_command_line_writes_the_same_forms_as_the_api(tmp_path: Path) -> None:
     for form in api:
         assert (tmp_path / "cli" / form.path.name).read_bytes() == form.path.read_bytes()
     bad = subprocess.run(
-        [sys.executable, "-m", "tests.formgen", "receipt", "1", str(tmp_path / "x")],
+        [sys.executable, "-m", "formgen", "receipt", "1", str(tmp_path / "x")],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -16,8 +16,8 @@ import pypdfium2.raw as raw
 import pytest
 from PIL import Image
 
-from tests.formgen import generate
-from tests.formgen.fillable_variants import (
+from formgen import generate
+from formgen.fillable_variants import (
     DEFAULT_REFERENCE,
     DEFAULT_VALUE,
     kids_not_dictionary,
@@ -26,7 +26,7 @@ from tests.formgen.fillable_variants import (
     rotated_page,
     widget_outside_page,
 )
-from tests.formgen.layouts import TAX_TIN, TAX_ZIP
+from formgen.layouts import TAX_TIN, TAX_ZIP
 
 REPO = Path(__file__).resolve().parents[2]
 SCALE = 4  # render at 288 dpi: a point is 4 pixels
@@ -402,7 +402,7 @@ def test_command_line_kinds_and_mark_styles(tmp_path: Path) -> None:
     for layout, options, kwargs in cases:
         out = tmp_path / layout
         run = subprocess.run(
-            [sys.executable, "-m", "tests.formgen", layout, "1", str(out), "--seed", "2", *options],
+            [sys.executable, "-m", "formgen", layout, "1", str(out), "--seed", "2", *options],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -412,7 +412,7 @@ def test_command_line_kinds_and_mark_styles(tmp_path: Path) -> None:
         assert run.stdout.split() == [str(out / api.path.name)]
         assert (out / api.path.name).read_bytes() == api.path.read_bytes()
     bad = subprocess.run(
-        [sys.executable, "-m", "tests.formgen", "registration", "1", str(tmp_path / "x"), *BAD_OPTIONS],
+        [sys.executable, "-m", "formgen", "registration", "1", str(tmp_path / "x"), *BAD_OPTIONS],
         cwd=REPO,
         capture_output=True,
         text=True,

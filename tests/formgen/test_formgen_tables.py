@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pdfplumber
 
-from tests.formgen import generate
+from formgen import generate
 
 
 def _truth(form) -> dict:  # type: ignore[no-untyped-def]

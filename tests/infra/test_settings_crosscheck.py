@@ -327,6 +327,6 @@ def test_roles_are_the_builtin_ids_and_the_identity_gets_what_the_pipeline_needs
 def test_the_pipeline_and_the_engine_refuse_labels_files_over_one_size_limit() -> None:
     """A labels file the pipeline records as unusable must not train in the engine either."""
     from engine.custom.training import MAX_LABELS_BYTES as engine_limit
-    from shared.labels_step import MAX_LABELS_BYTES as pipeline_limit
+    from shared.forms.labels import MAX_LABELS_BYTES as pipeline_limit
 
     assert engine_limit == pipeline_limit == 8 * 1024 * 1024

@@ -15,10 +15,10 @@ import pytest
 import requests
 
 from formloop.stack import AzuriteInfo, EngineInfo
-from shared.formrecognizer import FormRecognizerClient
-from shared.records import Records
+from shared.clients.formrecognizer import FormRecognizerClient
+from shared.clients.records import Records
+from shared.clients.storage import blob_service, ensure_resources
 from shared.settings import Settings, load_settings
-from shared.storage import blob_service, ensure_resources
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

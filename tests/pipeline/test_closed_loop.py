@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 from formloop.stack import free_port
-from shared.blob_step import handle_blob
-from shared.delivered import DeliveredBlob
-from shared.formrecognizer import FormRecognizerError
-from shared.prediction_queue import handle_prediction_message
-from shared.prediction_step import predict_form
-from shared.storage import blob_service, queue_service
-from shared.sweep import sweep
-from shared.training_poll import poll_training_runs
-from shared.training_start import start_training_if_due
+from shared.clients.delivered import DeliveredBlob
+from shared.clients.formrecognizer import FormRecognizerError
+from shared.clients.storage import blob_service, queue_service
+from shared.predictions.predict import predict_form
+from shared.training.poll import poll_training_runs
+from shared.training.start import start_training_if_due
+from shared.triggers.blob import on_blob
+from shared.triggers.prediction_request import on_prediction_request
+from shared.triggers.sweep import sweep
 from tests.pipeline.conftest import Stack, fast_client
 from tests.pipeline.test_steps import _prepare_labeled_folder
 
@@ -55,7 +55,7 @@ def _deliver(stack: Stack, name: str, data: bytes) -> str:
     stack.upload(name, data)
     blob = blob_service(stack.settings).get_blob_client(stack.settings.forms_container, name)
     etag = str(blob.get_blob_properties().etag).strip('"')
-    result = handle_blob(stack.settings, name, stack.client, stack.records,
+    result = on_blob(stack.settings, name, stack.client, stack.records,
                          DeliveredBlob(etag=etag, md5="", reader=lambda: data))
     return f"{result.status} {result.detail}"
 
@@ -95,7 +95,7 @@ def test_a_new_form_is_predicted_once_and_its_labels_review_the_model(
     # the same version, the same model: no second analysis
     predicted_at = row["predictedAt"]
     assert _deliver(stack, "loop/New_1.jpg.prediction.json", b"{}") == "ignored "
-    handle_blob(stack.settings, "loop/New_1.jpg", stack.client, stack.records)
+    on_blob(stack.settings, "loop/New_1.jpg", stack.client, stack.records)
     assert stack.records.prediction("loop", "New_1.jpg")["predictedAt"] == predicted_at
 
     # the person's labels: a review of the model
@@ -159,12 +159,12 @@ def test_a_new_current_model_predicts_the_folders_unreviewed_forms_again(
     stack.upload("loop/Unlabeled.jpg", image)
     stack.upload("loop/Unlabeled.jpg.ocr.json", (data_dir / PO / "Form_3.jpg.ocr.json").read_bytes())
     body = json.dumps({"folder": "loop", "modelId": first["modelId"]})
-    report = handle_prediction_message(stack.settings, body, stack.client, stack.records)
+    report = on_prediction_request(stack.settings, body, stack.client, stack.records)
     assert report and report.predicted == ["Unlabeled.jpg"] and not report.failed
-    again = handle_prediction_message(stack.settings, body, stack.client, stack.records)
+    again = on_prediction_request(stack.settings, body, stack.client, stack.records)
     assert again and again.predicted == [] and again.skipped == 0  # already predicted by that model
     stale = json.dumps({"folder": "loop", "modelId": "not-current"})
-    assert handle_prediction_message(stack.settings, stale, stack.client, stack.records).predicted == []
+    assert on_prediction_request(stack.settings, stale, stack.client, stack.records).predicted == []
 
 
 def test_a_prediction_the_engine_missed_is_made_by_the_sweep_and_a_gone_model_is_recorded(
@@ -192,6 +192,6 @@ def test_a_prediction_the_engine_missed_is_made_by_the_sweep_and_a_gone_model_is
 
 def test_a_malformed_prediction_request_goes_to_its_poison_queue(stack: Stack) -> None:
     for body in ("not json", json.dumps({"folder": "loop"}), json.dumps({"folder": "x", "modelId": 7})):
-        assert handle_prediction_message(stack.settings, body, stack.client, stack.records) is None
+        assert on_prediction_request(stack.settings, body, stack.client, stack.records) is None
     poison = queue_service(stack.settings).get_queue_client(stack.settings.prediction_poison_queue)
     assert len(list(poison.receive_messages(max_messages=10))) == 3

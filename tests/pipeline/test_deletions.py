@@ -11,13 +11,14 @@ import json
 import time
 from pathlib import Path
 
-from shared.blob_step import handle_blob
-from shared.deletions import reflect_deletions
-from shared.ocr_step import claim_document, process_source
-from shared.records import parse_iso
-from shared.storage import blob_service
-from shared.sweep import sweep
-from shared.training_policy import FolderInventory, inventory, labeled_set
+from shared.clients.records import parse_iso
+from shared.clients.storage import blob_service
+from shared.forms.deletions import reflect_deletions
+from shared.forms.inventory import FolderInventory, inventory
+from shared.forms.ocr import claim_document, process_source
+from shared.training.policy import labeled_set
+from shared.triggers.blob import on_blob
+from shared.triggers.sweep import sweep
 from tests.pipeline.conftest import Stack
 from tests.pipeline.test_steps import _prepare_labeled_folder
 
@@ -34,7 +35,7 @@ def _delete(stack: Stack, name: str) -> None:
 
 def _ocr_now(stack: Stack, name: str, data: bytes) -> None:
     stack.upload(name, data)
-    assert handle_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
+    assert on_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
 
 
 def test_a_form_deleted_after_its_ocr_loses_its_output_and_its_row_says_deleted(
@@ -45,7 +46,7 @@ def test_a_form_deleted_after_its_ocr_loses_its_output_and_its_row_says_deleted(
     _ocr_now(s, "del/Form_2.jpg", _form(data_dir, 2))
     labels = json.loads((data_dir / PO / "Form_2.jpg.labels.json").read_text())
     s.upload("del/Form_2.jpg.labels.json", json.dumps(labels).encode())
-    assert handle_blob(s.settings, "del/Form_2.jpg.labels.json", s.client, s.records).status == "valid"
+    assert on_blob(s.settings, "del/Form_2.jpg.labels.json", s.client, s.records).status == "valid"
     _ocr_now(s, "del/Form_3.jpg", _form(data_dir, 3))  # stays
     _delete(s, "del/Form_1.jpg")
     _delete(s, "del/Form_2.jpg")
@@ -104,11 +105,11 @@ def test_rows_of_forms_deleted_before_or_during_their_ocr_are_marked_deleted(
 ) -> None:
     s = stack.with_settings(SWEEP_GRACE_SECONDS="0.5")
     s.upload("gone/corrupt.pdf", b"%PDF-1.4 garbage")
-    assert handle_blob(s.settings, "gone/corrupt.pdf", s.client, s.records).status == "failed"
+    assert on_blob(s.settings, "gone/corrupt.pdf", s.client, s.records).status == "failed"
     s.upload("gone/Form_1.jpg", _form(data_dir))  # an attempt claimed it, then died
     assert claim_document(s.records, "gone", "Form_1.jpg", "gone/Form_1.jpg", "0xdead", 300).won
     s.upload("gone/Form_2.jpg.labels.json", b"{}")  # labels alone: no form was ever there; not touched
-    process_labels_row = handle_blob(s.settings, "gone/Form_2.jpg.labels.json", s.client, s.records)
+    process_labels_row = on_blob(s.settings, "gone/Form_2.jpg.labels.json", s.client, s.records)
     assert process_labels_row.status == "invalid"
     _delete(s, "gone/corrupt.pdf")
     _delete(s, "gone/Form_1.jpg")

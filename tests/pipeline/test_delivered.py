@@ -11,14 +11,14 @@ from typing import ClassVar
 import pytest
 from azure.functions.blob import InputStream  # what the Python worker hands the function
 
-from shared.delivered import DeliveredBlob, delivered_blob
-from shared.formrecognizer import TrainingOutcome
-from shared.labels_step import process_labels
-from shared.ocr_step import process_source
-from shared.records import Records
-from shared.storage import blob_service
-from shared.training_poll import record_outcome
-from tests.formgen.generate import generate
+from formgen.generate import generate
+from shared.clients.delivered import DeliveredBlob, delivered_blob
+from shared.clients.formrecognizer import TrainingOutcome
+from shared.clients.records import Records
+from shared.clients.storage import blob_service
+from shared.forms.labels import process_labels
+from shared.forms.ocr import process_source
+from shared.training.poll import record_outcome
 from tests.pipeline.conftest import Stack
 from tests.pipeline.test_steps import CountingClient, counting, queue_messages, wait_for_messages
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from formgen.generate import generate
 from formloop.stack import AzuriteInfo, EngineInfo, start_devhost, stop
-from shared.records import Records
+from shared.clients.records import Records
+from shared.clients.storage import ensure_resources, queue_service
 from shared.settings import load_settings
-from shared.storage import ensure_resources, queue_service
-from tests.formgen.generate import generate
 from tests.pipeline.conftest import REPO_ROOT, Stack, fast_client, pipeline_env
 
 TIMEOUT = 180.0

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from formloop.stack import free_port
-from shared.formrecognizer import FormRecognizerClient, FormRecognizerError
+from shared.clients.formrecognizer import FormRecognizerClient, FormRecognizerError
 from tests.pipeline.conftest import FaultServer, Reply, error_reply
 
 LAYOUT_DONE = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from devhost.connections import client_options
-from shared.http_env import configure_session, sdk_client_options
+from shared.clients.http_env import configure_session, sdk_client_options
 
 BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 

@@ -11,9 +11,9 @@ from azure.core.credentials import AccessToken, TokenCredential
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from azure.storage.blob import BlobServiceClient, UserDelegationKey
 
-from shared import storage
-from shared.formrecognizer import COGNITIVE_SCOPE, client_from_settings
-from shared.sas import container_sas_url
+from shared.clients import storage
+from shared.clients.formrecognizer import COGNITIVE_SCOPE, client_from_settings
+from shared.clients.sas import container_sas_url
 from shared.settings import load_settings
 
 ACCOUNT = "formsacct"

@@ -9,13 +9,13 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
 import devhost.listing
-import shared.listing
+import shared.clients.listing
 from devhost.blob_stream import BlobGoneError, LazyBlobStream
 from devhost.listing import listed_properties
 from formloop.stack import AzuriteInfo
 
 
-@pytest.mark.parametrize("module", [shared.listing, devhost.listing])
+@pytest.mark.parametrize("module", [shared.clients.listing, devhost.listing])
 @pytest.mark.parametrize("lean", [True, False])
 def test_lean_listing_matches_the_sdk(
     azurite: AzuriteInfo,

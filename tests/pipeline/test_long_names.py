@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.blob_step import handle_blob
-from shared.labels_step import process_labels
+from shared.clients.storage import blob_service
+from shared.forms.labels import process_labels
 from shared.names import MAX_KEY_BYTES, decode_key, encode_key, is_hashed_key
-from shared.storage import blob_service
-from shared.sweep import sweep
-from shared.training_start import start_training_if_due
+from shared.training.start import start_training_if_due
+from shared.triggers.blob import on_blob
+from shared.triggers.sweep import sweep
 from tests.pipeline.conftest import Stack
 from tests.pipeline.test_steps import counting
 
@@ -67,13 +67,13 @@ def test_a_600_character_form_name_gets_its_row_its_ocr_and_its_labels(stack: St
     name = _named("long", 600)
     doc = name.split("/", 1)[1]
     stack.upload(name, _form(data_dir))
-    assert handle_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
+    assert on_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
     row = stack.records.document("long", doc)
     assert row and row["status"] == "succeeded" and row["document"] == doc and row["blobName"] == name
     assert is_hashed_key(row["RowKey"]) and name + ".ocr.json" in stack.blob_names()
     # read back by key and by the document column; a duplicate event finds the row
     assert stack.records.folder_documents("long")[doc]["status"] == "succeeded"
-    assert handle_blob(stack.settings, name, stack.client, stack.records).status == "skipped"
+    assert on_blob(stack.settings, name, stack.client, stack.records).status == "skipped"
     stack.upload(name + ".labels.json", _labels_for(data_dir, doc))
     check = process_labels(stack.settings, name + ".labels.json", stack.records, enqueue=False)
     assert check is not None and check.ok, check and check.errors
@@ -84,9 +84,9 @@ def test_a_150_level_path_gets_its_rows_and_a_training_decision(stack: Stack, da
     folder = "/".join(["d"] * 150)  # the folder key was 597 UTF-16 units once encoded
     name = f"{folder}/Form_1.jpg"
     stack.upload(name, _form(data_dir))
-    assert handle_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
+    assert on_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
     stack.upload(name + ".labels.json", _labels_for(data_dir, "Form_1.jpg"))
-    assert handle_blob(stack.settings, name + ".labels.json", stack.client, stack.records).status == "valid"
+    assert on_blob(stack.settings, name + ".labels.json", stack.client, stack.records).status == "valid"
     row = stack.records.document(folder, "Form_1.jpg")
     assert row and row["status"] == "succeeded" and row["labeled"] is True and row["folder"] == folder
     assert is_hashed_key(row["PartitionKey"]) and not is_hashed_key(row["RowKey"])
@@ -104,7 +104,7 @@ def test_a_form_whose_ocr_file_name_could_not_exist_gets_a_failed_row_without_oc
     for total in (1020, 9000):  # 9000: Azurite takes it, Azure would not; no name column is cut
         name = _named("toolong", total)
         stack.upload(name, _form(data_dir))
-        outcome = handle_blob(stack.settings, name, client, stack.records)
+        outcome = on_blob(stack.settings, name, client, stack.records)
         assert outcome.status == "failed" and "NameTooLong" in outcome.detail
         row = stack.records.document("toolong", name.split("/", 1)[1])
         assert row and row["status"] == "failed" and row["errorCode"] == "NameTooLong"

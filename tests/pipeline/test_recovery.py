@@ -9,21 +9,22 @@ from pathlib import Path
 import pytest
 
 from formloop.stack import free_port, start_engine, stop
-from shared import timer_step
-from shared.records import FOLDER_STATE_KEY, parse_iso
-from shared.storage import queue_service
-from shared.sweep import sweep
-from shared.timer_step import claim_sweep
-from shared.training_poll import poll_training_runs
-from shared.training_queue import make_message
-from shared.training_start import INVALID_MESSAGES_PARTITION, handle_training_message, start_training_if_due
+from shared.clients.queues import make_message
+from shared.clients.records import FOLDER_STATE_KEY, parse_iso
+from shared.clients.storage import queue_service
+from shared.training.poll import poll_training_runs
+from shared.training.start import start_training_if_due
+from shared.triggers import timer as timer_step
+from shared.triggers.sweep import sweep
+from shared.triggers.timer import claim_sweep
+from shared.triggers.training_request import INVALID_MESSAGES_PARTITION, on_training_request
 from tests.pipeline.conftest import Stack, fast_client
 from tests.pipeline.test_steps import _prepare_labeled_folder, queue_messages
 
 
 def test_a_malformed_message_goes_to_the_poison_queue_with_a_row(stack: Stack) -> None:
     body = "this is not a training request"
-    assert handle_training_message(stack.settings, body, 1, stack.client, stack.records) is None
+    assert on_training_request(stack.settings, body, 1, stack.client, stack.records) is None
     assert queue_messages(stack, stack.settings.poison_queue) == [body]
     rows = stack.records.folder_runs(INVALID_MESSAGES_PARTITION)
     assert len(rows) == 1 and rows[0]["status"] == "poisoned" and rows[0]["errorCode"] == "BadMessage"
@@ -34,7 +35,7 @@ def test_a_folder_name_no_blob_can_have_is_poisoned_at_once_with_a_row(stack: St
     """40,000 characters: it was tried 5 times with tracebacks, then poisoned with no row (the row's copy of
     the message was larger than a table property may be)."""
     body = make_message("f" * 40000)
-    assert handle_training_message(stack.settings, body, 1, stack.client, stack.records) is None
+    assert on_training_request(stack.settings, body, 1, stack.client, stack.records) is None
     assert queue_messages(stack, stack.settings.poison_queue) == [body]
     rows = stack.records.folder_runs(INVALID_MESSAGES_PARTITION)
     assert len(rows) == 1 and rows[0]["errorCode"] == "BadMessage"
@@ -51,7 +52,7 @@ def test_a_message_failing_every_time_leaves_a_row_on_its_last_attempt(stack: St
     message = make_message("po")
     for attempt in range(1, 6):
         with pytest.raises(Exception, match="ServiceUnreachable"):
-            handle_training_message(down.settings, message, attempt, client, down.records)
+            on_training_request(down.settings, message, attempt, client, down.records)
         poisoned = [r for r in down.records.folder_runs("po") if r["status"] == "poisoned"]
         assert len(poisoned) == (1 if attempt == 5 else 0)
     assert (

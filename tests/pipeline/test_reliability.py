@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from shared.formrecognizer import FormRecognizerError
+from shared.clients.formrecognizer import FormRecognizerError
+from shared.clients.records import FOLDER_STATE_KEY, now_iso
+from shared.clients.sas import container_sas_url
+from shared.clients.storage import blob_service
+from shared.forms.ocr import claim_document, process_source
 from shared.names import folder_prefix
-from shared.ocr_step import claim_document, process_source
-from shared.records import FOLDER_STATE_KEY, now_iso
-from shared.sas import container_sas_url
-from shared.storage import blob_service
-from shared.sweep import sweep
-from shared.training_poll import CLAIM_EXPIRED, poll_training_runs
-from shared.training_start import start_training_if_due
+from shared.training.poll import CLAIM_EXPIRED, poll_training_runs
+from shared.training.start import start_training_if_due
+from shared.triggers.sweep import sweep
 from tests.pipeline.conftest import FaultServer, Reply, Stack, fast_client
 from tests.pipeline.test_steps import _prepare_labeled_folder, counting, queue_messages
 

@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shared import labels_step
-from shared.blob_step import handle_blob
-from shared.formrecognizer import FormRecognizerClient
-from shared.labels_step import process_labels
+from formgen.generate import generate
+from shared.clients.formrecognizer import FormRecognizerClient
+from shared.clients.queues import BURST_DEFER_SECONDS, Coalescer, FolderBursts
+from shared.clients.storage import blob_service, queue_service
+from shared.forms import labels as labels_step
+from shared.forms.labels import process_labels
+from shared.forms.ocr import process_source
 from shared.names import BlobKind
-from shared.ocr_step import process_source
-from shared.storage import blob_service, queue_service
-from shared.training_poll import poll_training_runs
-from shared.training_queue import BURST_DEFER_SECONDS, Coalescer, FolderBursts
-from shared.training_start import start_training_if_due
-from tests.formgen.generate import generate
+from shared.training.poll import poll_training_runs
+from shared.training.start import start_training_if_due
+from shared.triggers.blob import on_blob
 from tests.pipeline.conftest import FaultServer, Stack, error_reply, fast_client
 
 
@@ -124,19 +124,19 @@ def test_bad_forms_get_a_failed_row_and_hold_nothing_up(stack: Stack, forms: lis
         stack.upload(name, data)
     good = upload_form(stack, "bad", forms[2].path)
     for name in bad:
-        outcome = handle_blob(stack.settings, name, client, stack.records)
+        outcome = on_blob(stack.settings, name, client, stack.records)
         assert outcome.kind is BlobKind.SOURCE and outcome.status == "failed", (name, outcome)
         row = stack.records.document("bad", name.split("/")[1])
         assert row and row["status"] == "failed" and row["errorCode"] and row["errorMessage"], row
         assert row["httpStatus"] in (400, 415)
-    assert handle_blob(stack.settings, good, client, stack.records).status == "succeeded"
+    assert on_blob(stack.settings, good, client, stack.records).status == "succeeded"
     posts = client.layout_posts
     # a re-delivered event for a failed version is not retried
     for name in bad:
-        assert handle_blob(stack.settings, name, client, stack.records).status != "succeeded"
+        assert on_blob(stack.settings, name, client, stack.records).status != "succeeded"
     assert client.layout_posts == posts
-    assert handle_blob(stack.settings, "bad/readme.txt", client, stack.records).status == "ignored"
-    assert handle_blob(stack.settings, good + ".ocr.json", client, stack.records).status == "ignored"
+    assert on_blob(stack.settings, "bad/readme.txt", client, stack.records).status == "ignored"
+    assert on_blob(stack.settings, good + ".ocr.json", client, stack.records).status == "ignored"
     names = stack.blob_names()
     assert [n for n in names if n.endswith(".ocr.json")] == [good + ".ocr.json"]
 

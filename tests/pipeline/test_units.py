@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.formrecognizer import content_type_for, parse_training_body
-from shared.labels import validate_labels
+from shared.clients.formrecognizer import content_type_for, parse_training_body
+from shared.clients.queues import BadMessage, make_message, parse_message
+from shared.forms.label_format import validate_labels
 from shared.names import BlobKind, classify, decode_key, encode_key, folder_of, folder_prefix
 from shared.settings import SETTINGS_SPEC, SettingsError, load_settings
-from shared.training_policy import LabeledSet, decide, pack_set, unpack_set
-from shared.training_queue import BadMessage, make_message, parse_message
+from shared.training.policy import LabeledSet, decide, pack_set, unpack_set
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BASE_ENV = {"FORMS_STORAGE": "UseDevelopmentStorage=true", "FORM_RECOGNIZER_ENDPOINT": "http://127.0.0.1:1/"}
@@ -261,8 +261,8 @@ def test_training_bodies_of_both_dialects_are_read_alike() -> None:
 def test_a_large_prediction_fits_its_row_as_valid_json_and_is_read_whole_from_its_file() -> None:
     import json as _json
 
-    from shared.field_values import stored_fields
-    from shared.prediction_step import MAX_FIELDS_CHARS, fields_property
+    from shared.predictions.field_values import stored_fields
+    from shared.predictions.predict import MAX_FIELDS_CHARS, fields_property
 
     fields = {f"Field{i:03d}": {"value": "v" * 300, "text": "t" * 300, "confidence": 0.9, "page": 1,
                                 "boundingBox": [0.1] * 8} for i in range(200)}

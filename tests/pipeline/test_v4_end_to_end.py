@@ -8,12 +8,12 @@ import json
 import time
 from pathlib import Path
 
-from shared.blob_step import handle_blob
-from shared.formrecognizer import v4_model_id
-from shared.storage import blob_service
-from shared.sweep import sweep
-from shared.training_poll import poll_training_runs
-from shared.training_start import start_training_if_due
+from shared.clients.formrecognizer import v4_model_id
+from shared.clients.storage import blob_service
+from shared.training.poll import poll_training_runs
+from shared.training.start import start_training_if_due
+from shared.triggers.blob import on_blob
+from shared.triggers.sweep import sweep
 from tests.pipeline.conftest import Stack
 
 PO = "purchase-orders"
@@ -27,9 +27,9 @@ def test_the_loop_runs_on_document_intelligence_v4(stack: Stack, data_dir: Path)
     for i in range(1, 6):
         name = f"v4/Form_{i}.jpg"
         stack.upload(name, (po / f"Form_{i}.jpg").read_bytes())
-        assert handle_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
+        assert on_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
         stack.upload(name + ".labels.json", (po / f"Form_{i}.jpg.labels.json").read_bytes())
-        labeled = handle_blob(stack.settings, name + ".labels.json", stack.client, stack.records)
+        labeled = on_blob(stack.settings, name + ".labels.json", stack.client, stack.records)
         assert labeled.status == "valid"
     ocr = container.get_blob_client("v4/Form_1.jpg.ocr.json")
     body = json.loads(ocr.download_blob().readall())
@@ -57,7 +57,7 @@ def test_the_loop_runs_on_document_intelligence_v4(stack: Stack, data_dir: Path)
 
     new = "v4/New.jpg"
     stack.upload(new, (po / "Form_3.jpg").read_bytes())
-    result = handle_blob(stack.settings, new, stack.client, stack.records)
+    result = on_blob(stack.settings, new, stack.client, stack.records)
     assert result.detail.startswith(f"prediction predicted by {model_id}"), result
     prediction = stack.records.prediction("v4", "New.jpg")
     fields = json.loads(prediction["fields"])
@@ -69,7 +69,7 @@ def test_the_loop_runs_on_document_intelligence_v4(stack: Stack, data_dir: Path)
     labels = json.loads((po / "Form_3.jpg.labels.json").read_text())
     labels["document"] = "New.jpg"
     stack.upload(new + ".labels.json", json.dumps(labels).encode())
-    assert handle_blob(stack.settings, new + ".labels.json", stack.client, stack.records).detail == (
+    assert on_blob(stack.settings, new + ".labels.json", stack.client, stack.records).detail == (
         f"reviewed {model_id}")
     review = stack.records.get(stack.records.reviews, model_id, "New.jpg")
     assert review and review["agreed"] >= 10
@@ -81,7 +81,7 @@ def test_after_a_switch_to_v4_the_sweep_reads_forms_of_the_old_api_again_before_
     po = data_dir / PO
     name = "switch/Form_2.jpg"
     stack.upload(name, (po / "Form_2.jpg").read_bytes())
-    assert handle_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
+    assert on_blob(stack.settings, name, stack.client, stack.records).status == "succeeded"
     stack.upload(name + ".labels.json", (po / "Form_2.jpg.labels.json").read_bytes())
     stack.records.merge_document("switch", "Form_2.jpg", ocrAt="2026-01-01T00:00:00Z")  # read long before
     v4 = stack.with_settings(FORM_RECOGNIZER_API="2024-11-30", TRAINING_THRESHOLD="1")

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from shared.field_values import predicted_fields
-from shared.formrecognizer import FormRecognizerClient, parse_v4_training_body, v4_model_id
-from shared.records import new_run_id
+from shared.clients.formrecognizer import FormRecognizerClient, parse_v4_training_body, v4_model_id
+from shared.clients.records import new_run_id
+from shared.predictions.field_values import predicted_fields
 from shared.settings import SettingsError, load_settings
 
 MODEL_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._~-]{1,63}$")  # the service's rule for a chosen model id

@@ -1,0 +1,1 @@
+"""The learner: candidate spans, their features, the shared scorer, typed values."""

@@ -1,0 +1,1 @@
+"""Readers of digital PDFs: text layer, fillable-form widgets, selection marks, the page frame."""

@@ -1,0 +1,1 @@
+"""A folder's forms and their files: OCR, labels, inventory and deletions."""

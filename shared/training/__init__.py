@@ -1,0 +1,1 @@
+"""Training runs: when a folder trains, starting and following a run, promoting its model."""

@@ -1,0 +1,187 @@
+"""A new model must earn its place: it becomes current only if it is not worse than the current one
+on labeled forms neither model trained on.
+
+How that evidence is kept apart: when a folder with a current model trains again, the newest labeled
+forms the current model did not train on (at most PROMOTION_HOLDOUT_SHARE of the set, at most
+PROMOTION_HOLDOUT_MAX) are held back. The candidate trains on a snapshot of the rest (copied to the
+snapshot container under `<folder>/<runId>/`, since the service trains on everything under a
+prefix), and when it is ready both models analyze the held-back forms; their answers are compared
+with the labels, field by field. Accuracies of leave-one-out estimates from different training sets
+are not comparable; this is one test set for both. Held-back forms are not lost to training: the
+next retrain holds back only forms newer than what the then-current model trained on.
+
+The folder's first model is promoted at once (`first`); a retrain with nothing to hold back (its new
+labels correct forms the current model trained on) is promoted with that reason; a person can
+override with `formloop promote` (`manual`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.clients.formrecognizer import FormRecognizerClient, FormRecognizerError, content_type_for
+from shared.clients.queues import request_repredict
+from shared.clients.records import FOLDER_STATE_KEY, Records
+from shared.clients.sas import container_sas_url
+from shared.clients.storage import blob_service
+from shared.names import FIELDS_FILE, folder_prefix, join, labels_name, ocr_name
+from shared.predictions.field_values import compare, labeled_values, predicted_fields
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingPlan:
+    """Where the service reads the training set from, and what was held back from it."""
+
+    source_url: str
+    prefix: str
+    baseline_model_id: str = ""
+    holdout: list[str] = field(default_factory=list)
+
+    @property
+    def snapshot(self) -> bool:
+        return bool(self.holdout)
+
+
+def choose_holdout(settings: Settings, records: Records, folder: str, labeled: list[str],
+                   baseline_model_id: str) -> list[str]:
+    """The newest labeled forms the baseline did not train on, within the share and the cap, leaving
+    at least TRAINING_THRESHOLD forms to train on."""
+    if not baseline_model_id or settings.promotion_holdout_max <= 0:
+        return []
+    trained = records.model_training_documents(baseline_model_id)
+    fresh = [doc for doc in labeled if doc not in trained]
+    share = int(len(labeled) * settings.promotion_holdout_share)
+    count = min(len(fresh), settings.promotion_holdout_max, share, len(labeled) - settings.training_threshold)
+    if count <= 0:
+        return []
+    rows = records.folder_documents(folder, select=["labelsCheckedAt"])
+    fresh.sort(key=lambda doc: (str((rows.get(doc) or {}).get("labelsCheckedAt") or ""), doc), reverse=True)
+    return sorted(fresh[:count])
+
+
+def plan_training(settings: Settings, records: Records, folder: str, run_id: str,
+                  labeled: list[str]) -> TrainingPlan:
+    """The whole folder when there is nothing to hold back; else a snapshot without the holdout."""
+    baseline = records.current_model_id(folder)
+    holdout = choose_holdout(settings, records, folder, labeled, baseline)
+    if not holdout:
+        return TrainingPlan(container_sas_url(settings), folder_prefix(folder), baseline)
+    prefix = folder_prefix(join(folder, run_id))
+    held = set(holdout)
+    _copy_set(settings, folder, prefix, [doc for doc in labeled if doc not in held])
+    return TrainingPlan(container_sas_url(settings, container=settings.snapshot_container), prefix,
+                        baseline, holdout)
+
+
+def _copy_set(settings: Settings, folder: str, prefix: str, docs: list[str]) -> None:
+    service = blob_service(settings)
+    source = service.get_container_client(settings.forms_container)
+    target = service.get_container_client(settings.snapshot_container)
+    names = [FIELDS_FILE] + [n for doc in docs for n in (doc, ocr_name(doc), labels_name(doc))]
+    for name in names:
+        try:
+            data = source.get_blob_client(join(folder, name)).download_blob().readall()
+        except ResourceNotFoundError:
+            continue  # no fields.json: the service infers the fields from the labels
+        target.get_blob_client(prefix + name).upload_blob(data, overwrite=True)
+
+
+def drop_snapshot(settings: Settings, prefix: str) -> None:
+    """The snapshot is only read while the model trains; remove it once the run ended."""
+    container = blob_service(settings).get_container_client(settings.snapshot_container)
+    for blob in container.list_blobs(name_starts_with=prefix):
+        if "/" not in blob.name[len(prefix):]:
+            with contextlib.suppress(ResourceNotFoundError):
+                container.delete_blob(blob.name)
+
+
+@dataclass
+class Score:
+    fields: int = 0
+    agreed: int = 0
+    documents: int = 0
+
+    @property
+    def accuracy(self) -> float | None:
+        return round(self.agreed / self.fields, 4) if self.fields else None
+
+
+def score_models(settings: Settings, client: FormRecognizerClient, folder: str, models: list[str],
+                 docs: list[str]) -> tuple[list[Score], list[str]]:
+    """Each model's agreement with the labels of the held-back forms, on the forms every model could
+    analyze (one download of each form and its labels for all models), and why any form was left out."""
+    container = blob_service(settings).get_container_client(settings.forms_container)
+    scores = [Score() for _ in models]
+    skipped: list[str] = []
+    for doc in docs:
+        name = join(folder, doc)
+        try:
+            content = container.get_blob_client(name).download_blob().readall()
+            labels = labeled_values(container.get_blob_client(labels_name(name)).download_blob().readall())
+            bodies = [client.analyze_custom(model, content, content_type_for(content[:8], name),
+                                            settings.ocr_deadline_seconds)[0] for model in models]
+        except ResourceNotFoundError:
+            skipped.append(f"{doc}: deleted")
+            continue
+        except FormRecognizerError as exc:
+            if exc.transient:
+                raise  # the run is recorded again at the next poll
+            skipped.append(f"{doc}: {exc.code}")
+            continue
+        for score, body in zip(scores, bodies, strict=True):
+            result = compare(predicted_fields(body), labels, settings.review_confidence)
+            score.documents += 1
+            score.fields += result.fields
+            score.agreed += len(result.agreed)
+    return scores, skipped
+
+
+def make_current(settings: Settings, records: Records, folder: str, model_id: str) -> None:
+    """The model's row says current, the folder's state names it, and its folder is re-predicted."""
+    records.set_current_model(folder, model_id)
+    records.merge(records.runs, folder, FOLDER_STATE_KEY, folder=folder, currentModelId=model_id)
+    request_repredict(settings, folder, model_id)
+
+
+@dataclass
+class Promotion:
+    decision: str  # first | promoted | held | manual
+    reason: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def promoted(self) -> bool:
+        return self.decision in ("first", "promoted", "manual")
+
+
+def decide_promotion(settings: Settings, client: FormRecognizerClient, records: Records,
+                     run: dict[str, Any], candidate: str) -> Promotion:
+    folder = str(run["folder"])
+    current = records.current_model_id(folder)
+    if not current or current == candidate:
+        return Promotion("first", "the folder's first model")
+    holdout = [str(d) for d in json.loads(str(run.get("holdout") or "[]"))]
+    if not holdout:
+        return Promotion("promoted", "nothing to hold back (the new labels are on forms the current "
+                                     "model trained on); promoted without a comparison")
+    (new, old), skipped = score_models(settings, client, folder, [candidate, current], holdout)
+    figures = {"holdoutDocuments": new.documents, "holdoutFields": new.fields,
+               "candidateAccuracy": new.accuracy, "currentAccuracy": old.accuracy,
+               "comparedWith": current}
+    if new.documents == 0:
+        return Promotion("promoted", f"no held-back form could be analyzed by both models "
+                                     f"({'; '.join(skipped)}); promoted without a comparison", figures)
+    verdict = "promoted" if (new.accuracy or 0) >= (old.accuracy or 0) else "held"
+    worse = "not worse than" if verdict == "promoted" else "worse than"
+    reason = (f"{new.agreed}/{new.fields} fields right on {new.documents} held-back forms against "
+              f"{old.agreed}/{old.fields} for the current model {current}: {worse} it")
+    return Promotion(verdict, reason, figures)

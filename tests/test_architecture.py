@@ -1,0 +1,98 @@
+"""The tree is the architecture: packages import only downwards, never in a cycle, and stay small."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Each layer may import itself and the layers below it (to its right), never those above.
+SHARED_LAYERS = ["triggers", "review", "training", "predictions", "forms", "clients", "base"]
+MAX_MODULES_PER_FOLDER = 10
+MAX_LINES = 400
+
+
+def _module(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _imports(path: Path, modules: set[str] | None = None) -> set[str]:
+    """Modules imported; `from pkg import mod` counts as mod alone when `modules` knows it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            subs = {f"{node.module}.{a.name}" for a in node.names}
+            known = subs & modules if modules is not None else set()
+            found.update(known or {node.module})
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def _graph(package: str) -> dict[str, set[str]]:
+    modules = {_module(p): p for p in (ROOT / package).rglob("*.py")}
+    names = set(modules)
+    return {m: {i for i in _imports(p, names) if i in modules and i != m} for m, p in modules.items()}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 else "base"
+
+
+@pytest.mark.parametrize("package", ["shared", "engine", "devhost", "formloop", "formgen"])
+def test_imports_have_no_cycle(package: str) -> None:
+    graph = _graph(package)
+    done: set[str] = set()
+
+    def visit(m: str, path: list[str]) -> None:
+        if m in path:
+            raise AssertionError("import cycle: " + " -> ".join([*path[path.index(m):], m]))
+        if m in done:
+            return
+        for n in graph[m]:
+            visit(n, [*path, m])
+        done.add(m)
+
+    for module in graph:
+        visit(module, [])
+
+
+def test_shared_and_engine_never_import_each_other() -> None:
+    for package, other in (("shared", "engine"), ("engine", "shared")):
+        for path in (ROOT / package).rglob("*.py"):
+            bad = {i for i in _imports(path) if i.split(".")[0] == other}
+            assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_shared_imports_only_downwards() -> None:
+    for module, deps in _graph("shared").items():
+        if module == "shared.runtime":  # per-process plumbing: builds the clients
+            continue
+        mine = SHARED_LAYERS.index(_layer(module))
+        for dep in deps:
+            theirs = SHARED_LAYERS.index(_layer(dep))
+            assert theirs >= mine, f"{module} ({_layer(module)}) imports {dep} ({_layer(dep)}), a layer above"
+
+
+@pytest.mark.parametrize("package", ["shared", "engine"])
+def test_folders_stay_small(package: str) -> None:
+    for folder in [ROOT / package, *[p for p in (ROOT / package).rglob("*") if p.is_dir()]]:
+        modules = [p for p in folder.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+        assert len(modules) <= MAX_MODULES_PER_FOLDER, f"{folder.relative_to(ROOT)} has {len(modules)} modules"
+        if (folder / "__init__.py").exists():
+            doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text()))
+            assert doc, f"{folder.relative_to(ROOT)}/__init__.py says what the package is for"
+
+
+@pytest.mark.parametrize("package", ["shared", "engine", "devhost", "formloop", "formgen"])
+def test_long_modules_say_why(package: str) -> None:
+    for path in (ROOT / package).rglob("*.py"):
+        text = path.read_text()
+        if text.count("\n") > MAX_LINES:
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            assert "Why it is long" in doc, f"{path.relative_to(ROOT)}: over {MAX_LINES} lines, no reason"
