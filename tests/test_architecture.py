@@ -83,7 +83,7 @@ def test_shared_imports_only_downwards() -> None:
 def test_folders_stay_small(package: str) -> None:
     for folder in [ROOT / package, *[p for p in (ROOT / package).rglob("*") if p.is_dir()]]:
         modules = [p for p in folder.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
-        assert len(modules) <= MAX_MODULES_PER_FOLDER, f"{folder.relative_to(ROOT)} has {len(modules)} modules"
+        assert len(modules) <= MAX_MODULES_PER_FOLDER, f"{folder.relative_to(ROOT)}: {len(modules)} modules"
         if (folder / "__init__.py").exists():
             doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text()))
             assert doc, f"{folder.relative_to(ROOT)}/__init__.py says what the package is for"

@@ -58,7 +58,7 @@ def predicted_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def stored_fields(row: dict[str, Any],
                   read_blob: Callable[[str], bytes] | None = None) -> dict[str, dict[str, Any]]:
     """A Predictions row's fields. The row keeps a slimmed copy when they are large (no values, texts
-    cut at 80 characters, the last fields dropped: see prediction_step.fields_property), so then the
+    cut at 80 characters, the last fields dropped: see predict.fields_property), so then the
     `.prediction.json` beside the form is read: `read_blob(name)` returns a blob's bytes."""
     fields: dict[str, dict[str, Any]] = {}
     try:

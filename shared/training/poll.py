@@ -7,7 +7,7 @@ and the submission: the model its request may still have created (found by the r
 adopted, or the run fails with `ClaimExpired`. A run that timed out, whose claim expired, or that the
 service failed on its side (an interrupted training) re-arms its labeled set once per set version.
 Order of writes on completion (model, fields, documents, run, then the folder claim) makes a crash
-at any point harmless: the claim of an ended run no longer blocks (see training_policy).
+at any point harmless: the claim of an ended run no longer blocks (see training/policy.py).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def test_every_settings_attribute_is_declared_once() -> None:
     names = [s.env for s in SETTINGS]
     assert len(set(attrs)) == len(attrs) and len(set(names)) == len(names)
     assert set(attrs) == {f.name for f in fields(Settings)}
-    assert SETTINGS_SPEC == {s.env: s.default for s in SETTINGS}
+    assert {s.env: s.default for s in SETTINGS} == SETTINGS_SPEC
 
 
 def test_defaults_parse_and_bounds_are_enforced() -> None:
