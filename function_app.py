@@ -6,6 +6,7 @@
 - `on_prediction_request`: a model became current: its folder's unreviewed forms are predicted again.
 - `poll_training_runs`: follows runs to their end, records outcomes (and promotion), sweeps for
   missed events.
+- `review_page`: the review and labeling web page and its JSON API under `/api/review/`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import azure.functions as func
 from shared import runtime
 from shared.clients.delivered import delivered_blob
 from shared.settings import uses_event_grid_source
-from shared.triggers import blob, prediction_request, timer, training_request
+from shared.triggers import blob, prediction_request, review, timer, training_request
 
 app = func.FunctionApp()
 
@@ -62,3 +63,10 @@ def poll_training_runs(beat: func.TimerRequest) -> None:
     settings = runtime.settings()
     timer.on_timer(settings, runtime.fr_client_for(settings), runtime.records_for(settings),
                    force_sweep=bool(beat.past_due))
+
+
+@app.route(route="review/{*path}", methods=["GET", "POST", "PUT"], auth_level=func.AuthLevel.ANONYMOUS)
+def review_page(req: func.HttpRequest) -> func.HttpResponse:
+    # Anonymous at the platform: shared/review/access.py refuses every request without a verified
+    # principal (the page's token locally, an Entra ID sign-in with the app role in Azure).
+    return review.on_review(req)

@@ -28,7 +28,7 @@ class Setting:
 
     env: str
     attr: str
-    kind: str  # text | int | positive | fraction | container | table | api
+    kind: str  # text | int | positive | fraction | container | table | api | auth
     default: str | None
     meaning: str
     minimum: int = 0
@@ -117,9 +117,29 @@ SETTINGS: tuple[Setting, ...] = (
             "training requests are sent invisible this long, at most one per folder per window per process "
             "(`0` = one message per event)"),
 )
+SETTINGS += (
+    Setting("REVIEW_AUTH", "review_auth", "auth", "token",
+            "who may open the review page: `token` (the random token `formloop up` prints; local) or `entra` "
+            "(Microsoft Entra ID sign-in with an app role; Azure)"),
+    Setting("REVIEW_TOKEN", "review_token", "text", "",
+            "the review page's token in `token` mode (`formloop up` makes a new one per start); empty: "
+            "the page refuses everyone"),
+    Setting("REVIEW_ROLE", "review_role", "text", "Reviewer",
+            "the app role a person needs in `entra` mode"),
+    Setting("ENTRA_TENANT_ID", "entra_tenant_id", "text", "", "the tenant people sign in with (`entra`)"),
+    Setting("ENTRA_CLIENT_ID", "entra_client_id", "text", "",
+            "the app registration's client id: the audience of the ID tokens (`entra`)"),
+    Setting("ENTRA_CLIENT_SECRET", "entra_client_secret", "text", "",
+            "the app registration's secret for the code exchange (a Key Vault reference in Azure) (`entra`)"),
+    Setting("REVIEW_SESSION_KEY", "review_session_key", "text", "",
+            "key that signs the sign-in session cookie, 32+ characters (`entra`; a Key Vault reference)"),
+    Setting("ENTRA_AUTHORITY", "entra_authority", "text", "https://login.microsoftonline.com",
+            "the sign-in authority (`entra`)"),
+)
 SETTINGS_SPEC: dict[str, str | None] = {s.env: s.default for s in SETTINGS}
 
 API_DIALECTS = ("v2.1", "2.0-preview", "2024-11-30")
+REVIEW_AUTH_MODES = ("token", "entra")
 
 
 class SettingsError(ValueError):
@@ -169,6 +189,14 @@ class Settings:
     repredict_limit: int = 200
     promotion_holdout_share: float = 0.2
     promotion_holdout_max: int = 10
+    review_auth: str = "token"
+    review_token: str = ""
+    review_role: str = "Reviewer"
+    entra_tenant_id: str = ""
+    entra_client_id: str = ""
+    entra_client_secret: str = ""
+    review_session_key: str = ""
+    entra_authority: str = "https://login.microsoftonline.com"
 
     @property
     def submission_deadline_seconds(self) -> float:
@@ -273,6 +301,11 @@ def _parse(env: Mapping[str, str], s: Setting) -> object:
         return _table(env, s.env)
     if s.kind == "api":
         return _api(_value(env, s.env))
+    if s.kind == "auth":
+        mode = _value(env, s.env).lower()
+        if mode not in REVIEW_AUTH_MODES:
+            raise SettingsError(f"setting {s.env} must be one of {REVIEW_AUTH_MODES}, got {mode!r}")
+        return mode
     return _value(env, s.env)
 
 
@@ -311,7 +344,7 @@ def _bounds(s: Setting) -> str:
     return {"positive": "seconds > 0" if s.env.endswith("_SECONDS") else "number > 0",
             "fraction": "0–1", "container": "3-63 lowercase letters, digits, single hyphens",
             "table": "3-63 letters and digits, starting with a letter",
-            "api": "`v2.1`, `2024-11-30`, `2.0-preview`", "text": ""}[s.kind]
+            "api": "`v2.1`, `2024-11-30`, `2.0-preview`", "auth": "`token` or `entra`", "text": ""}[s.kind]
 
 
 def markdown_rows() -> list[str]:

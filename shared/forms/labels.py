@@ -15,7 +15,8 @@ from shared.settings import Settings
 MAX_LABELS_BYTES = 8 * 1024 * 1024
 
 
-def _check_content(raw: bytes) -> LabelCheck:
+def check_content(raw: bytes) -> LabelCheck:
+    """The size limit, then the format: what every labels file must pass, from any writer."""
     if len(raw) > MAX_LABELS_BYTES:
         return LabelCheck(ok=False, errors=[f"labels file is larger than the limit of {MAX_LABELS_BYTES} "
                                             "bytes"])
@@ -38,7 +39,7 @@ def _read_and_check(settings: Settings, labels_blob: str,
     """The content check and the ETag: the trigger's bytes when it delivered them; otherwise one ranged
     download (at most the limit + 1 byte) gives the content and the ETag in one call."""
     if delivered is not None:
-        return _check_content(delivered.content), delivered.etag
+        return check_content(delivered.content), delivered.etag
     client = blob_service(settings).get_blob_client(settings.forms_container, labels_blob)
     try:
         downloader = client.download_blob(offset=0, length=MAX_LABELS_BYTES + 1)
@@ -52,7 +53,7 @@ def _read_and_check(settings: Settings, labels_blob: str,
             return validate_labels(b""), str(client.get_blob_properties().etag).strip('"')
         except ResourceNotFoundError:
             return None
-    return _check_content(raw), str(downloader.properties.etag).strip('"')  # the range is limit + 1
+    return check_content(raw), str(downloader.properties.etag).strip('"')  # the range is limit + 1
 
 
 def record_check(records: Records, labels_blob: str, check: LabelCheck, etag: str) -> None:

@@ -1,0 +1,1 @@
+"""The review and labeling web page: its JSON API, page images and who may use it (served by the app)."""

@@ -1,0 +1,597 @@
+// The review page: a folder's forms in review order, one form's pages with its words, its fields with
+// the model's prediction, and the person's corrections saved as labels. No framework, no build step:
+// every text that comes from a form is set with textContent, never as HTML.
+"use strict";
+
+const API = "/api/review/";
+const ZOOMS = [0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3];
+const CSS_PX_PER_INCH = 96;
+
+const state = {
+  folder: "", folders: [], queue: null, filter: { state: "", field: "" },
+  doc: "", form: null, page: 1, zoom: "fit", fieldTypes: [],
+  fields: [], selected: "", values: {}, undo: [], regionMode: false, cursor: -1,
+  schemaEtag: null, busy: false,
+};
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+};
+
+async function api(method, path, params = {}, body) {
+  const url = new URL(API + path, location.origin);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") url.searchParams.set(k, v);
+  const init = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const res = await fetch(url, init);
+  const data = res.headers.get("Content-Type")?.includes("json") ? await res.json() : null;
+  if (!res.ok) {
+    const err = new Error(data?.error?.message || `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    err.code = data?.error?.code;
+    throw err;
+  }
+  return data;
+}
+
+function showAlert(message) {
+  const box = $("alert");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function setStatus(message) { $("status").textContent = message; }
+
+// ---- folders and queue --------------------------------------------------------------------------
+async function loadFolders() {
+  const data = await api("GET", "folders");
+  state.folders = data.folders;
+  state.fieldTypes = data.fieldTypes;
+  $("user").textContent = `Signed in: ${data.user}`;
+  const select = $("folder");
+  select.replaceChildren(...data.folders.map((f) =>
+    el("option", { value: f.folder, text: `${f.folder || "(container root)"} · ${f.forms} forms` })));
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("folder");
+  const start = data.folders.find((f) => f.folder === wanted) || data.folders.find((f) => f.forms) || data.folders[0];
+  if (!start) { setStatus("The forms container has no forms yet: upload some (formloop upload)."); return; }
+  select.value = start.folder;
+  await openFolder(start.folder);
+}
+
+async function openFolder(folder) {
+  state.folder = folder;
+  state.filter = { state: "", field: "" };
+  history.replaceState(null, "", `#folder=${encodeURIComponent(folder)}`);
+  await loadQueue();
+  const schema = await api("GET", "fields", { folder });
+  state.schemaEtag = schema.etag;
+  if (!schema.fields) openSchemaDialog(null);
+  const first = state.queue.forms[0];
+  if (first) await openForm(first.document);
+  if (!$("models-view").hidden) await loadModels();
+}
+
+const STATE_NAMES = { needsReview: "Needs review", predicted: "Predicted", unlabeled: "Unlabeled", labeled: "Labeled" };
+
+async function loadQueue() {
+  const q = await api("GET", "queue", { folder: state.folder, ...state.filter });
+  state.queue = q;
+  const counts = $("counts");
+  counts.replaceChildren(
+    el("button", { type: "button", "aria-pressed": String(!state.filter.state), onclick: () => filterBy("") ,
+                   text: `All ${q.total}` }),
+    ...Object.entries(q.counts).map(([s, n]) => el("button", {
+      type: "button", "aria-pressed": String(state.filter.state === s), onclick: () => filterBy(s),
+      text: `${STATE_NAMES[s]} ${n}` })));
+  const fieldFilter = $("field-filter");
+  const names = new Set(q.forms.flatMap((f) => f.lowConfidenceNames));
+  for (const f of state.fields) names.add(f.name);
+  const current = state.filter.field;
+  fieldFilter.replaceChildren(el("option", { value: "", text: "any field" }),
+    ...[...names].sort().map((n) => el("option", { value: n, text: `low confidence: ${n}` })));
+  fieldFilter.value = current;
+  renderQueue();
+  const m = q.model;
+  $("model-summary").textContent = m
+    ? `Current model ${m.modelId} · ${m.promotion || "?"}${m.reviewedAccuracy != null
+        ? ` · ${(100 * m.reviewedAccuracy).toFixed(1)} % right in ${m.reviewedDocuments} reviewed forms` : " · no reviews yet"}`
+    : "No model yet: label forms until the folder trains its first one.";
+}
+
+function renderQueue() {
+  const list = $("form-list");
+  list.replaceChildren(...state.queue.forms.map((f) => {
+    const conf = f.lowestConfidence != null ? ` · lowest ${(100 * f.lowestConfidence).toFixed(0)} %` : "";
+    const btn = el("button", { type: "button", "data-doc": f.document, "aria-current": String(f.document === state.doc),
+                               onclick: () => openForm(f.document) },
+      el("span", { class: "doc", text: f.document }),
+      el("span", { class: "state", text: `${STATE_NAMES[f.state]}${conf}${f.hasOcr ? "" : " · OCR pending"}` }));
+    return el("li", {}, btn);
+  }));
+}
+
+async function filterBy(s) {
+  state.filter.state = s;
+  await loadQueue();
+}
+
+// ---- one form ---------------------------------------------------------------------------------
+async function openForm(doc) {
+  showAlert("");
+  $("result").textContent = "";
+  const form = await api("GET", "form", { folder: state.folder, doc });
+  state.doc = doc;
+  state.form = form;
+  state.page = 1;
+  state.undo = [];
+  state.cursor = -1;
+  state.fields = form.schema || Object.keys(form.prediction?.fields || {}).map((name) => ({ name, type: "string" }));
+  state.values = initialValues(form);
+  state.selected = state.fields[0]?.name || "";
+  $("doc-name").textContent = doc;
+  renderQueue();
+  renderPageTabs();
+  renderFields();
+  await showPage(1);
+  const source = form.labels ? "its saved labels" : form.prediction ? `the prediction of ${form.prediction.modelId}` : "no labels yet";
+  setStatus(form.ocr.ready ? `Opened ${doc} with ${source}.` : `${doc}: OCR has not finished yet; its words will show when it has.`);
+}
+
+function initialValues(form) {
+  const out = {};
+  if (form.labels) {
+    for (const [name, v] of Object.entries(form.labels)) {
+      if (v.mark) out[name] = { mark: v.mark };
+      else if (v.region) out[name] = { region: v.region };
+      else if (v.words?.length) out[name] = { words: v.words };
+    }
+    return out;
+  }
+  for (const [name, p] of Object.entries(form.prediction?.fields || {})) {  // pre-labels
+    if (p.marks?.length && !p.words.length) out[name] = { mark: p.marks[0], state: p.value || p.text };
+    else if (p.words?.length) out[name] = { words: p.words };
+    else if (p.text && p.box) out[name] = { region: { page: p.page, box: p.box, text: p.text } };
+  }
+  return out;
+}
+
+function pageOf(number) { return state.form.pages.find((p) => p.number === number); }
+function pageCount() { return Math.max(state.form.pages.length, state.form.pageCount || 0, 1); }
+
+function renderPageTabs() {
+  const tabs = $("page-tabs");
+  const n = pageCount();
+  tabs.replaceChildren(...Array.from({ length: n }, (_, i) => el("button", {
+    type: "button", role: "tab", id: `tab-${i + 1}`, "aria-selected": String(i + 1 === state.page),
+    tabindex: i + 1 === state.page ? "0" : "-1", "aria-controls": "viewer", text: `Page ${i + 1}`,
+    onclick: () => showPage(i + 1) })));
+}
+
+function pageCssWidth(page) {
+  if (!page) return null;
+  return page.unit === "inch" ? page.width * CSS_PX_PER_INCH : page.width;
+}
+
+function applyZoom() {
+  const img = $("page-img");
+  const page = pageOf(state.page);
+  const natural = pageCssWidth(page) || img.naturalWidth;
+  let width;
+  if (state.zoom === "fit") width = Math.max(200, $("viewer").clientWidth - 32);
+  else width = natural * state.zoom;
+  img.style.width = `${Math.round(width)}px`;
+  $("zoom-level").textContent = state.zoom === "fit" ? `${Math.round(100 * width / natural)} % (fit)` : `${Math.round(state.zoom * 100)} %`;
+}
+
+async function showPage(number) {
+  state.page = number;
+  for (const tab of $("page-tabs").children) {
+    const on = tab.id === `tab-${number}`;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+  }
+  const img = $("page-img");
+  const url = new URL(API + "page", location.origin);
+  url.search = new URLSearchParams({ folder: state.folder, doc: state.doc, page: String(number) }).toString();
+  const loaded = new Promise((resolve) => { img.onload = resolve; img.onerror = resolve; });
+  img.src = url.toString();
+  img.alt = `Page ${number} of ${state.doc}`;
+  renderOverlay();
+  await loaded;
+  applyZoom();
+  document.body.dataset.pageShown = `${state.doc}#${number}`;
+}
+
+function pct(box) {
+  return { left: `${box[0] * 100}%`, top: `${box[1] * 100}%`, width: `${(box[2] - box[0]) * 100}%`,
+           height: `${(box[3] - box[1]) * 100}%` };
+}
+
+function place(node, box) { Object.assign(node.style, pct(box)); return node; }
+
+function ownerOf() {
+  const owner = {};
+  for (const [name, v] of Object.entries(state.values)) {
+    for (const id of v.words || []) owner[id] = name;
+    if (v.mark) owner[v.mark] = name;
+  }
+  return owner;
+}
+
+function renderOverlay() {
+  const overlay = $("overlay");
+  const page = pageOf(state.page);
+  const owner = ownerOf();
+  const nodes = [];
+  for (const w of page?.words || []) {
+    const cls = ["word"];
+    if (owner[w.id]) cls.push(owner[w.id] === state.selected ? "current" : "assigned");
+    nodes.push(place(el("div", { class: cls.join(" "), "data-id": w.id, "data-text": w.text, title: w.text }), w.box));
+  }
+  for (const m of page?.marks || []) {
+    const cls = ["mark"];
+    if (owner[m.id]) cls.push(owner[m.id] === state.selected ? "current" : "assigned");
+    nodes.push(place(el("div", { class: cls.join(" "), "data-mark": m.id, title: `check box: ${m.state}` }), m.box));
+  }
+  for (const [name, v] of Object.entries(state.values)) {
+    if (v.region && v.region.page === state.page) {
+      nodes.push(place(el("div", { class: `region${name === state.selected ? " current" : ""}`, "data-region": name,
+                                   title: `${name} (region)` }), v.region.box));
+    }
+  }
+  overlay.replaceChildren(...nodes);
+}
+
+// ---- fields -----------------------------------------------------------------------------------
+function valueText(name) {
+  const v = state.values[name];
+  if (!v) return "";
+  if (v.words) {
+    const words = new Map(state.form.pages.flatMap((p) => p.words.map((w) => [w.id, w.text])));
+    return orderIds(v.words).map((id) => words.get(id) ?? "").join(" ");
+  }
+  if (v.mark) {
+    const mark = state.form.pages.flatMap((p) => p.marks).find((m) => m.id === v.mark);
+    return v.state || mark?.state || "";
+  }
+  if (v.region) return v.region.text || "(region)";
+  return "";
+}
+
+function orderIds(ids) {
+  const key = (id) => { const [p, n] = id.split("."); return [Number(p), Number(n.replace("m", ""))]; };
+  return [...new Set(ids)].sort((a, b) => { const [pa, na] = key(a), [pb, nb] = key(b); return pa - pb || na - nb; });
+}
+
+function renderFields() {
+  const list = $("field-list");
+  const predicted = state.form?.prediction?.fields || {};
+  const threshold = state.form?.reviewConfidence ?? 0.8;
+  list.replaceChildren(...state.fields.map((f, i) => {
+    const p = predicted[f.name];
+    const low = p && p.text && (typeof p.confidence !== "number" || p.confidence < threshold);
+    const meta = p ? (p.text ? `predicted “${p.text}” at ${(100 * (p.confidence ?? 0)).toFixed(0)} %` : "not found by the model") : "";
+    const value = valueText(f.name);
+    const label = `${f.name}: ${value || "empty"}${low ? ", low confidence" : ""}`;
+    const btn = el("button", { type: "button", "data-field": f.name, "aria-pressed": String(f.name === state.selected),
+                               "aria-label": label, onclick: () => selectField(f.name) },
+      el("span", { class: "key", text: i < 9 ? String(i + 1) : "" }),
+      el("span", { class: "name", text: f.name }),
+      el("span", { class: "value", text: value || "—" }),
+      el("span", { class: "meta" }, low ? el("span", { class: "flag", text: "⚑ check " }) : "", meta));
+    return el("li", {}, btn);
+  }));
+}
+
+function selectField(name) {
+  state.selected = name;
+  renderFields();
+  renderOverlay();
+  const btn = [...$("field-list").querySelectorAll("button")].find((b) => b.dataset.field === name);
+  if (btn && document.activeElement?.closest?.("#field-list")) btn.focus();
+}
+
+function change(name, value) {
+  if (!name) { showAlert("Pick a field first (keys 1–9 or click one)."); return; }
+  state.undo.push({ name, before: state.values[name] ? structuredClone(state.values[name]) : null });
+  if (value) state.values[name] = value; else delete state.values[name];
+  renderFields();
+  renderOverlay();
+}
+
+function fieldType(name) { return state.fields.find((f) => f.name === name)?.type || "string"; }
+
+function toggleWord(id) {
+  const cur = state.values[state.selected];
+  const words = cur?.words ? [...cur.words] : [];
+  const at = words.indexOf(id);
+  if (at >= 0) words.splice(at, 1); else words.push(id);
+  change(state.selected, words.length ? { words: orderIds(words) } : null);
+}
+
+function undo() {
+  const last = state.undo.pop();
+  if (!last) { setStatus("Nothing to undo."); return; }
+  if (last.before) state.values[last.name] = last.before; else delete state.values[last.name];
+  renderFields();
+  renderOverlay();
+}
+
+// ---- pointer: click a word, drag over words, draw a region ------------------------------------------
+let drag = null;
+
+function relative(event) {
+  const rect = $("overlay").getBoundingClientRect();
+  return [Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width)),
+          Math.min(1, Math.max(0, (event.clientY - rect.top) / rect.height))];
+}
+
+function onPointerDown(event) {
+  if (event.button !== 0 || !state.form) return;
+  drag = { start: relative(event), moved: false, target: event.target };
+  event.preventDefault();
+}
+
+function onPointerMove(event) {
+  if (!drag) return;
+  const [x, y] = relative(event);
+  const [x0, y0] = drag.start;
+  const rect = $("overlay").getBoundingClientRect();
+  if (!drag.moved && Math.hypot((x - x0) * rect.width, (y - y0) * rect.height) < 4) return;
+  drag.moved = true;
+  const box = [Math.min(x, x0), Math.min(y, y0), Math.max(x, x0), Math.max(y, y0)];
+  drag.box = box;
+  const shown = $("drag-box");
+  shown.hidden = false;
+  place(shown, box);
+}
+
+function onPointerUp() {
+  if (!drag) return;
+  const d = drag;
+  drag = null;
+  $("drag-box").hidden = true;
+  if (!d.moved) {
+    const word = d.target.closest?.(".word");
+    const mark = d.target.closest?.(".mark");
+    if (mark) change(state.selected, { mark: mark.dataset.mark });
+    else if (word && !state.regionMode) toggleWord(word.dataset.id);
+    return;
+  }
+  if (state.regionMode || !state.form.ocr.ready) {
+    const inside = (pageOf(state.page)?.words || []).filter((w) => centreIn(w.box, d.box)).map((w) => w.text).join(" ");
+    change(state.selected, { region: { page: state.page, box: d.box.map((v) => +v.toFixed(5)), text: inside } });
+    setRegionMode(false);
+    return;
+  }
+  const ids = (pageOf(state.page)?.words || []).filter((w) => centreIn(w.box, d.box)).map((w) => w.id);
+  if (ids.length) change(state.selected, { words: orderIds(ids) });
+  else setStatus("No words under that box: press R to draw a region for a value without words.");
+}
+
+function centreIn(b, box) {
+  const cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2;
+  return cx >= box[0] && cx <= box[2] && cy >= box[1] && cy <= box[3];
+}
+
+function setRegionMode(on) {
+  state.regionMode = on;
+  $("region-mode").setAttribute("aria-pressed", String(on));
+  setStatus(on ? `Drag a rectangle for ${state.selected}.` : "");
+}
+
+// ---- keyboard word cursor: [ and ] move, Space takes the word ---------------------------------------
+function moveCursor(step) {
+  const words = pageOf(state.page)?.words || [];
+  if (!words.length) return;
+  state.cursor = (state.cursor + step + words.length) % words.length;
+  for (const node of $("overlay").querySelectorAll(".word.cursor")) node.classList.remove("cursor");
+  const w = words[state.cursor];
+  $("overlay").querySelector(`[data-id="${CSS.escape(w.id)}"]`)?.classList.add("cursor");
+  setStatus(`Word ${state.cursor + 1} of ${words.length}: ${w.text}`);
+}
+
+// ---- save and next ----------------------------------------------------------------------------
+async function save() {
+  if (!state.form || state.busy) return;
+  state.busy = true;
+  try {
+    const fields = {};
+    for (const [name, v] of Object.entries(state.values)) fields[name] = v;
+    const started = performance.now();
+    const out = await api("PUT", "labels", { folder: state.folder, doc: state.doc }, { etag: state.form.labelsEtag, fields });
+    state.form.labelsEtag = out.etag;
+    showResult(out);
+    document.body.dataset.lastSaveMs = String(Math.round(performance.now() - started));
+    await next(true);
+  } catch (err) {
+    showAlert(err.status === 409 ? err.message : `Not saved: ${err.message}`);
+  } finally {
+    state.busy = false;
+  }
+}
+
+function showResult(out) {
+  const box = $("result");
+  const r = out.review;
+  let text = `Saved ${out.labels} labels for ${state.doc}.`;
+  if (r && r.trainedOn) text += ` The model ${r.modelId} trained on this form, so it is no review of it.`;
+  else if (r) text += ` Review of ${r.modelId}: ${r.agreed} agreed, ${r.corrected} corrected, ${r.missed} missed, ${r.spurious} spurious.`;
+  box.replaceChildren(el("p", { text }));
+  box.dataset.review = JSON.stringify(r || {});
+}
+
+async function next(afterSave = false) {
+  const before = state.doc;
+  await loadQueue();
+  const forms = state.queue.forms;
+  const order = forms.map((f) => f.document);
+  // the next form to review: the first one still waiting, other than the one just done
+  const waiting = forms.filter((f) => f.state !== "labeled" && f.document !== before);
+  const target = waiting[0]?.document || order[(order.indexOf(before) + 1) % order.length];
+  if (target && target !== before) await openForm(target);
+  else if (afterSave) setStatus("Every form of this folder is labeled.");
+}
+
+// ---- schema -----------------------------------------------------------------------------------
+function schemaRow(field = { name: "", type: "string" }) {
+  const idx = $("schema-rows").children.length + 1;
+  const row = el("li", {},
+    el("input", { type: "text", value: field.name, "aria-label": `Field ${idx} name`, required: true, maxlength: "64" }),
+    el("select", { "aria-label": `Field ${idx} type` },
+      ...state.fieldTypes.map((t) => el("option", { value: t, text: t, selected: t === field.type }))),
+    el("button", { type: "button", "aria-label": `Remove field ${idx}`, text: "Remove", onclick: () => row.remove() }));
+  return row;
+}
+
+function openSchemaDialog(fields) {
+  $("schema-note").textContent = fields ? "Renaming a field leaves labels already saved under the old name."
+    : "This folder has no fields yet. Name the fields to label; forms are trained on once enough are labeled.";
+  $("schema-rows").replaceChildren(...(fields?.length ? fields : [{ name: "", type: "string" }]).map(schemaRow));
+  $("schema-dialog").showModal();
+}
+
+async function saveSchema(event) {
+  event.preventDefault();
+  const fields = [...$("schema-rows").children].map((li) => ({
+    name: li.querySelector("input").value.trim(), type: li.querySelector("select").value })).filter((f) => f.name);
+  try {
+    const out = await api("PUT", "fields", { folder: state.folder }, { etag: state.schemaEtag, fields });
+    state.schemaEtag = out.etag;
+    $("schema-dialog").close();
+    state.fields = out.fields;
+    if (state.form) state.form.schema = out.fields;
+    if (!state.fields.some((f) => f.name === state.selected)) state.selected = state.fields[0]?.name || "";
+    renderFields();
+    setStatus(`Saved ${out.fields.length} fields.`);
+  } catch (err) {
+    $("schema-note").textContent = err.message;
+  }
+}
+
+// ---- models -----------------------------------------------------------------------------------
+async function loadModels() {
+  const data = await api("GET", "models", { folder: state.folder });
+  const rows = data.models.map((m) => {
+    const pct = (v) => (typeof v === "number" ? `${(100 * v).toFixed(1)} %` : "–");
+    const fields = m.fields.map((f) => `${f.name} ${pct(f.accuracy)}`).join(", ");
+    const action = m.isCurrent ? el("span", { text: "current" })
+      : m.status === "ready" ? el("button", { type: "button", text: "Make current", "aria-label": `Make ${m.modelId} current`,
+                                             onclick: () => promote(m.modelId) }) : el("span", { text: "" });
+    return el("tr", {},
+      el("th", { scope: "row", text: m.modelId }),
+      el("td", { text: `${m.status}${m.isCurrent ? " (current)" : ""}` }),
+      el("td", { text: `${m.trainingDocumentCount ?? "?"} forms` }),
+      el("td", { text: `${m.promotion || "–"}: ${m.promotionReason || ""}` }),
+      el("td", { text: m.reviewedAccuracy != null ? `${pct(m.reviewedAccuracy)} of fields right in ${m.reviewedDocuments} reviews` : "no reviews" }),
+      el("td", { text: fields || "–" }),
+      el("td", {}, action));
+  });
+  $("models-table").querySelector("tbody").replaceChildren(...rows);
+  $("models-caption").textContent = rows.length ? `Models of ${state.folder || "the container root"}, newest first`
+    : "No models yet: the folder trains once enough forms are labeled.";
+}
+
+async function promote(modelId) {
+  try {
+    await api("POST", "promote", { folder: state.folder }, { modelId });
+    await loadModels();
+    await loadQueue();
+  } catch (err) { showAlert(err.message); }
+}
+
+function showView(models) {
+  $("forms-view").hidden = models;
+  $("models-view").hidden = !models;
+  $("view-forms").setAttribute("aria-pressed", String(!models));
+  $("view-models").setAttribute("aria-pressed", String(models));
+  if (models) loadModels().catch((e) => showAlert(e.message));
+}
+
+// ---- keys -------------------------------------------------------------------------------------
+function onKey(event) {
+  if ($("schema-dialog").open) return;
+  const typing = event.target.matches?.("input, select, textarea");
+  if (typing) return;
+  const onButton = event.target.matches?.("button");
+  if (event.key === "Enter" && !onButton) { event.preventDefault(); save(); return; }
+  if ((event.ctrlKey || event.metaKey) && event.key === "z") { event.preventDefault(); undo(); return; }
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (/^[1-9]$/.test(event.key) && state.fields[Number(event.key) - 1]) { selectField(state.fields[Number(event.key) - 1].name); return; }
+  if (event.key === "Delete" || event.key === "Backspace") { event.preventDefault(); change(state.selected, null); return; }
+  if (event.key === "r" || event.key === "R") { setRegionMode(!state.regionMode); return; }
+  if (event.key === "n" || event.key === "N") { next(); return; }
+  if (event.key === "ArrowRight" && !onButton && state.page < pageCount()) { showPage(state.page + 1); return; }
+  if (event.key === "ArrowLeft" && !onButton && state.page > 1) { showPage(state.page - 1); return; }
+  if (event.target === $("viewer")) {
+    if (event.key === "]") moveCursor(1);
+    else if (event.key === "[") moveCursor(-1);
+    else if (event.key === " " && state.cursor >= 0) {
+      event.preventDefault();
+      const w = pageOf(state.page)?.words[state.cursor];
+      if (w) toggleWord(w.id);
+    }
+  }
+}
+
+function onTabKey(event) {  // arrow keys move between page tabs, as a tablist does
+  if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+  event.preventDefault();
+  event.stopPropagation();
+  const n = pageCount();
+  const to = event.key === "ArrowRight" ? Math.min(n, state.page + 1) : Math.max(1, state.page - 1);
+  showPage(to).then(() => $(`tab-${to}`)?.focus());
+}
+
+function setZoom(z) {
+  state.zoom = z;
+  applyZoom();
+}
+
+function stepZoom(dir) {
+  const cur = state.zoom === "fit" ? parseFloat($("page-img").style.width) / (pageCssWidth(pageOf(state.page)) || 1) : state.zoom;
+  const next = dir > 0 ? ZOOMS.find((z) => z > cur + 0.001) : [...ZOOMS].reverse().find((z) => z < cur - 0.001);
+  if (next) setZoom(next);
+}
+
+function init() {
+  $("folder").addEventListener("change", (e) => openFolder(e.target.value).catch((err) => showAlert(err.message)));
+  $("field-filter").addEventListener("change", (e) => { state.filter.field = e.target.value; loadQueue(); });
+  $("view-forms").addEventListener("click", () => showView(false));
+  $("view-models").addEventListener("click", () => showView(true));
+  $("edit-schema").addEventListener("click", () => openSchemaDialog(state.fields));
+  $("schema-add").addEventListener("click", () => $("schema-rows").append(schemaRow()));
+  $("schema-form").addEventListener("submit", saveSchema);
+  $("schema-cancel").addEventListener("click", () => $("schema-dialog").close());
+  $("region-mode").addEventListener("click", () => setRegionMode(!state.regionMode));
+  $("clear-field").addEventListener("click", () => change(state.selected, null));
+  $("undo").addEventListener("click", undo);
+  $("save").addEventListener("click", save);
+  $("next").addEventListener("click", () => next());
+  $("zoom-in").addEventListener("click", () => stepZoom(1));
+  $("zoom-out").addEventListener("click", () => stepZoom(-1));
+  $("zoom-100").addEventListener("click", () => setZoom(1));
+  $("zoom-fit").addEventListener("click", () => setZoom("fit"));
+  $("page-tabs").addEventListener("keydown", onTabKey);
+  const overlay = $("overlay");
+  overlay.addEventListener("mousedown", onPointerDown);
+  window.addEventListener("mousemove", onPointerMove);
+  window.addEventListener("mouseup", onPointerUp);
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("resize", () => state.zoom === "fit" && applyZoom());
+  loadFolders().catch((err) => showAlert(err.message));
+}
+
+document.addEventListener("DOMContentLoaded", init);
