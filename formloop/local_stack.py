@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import threading
@@ -42,6 +43,7 @@ console = Console()
 
 AZURITE_PORTS = (10000, 10001, 10002)
 ENGINE_PORT = 5050
+HTTP_PORT = 7071  # the Core Tools' port; devhost takes the next free one when it is taken
 STOP_TIMEOUT_S = 20.0  # > devhost's 10 s --grace: a draining host is not killed half-way
 
 
@@ -79,9 +81,28 @@ def host_environment(settings: dict[str, Any], azurite: AzuriteInfo, engine: Eng
             "FORMS_STORAGE": azurite.connection_string,
             "FORM_RECOGNIZER_ENDPOINT": engine.endpoint,
             "FORM_RECOGNIZER_KEY": engine.api_key,
+            # a new review-page token per start: the address printed below is the only way in
+            "REVIEW_AUTH": "token",
+            "REVIEW_TOKEN": secrets.token_urlsafe(24),
         }
     )
     return env
+
+
+def review_url(port: int, token: str) -> str:
+    return f"http://{LOOPBACK}:{port}/api/review/?token={token}"
+
+
+def wait_http_port(port_file: Path, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    """The port devhost serves HTTP on (7071, or the next free one), once it listens."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):
+            return int(port_file.read_text().strip())
+        if proc.poll() is not None:
+            raise StackError(f"the Functions host {describe_exit(proc.returncode)} before serving HTTP")
+        time.sleep(0.1)
+    raise StackError(f"the Functions host did not start serving HTTP within {timeout:.0f} s")
 
 
 def host_name(choice: str) -> str:
@@ -149,10 +170,15 @@ def _run_up(args: argparse.Namespace) -> int:
             from formloop.demo import DEMO_SETTINGS
 
             env.update(DEMO_SETTINGS)
-        host = _start_host(args.host, app_dir, env, logs)
+        port_file = state / "http.port"
+        port_file.unlink(missing_ok=True)
+        host = _start_host(args.host, app_dir, env, logs, port_file)
         procs.append(host)
         kind = "func start" if args.host == "func" else "devhost"
         console.print(f"[green]✓[/] Functions host  {kind}  (log: {logs / 'host.log'})")
+        port = HTTP_PORT if args.host == "func" else wait_http_port(port_file, host)
+        url = review_url(port, env["REVIEW_TOKEN"])
+        console.print(f"[green]✓[/] Review page  [bold]{url}[/]", soft_wrap=True)
 
         if args.demo:
             from formloop.demo import run_demo
@@ -163,7 +189,7 @@ def _run_up(args: argparse.Namespace) -> int:
         console.print(
             "\nThe stack is up. Drop forms in with "
             "[bold]formloop upload PATH --folder NAME[/], watch with [bold]formloop status[/]. "
-            "Ctrl-C stops everything."
+            f"Review and label forms at {url} . Ctrl-C stops everything."
         )
         _wait_forever(procs, {engine_index: ("the engine", restart_engine)},
                       names=["Azurite", "the engine", host_name(args.host)],
@@ -201,7 +227,8 @@ def stop_children(procs: list[subprocess.Popen[bytes]], timeout: float = STOP_TI
                 proc.send_signal(signal.SIGINT)
 
 
-def _start_host(choice: str, app_dir: Path, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
+def _start_host(choice: str, app_dir: Path, env: dict[str, str], logs: Path,
+                port_file: Path | None = None) -> subprocess.Popen[bytes]:
     if choice == "func":
         if not func_available():
             raise StackError("`func` (Azure Functions Core Tools) is not on PATH; use --host devhost")
@@ -214,7 +241,8 @@ def _start_host(choice: str, app_dir: Path, env: dict[str, str], logs: Path) -> 
             process_group=0,  # stopped by formloop, in order, as the other children (see stack._spawn)
         )
         return proc
-    proc = start_devhost(app_dir, env=env, log_path=logs / "host.log")
+    extra = ["--http-port-file", str(port_file)] if port_file else []
+    proc = start_devhost(app_dir, env=env, extra_args=extra, log_path=logs / "host.log")
     try:
         time.sleep(0.5)
     except BaseException:

@@ -92,5 +92,5 @@ def token_login(settings: Settings, req: Request) -> Response | None:
         raise ApiError(401, "BadToken", "this address's token is not the stack's current one: use the "
                                         "address the last `formloop up` printed")
     secure = "; Secure" if urlsplit(req.url).scheme == "https" else ""
-    return Response(303, b"", {"Location": "./", "Cache-Control": "no-store"},
+    return Response(303, b"", {"Location": "/api/review/", "Cache-Control": "no-store"},
                     [f"{TOKEN_COOKIE}={token}; Path=/api/review; HttpOnly; SameSite=Strict{secure}"])

@@ -137,7 +137,8 @@ def handle(settings: Settings, records_for: Callable[[Settings], Records], req: 
                 who = check_access(settings, req)
             except ApiError as exc:
                 if html and exc.code == "SignIn":
-                    return _secure(Response(302, b"", {"Location": "signin", "Cache-Control": "no-store"}))
+                    to_signin = {"Location": "/api/review/signin", "Cache-Control": "no-store"}
+                    return _secure(Response(302, b"", to_signin))
                 raise
             if html:
                 response = _static("index.html")

@@ -167,5 +167,5 @@ def finish_signin(settings: Settings, req: Request,
     claims = verify_id_token(settings, str(reply.json().get("id_token", "")), nonce=str(flow["nonce"]))
     session = _sign(settings, {"name": _name(claims), "oid": claims.get("oid"),
                                "exp": time.time() + SESSION_SECONDS})
-    return Response(303, b"", {"Location": "./", "Cache-Control": "no-store"},
+    return Response(303, b"", {"Location": "/api/review/", "Cache-Control": "no-store"},
                     [_cookie(SESSION_COOKIE, session, SESSION_SECONDS), _cookie(FLOW_COOKIE, "", 0)])
