@@ -78,8 +78,15 @@ def test_changes_riding_on_the_cookie_must_come_from_the_page(token_settings: An
     assert check_access(token_settings, _req("PUT", "labels", authorization=f"Bearer {TOKEN}"))  # a script
 
 
-@pytest.mark.parametrize("env", [{}, {"REVIEW_TOKEN": "short"}, {"REVIEW_AUTH": "entra"},
-                                 {"REVIEW_AUTH": "entra", "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"REVIEW_TOKEN": "short"},
+        {"REVIEW_AUTH": "entra"},
+        {"REVIEW_AUTH": "entra", "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"},
+    ],
+)
 def test_a_misconfigured_app_opens_to_nobody(env: dict[str, str]) -> None:
     settings = load_settings({**BASE, **env})
     for headers in ({}, {"cookie": f"{TOKEN_COOKIE}=short"}, {"authorization": "Bearer short"}):
@@ -135,9 +142,17 @@ class Tenant:
 
     def token(self, key: Any = None, **claims: Any) -> str:
         now = int(time.time())
-        body = {"iss": f"{self.authority}/{TENANT}/v2.0", "aud": CLIENT, "iat": now, "nbf": now,
-                "exp": now + 600, "preferred_username": "ada@contoso.example", "roles": ["Reviewer"],
-                "oid": "oid-1", **claims}
+        body = {
+            "iss": f"{self.authority}/{TENANT}/v2.0",
+            "aud": CLIENT,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "preferred_username": "ada@contoso.example",
+            "roles": ["Reviewer"],
+            "oid": "oid-1",
+            **claims,
+        }
         return jwt.encode(body, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
 
@@ -149,9 +164,16 @@ def tenant() -> Iterator[Tenant]:
 
 
 def _entra(tenant: Tenant) -> Any:
-    return load_settings({**BASE, "REVIEW_AUTH": "entra", "ENTRA_TENANT_ID": TENANT,
-                          "ENTRA_CLIENT_ID": CLIENT, "REVIEW_SESSION_KEY": "k" * 40,
-                          "ENTRA_AUTHORITY": tenant.authority})
+    return load_settings(
+        {
+            **BASE,
+            "REVIEW_AUTH": "entra",
+            "ENTRA_TENANT_ID": TENANT,
+            "ENTRA_CLIENT_ID": CLIENT,
+            "REVIEW_SESSION_KEY": "k" * 40,
+            "ENTRA_AUTHORITY": tenant.authority,
+        }
+    )
 
 
 def _bearer(settings: Any, token: str) -> ApiError | str:
@@ -165,14 +187,18 @@ def test_entra_accepts_the_tenants_token_with_the_role(tenant: Tenant) -> None:
     assert _bearer(_entra(tenant), tenant.token()) == "ada@contoso.example"
 
 
-@pytest.mark.parametrize(("claims", "status", "code"), [
-    ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, 401, "TokenExpired"),
-    ({"aud": "another-app"}, 401, "WrongAudience"),
-    ({"iss": "https://login.microsoftonline.com/another-tenant/v2.0"}, 401, "BadToken"),
-    ({"roles": ["Reader"]}, 403, "NoRole"),
-])
-def test_entra_refuses_expired_foreign_and_roleless_tokens(tenant: Tenant, claims: dict[str, Any],
-                                                           status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("claims", "status", "code"),
+    [
+        ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, 401, "TokenExpired"),
+        ({"aud": "another-app"}, 401, "WrongAudience"),
+        ({"iss": "https://login.microsoftonline.com/another-tenant/v2.0"}, 401, "BadToken"),
+        ({"roles": ["Reader"]}, 403, "NoRole"),
+    ],
+)
+def test_entra_refuses_expired_foreign_and_roleless_tokens(
+    tenant: Tenant, claims: dict[str, Any], status: int, code: str
+) -> None:
     refused = _bearer(_entra(tenant), tenant.token(**claims))
     assert isinstance(refused, ApiError) and (refused.status, refused.code) == (status, code)
 
@@ -198,13 +224,21 @@ def test_entra_session_cookie_must_be_signed_and_current(tenant: Tenant) -> None
 
 def test_entra_signin_round_trip_with_pkce_and_nonce(tenant: Tenant) -> None:
     settings = _entra(tenant)
-    start = start_signin(settings, Request("GET", "signin", {}, {}, b"", "https://app.example/api/review/signin"))
+    start = start_signin(
+        settings, Request("GET", "signin", {}, {}, b"", "https://app.example/api/review/signin")
+    )
     assert start.status == 302 and "code_challenge_method=S256" in start.headers["Location"]
     flow_cookie = start.cookies[0].split(";")[0]
     state = start.headers["Location"].split("state=")[1].split("&")[0]
     nonce = start.headers["Location"].split("nonce=")[1].split("&")[0]
-    callback = Request("GET", "callback", {"code": "c", "state": state}, {"cookie": flow_cookie}, b"",
-                       "https://app.example/api/review/callback")
+    callback = Request(
+        "GET",
+        "callback",
+        {"code": "c", "state": state},
+        {"cookie": flow_cookie},
+        b"",
+        "https://app.example/api/review/callback",
+    )
     tenant.next_id_token = tenant.token(nonce="someone-elses")
     with pytest.raises(ApiError):
         finish_signin(settings, callback)
@@ -216,5 +250,14 @@ def test_entra_signin_round_trip_with_pkce_and_nonce(tenant: Tenant) -> None:
     value = session.split(";")[0].split("=", 1)[1]
     assert check_access(settings, _req(cookie=f"{SESSION_COOKIE}={value}")).name == "ada@contoso.example"
     with pytest.raises(ApiError):  # a callback whose state is not the one started here
-        finish_signin(settings, Request("GET", "callback", {"code": "c", "state": "forged"},
-                                        {"cookie": flow_cookie}, b"", "https://app.example/api/review/callback"))
+        finish_signin(
+            settings,
+            Request(
+                "GET",
+                "callback",
+                {"code": "c", "state": "forged"},
+                {"cookie": flow_cookie},
+                b"",
+                "https://app.example/api/review/callback",
+            ),
+        )
