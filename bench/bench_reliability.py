@@ -9,8 +9,9 @@ Layout operations are in flight and while a model is `creating`; `kill -STOP` of
 inputs (empty, text named .pdf, truncated PDF and JPEG, garbage PNG, a 1024-character name, labels
 copied from another form) runs with no fault. Measured per scenario: documents lost (no `.ocr.json`
 and `succeeded` row, or a bad input without a verdict), duplicated (an `.ocr.json` or `ocrAt` written
-twice for one version), time from the fault until every invariant holds (tests/fault/harness.py), and
-the recovery bound it is held to (tests/fault/test_crashes.py). Settings: tests/fault/harness.py.
+twice for one version), time from the fault until every invariant holds
+(tests/helpers/fault/harness.py), and the recovery bound it is held to (tests/fault/test_crashes.py).
+Settings: tests/helpers/fault/harness.py.
 Exit code 1 when a scenario loses, duplicates or misses its bound.
 """
 
@@ -30,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 from machine_info import machine  # noqa: E402
 
 from formloop.stack import start_azurite, stop  # noqa: E402
-from tests.fault.harness import FAULT_SETTINGS, FaultStack  # noqa: E402
-from tests.fault.scenarios import SCENARIOS, Result, describe  # noqa: E402
+from tests.helpers.fault.harness import FAULT_SETTINGS, FaultStack  # noqa: E402
+from tests.helpers.fault.scenarios import SCENARIOS, Result, describe  # noqa: E402
 
 
 def run(names: list[str], repeat: int) -> list[Result]:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from formloop.stack import AzuriteInfo, EngineInfo, start_azurite, start_engine, stop
-
-DATA_DIR = Path(__file__).parent / "data"
+from tests.helpers.paths import DATA_DIR
 
 
 @pytest.fixture(scope="session")

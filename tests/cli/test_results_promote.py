@@ -25,7 +25,7 @@ from shared.predictions.predict import predict_form
 from shared.settings import load_settings
 from shared.training.poll import poll_training_runs
 from shared.training.start import start_training_if_due
-from tests.pipeline.conftest import Stack, fast_client, pipeline_env
+from tests.helpers.pipeline import Stack, fast_client, pipeline_env
 
 FOLDER = "orders"
 NEW_FORMS = {"New_1.jpg": 2, "New_2.jpg": 3}  # predicted form → the sample it is a copy of

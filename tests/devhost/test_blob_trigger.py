@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from devhost.blob_listener import POISON_QUEUE
 from devhost.receipts import CHECKPOINT_DIR, HOSTS_CONTAINER, PENDING_KEY
-from tests.devhost.conftest import AppUnderTest, DevhostRun, peek, wait_until
+from tests.helpers.devhost import AppUnderTest, DevhostRun, peek, wait_until
 
 
 def _upload(app: AppUnderTest, name: str, data: bytes) -> str:

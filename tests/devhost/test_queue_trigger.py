@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from azure.storage.queue import QueueClient
 
-from tests.devhost.conftest import AppUnderTest, DevhostRun, ensure_queue, peek, wait_until
+from tests.helpers.devhost import AppUnderTest, DevhostRun, ensure_queue, peek, wait_until
 
 
 def _queue(app: AppUnderTest) -> QueueClient:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from devhost.receipts import HOSTS_CONTAINER
-from tests.devhost.conftest import AppUnderTest, DevhostRun, wait_until
+from tests.helpers.devhost import AppUnderTest, DevhostRun, wait_until
 
 
 def test_run_on_startup_fires_and_writes_schedule_status(

@@ -6,7 +6,7 @@ import signal
 from collections.abc import Callable
 
 from formloop.stack import EngineInfo, stop
-from tests.engine.conftest import Client, encode, make_pdf, multi_tiff, text_image
+from tests.helpers.engine import Client, encode, make_pdf, multi_tiff, text_image
 
 ANALYZE = "/formrecognizer/v2.1/layout/analyze"
 

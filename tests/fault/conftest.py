@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from formloop.stack import AzuriteInfo
-from tests.fault.harness import FaultStack
+from tests.helpers.fault.harness import FaultStack
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ After each fault, within its recovery bound (counted from the fault):
 
 The bounds are those of docs/pipeline.md ("Recovery bound") plus W = 30 s for the work itself on 2
 shared cores (OCR of 8 scans, a training run, a process start), with the short settings of
-tests/fault/harness.py: OCR_CLAIM_SECONDS=10, OCR_DEADLINE_SECONDS=20, SWEEP_INTERVAL_SECONDS=5,
+tests/helpers/fault/harness.py: OCR_CLAIM_SECONDS=10, OCR_DEADLINE_SECONDS=20, SWEEP_INTERVAL_SECONDS=5,
 SWEEP_GRACE_SECONDS=1, POLL_SCHEDULE every 2 s, HTTP_TIMEOUT_SECONDS=4, HTTP_RETRY_BUDGET_SECONDS=8.
 
 | fault | bound | here |
@@ -25,8 +25,8 @@ then released, or the model its late request created is adopted.)
 
 from __future__ import annotations
 
-from tests.fault.harness import FaultStack
-from tests.fault.scenarios import (
+from tests.helpers.fault.harness import FaultStack
+from tests.helpers.fault.scenarios import (
     bad_inputs,
     describe,
     devhost_killed_between_claim_and_submission,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pycep import BicepParser
 
-from tests.infra.bicep_eval import parse
+from tests.helpers.bicep_eval import parse
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"

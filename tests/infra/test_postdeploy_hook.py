@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from shared.names import OCR_SUFFIX, PREDICTION_SUFFIX, BlobKind, classify
-from tests.infra.bicep_eval import UNKNOWN, BicepFile
+from tests.helpers.bicep_eval import UNKNOWN, BicepFile
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK = REPO / "infra" / "hooks" / "postdeploy.sh"

@@ -10,7 +10,7 @@ import pytest
 
 from shared.names import FIELDS_FILE, LABELS_SUFFIX, OCR_SUFFIX, PREDICTION_SUFFIX, SOURCE_EXTENSIONS
 from shared.settings import SETTINGS_SPEC, load_settings, uses_event_grid_source
-from tests.infra.bicep_eval import UNKNOWN, BicepFile
+from tests.helpers.bicep_eval import UNKNOWN, BicepFile
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = BicepFile.load(REPO / "infra" / "main.bicep")

@@ -20,8 +20,7 @@ from shared.names import MAX_KEY_BYTES, decode_key, encode_key, is_hashed_key
 from shared.training.start import start_training_if_due
 from shared.triggers.blob import on_blob
 from shared.triggers.sweep import sweep
-from tests.pipeline.conftest import Stack
-from tests.pipeline.test_steps import counting
+from tests.helpers.pipeline import Stack, counting
 
 
 def _utf16_bytes(key: str) -> int:

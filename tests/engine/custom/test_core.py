@@ -17,10 +17,10 @@ from engine.custom.scoring.model import analyze_pages, train
 from engine.custom.scoring.values import parse_date, parse_number, parse_time, typed_value
 from engine.custom.source import DirSource, select_names
 from engine.custom.training import run_training
+from tests.helpers.paths import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-PO = DATA / "purchase-orders"
-EXAMPLES = DATA / "label-format-examples"
+PO = DATA_DIR / "purchase-orders"
+EXAMPLES = DATA_DIR / "label-format-examples"
 
 
 def _json(path: Path) -> dict:

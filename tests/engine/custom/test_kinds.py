@@ -17,7 +17,7 @@ from engine.custom.scoring.spans import index_document, norm_text
 from engine.layout.analyze import analyze_layout
 from formgen import GeneratedForm, generate
 from formloop.stack import AzuriteInfo, EngineInfo
-from tests.engine.test_custom_api import _analyze, _container, _train, _wait_model
+from tests.helpers.custom_models import analyze_with_model, train_model, training_container, wait_model
 
 
 def _folder_files(forms: list[GeneratedForm], prefix: str) -> dict[str, bytes]:
@@ -29,10 +29,11 @@ def _folder_files(forms: list[GeneratedForm], prefix: str) -> dict[str, bytes]:
 
 
 def _model(engine: EngineInfo, azurite: AzuriteInfo, forms: list[GeneratedForm]) -> str:
-    url = _container(azurite, _folder_files(forms, "train/"))
-    loc = _train(engine, {"source": url, "sourceFilter": {"prefix": "train/", "includeSubFolders": False},
-                          "useLabelFile": True})
-    model = _wait_model(engine, loc)
+    url = training_container(azurite, _folder_files(forms, "train/"))
+    loc = train_model(engine, {"source": url,
+                               "sourceFilter": {"prefix": "train/", "includeSubFolders": False},
+                               "useLabelFile": True})
+    model = wait_model(engine, loc)
     assert model["modelInfo"]["status"] == "ready", model
     return loc
 
@@ -47,7 +48,7 @@ def _exact(engine: EngineInfo, loc: str, forms: list[GeneratedForm]) -> tuple[in
     ok = total = 0
     for form in forms:
         ctype = "application/pdf" if form.path.suffix == ".pdf" else "image/jpeg"
-        body = _analyze(engine, loc, form.path.read_bytes(), ctype)
+        body = analyze_with_model(engine, loc, form.path.read_bytes(), ctype)
         assert body["status"] == "succeeded", body
         fields = body["analyzeResult"]["documentResults"][0]["fields"]
         truth = _truth(form)

@@ -7,13 +7,14 @@ import pytest
 from engine.custom import source
 from engine.custom.source import ContainerSource
 from formloop.stack import AzuriteInfo
-from tests.engine.test_custom_api import _container
+from tests.helpers.custom_models import training_container
 
 
 def test_container_files_are_read_whole_empty_or_refused_over_the_limit(
     azurite: AzuriteInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = _container(azurite, {"f/a.pdf": b"%PDF-1.7 body", "f/empty.pdf": b"", "f/big.pdf": b"x" * 65})
+    files = {"f/a.pdf": b"%PDF-1.7 body", "f/empty.pdf": b"", "f/big.pdf": b"x" * 65}
+    url = training_container(azurite, files)
     src = ContainerSource(url, ("127.0.0.1",))
     assert src.names("f/") == ["f/a.pdf", "f/big.pdf", "f/empty.pdf"]
     assert src.read("f/a.pdf") == b"%PDF-1.7 body"

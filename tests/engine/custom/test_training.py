@@ -16,10 +16,10 @@ from engine.custom.scoring.features import index_document
 from engine.custom.scoring.model import analyze_pages
 from engine.custom.source import DirSource
 from engine.custom.training import run_training
+from tests.helpers.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-PO = ROOT / "tests" / "data" / "purchase-orders"
-IRS = ROOT / "tests" / "data" / "irs-1040"
+PO = REPO_ROOT / "tests" / "data" / "purchase-orders"
+IRS = REPO_ROOT / "tests" / "data" / "irs-1040"
 
 
 def _json(path: Path) -> Any:
@@ -135,7 +135,7 @@ def test_one_reader_word_over_several_label_boxes_matches() -> None:
 
 def test_fillable_labels_are_written_from_the_form_fields(tmp_path: Path) -> None:
     """scripts/write_fillable_labels.py reproduces the committed irs-1040 labels."""
-    sys.path.insert(0, str(ROOT / "scripts"))
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
     from write_fillable_labels import FORMS, label_document
 
     labels, types = label_document(IRS / "f1040_5.pdf", FORMS["irs-1040"])

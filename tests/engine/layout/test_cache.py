@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.layout.analyze import analyze_layout
 from engine.layout.cache import LAYOUT_CACHE, LayoutCache
+from tests.helpers.paths import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "purchase-orders"
+DATA = DATA_DIR / "purchase-orders"
 
 
 def test_a_second_read_of_the_same_bytes_comes_from_the_cache_as_a_private_copy() -> None:

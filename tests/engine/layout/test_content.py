@@ -6,15 +6,15 @@ import json
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.engine.conftest import Client, encode, make_pdf, text_image
+from tests.helpers.engine import Client, encode, make_pdf, text_image
+from tests.helpers.paths import DATA_DIR
 
 LINES = ["Invoice number 4711 from Contoso", "Total amount due 120 dollars", "Please pay within thirty days"]
-PURCHASE_ORDERS = Path(__file__).parents[1] / "data" / "purchase-orders"
+PURCHASE_ORDERS = DATA_DIR / "purchase-orders"
 
 
 def page_of(body: dict) -> dict:

@@ -17,9 +17,8 @@ from engine.ocr import TesseractOcr
 from engine.ocr.accent_marks import may_have_lost_accent
 from engine.ocr.accent_rule import accept_accented
 from engine.ocr.tessdata import tessdata_dir
-from tests.engine.conftest import FONT_PATH, text_image
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.engine import FONT_PATH, text_image
+from tests.helpers.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +127,7 @@ def test_missing_latin_model_gives_the_plain_eng_result(tmp_path: Path) -> None:
         "from PIL import Image\n"
         "from engine.ocr import TesseractOcr\n"
         f"print(json.dumps([w.text for w in TesseractOcr().recognize(Image.open({str(img_path)!r}))]))\n")
-    env = {**os.environ, "TESSDATA_PREFIX": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TESSDATA_PREFIX": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
                          check=True)
     assert json.loads(res.stdout)[-1] == "Garcia"

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import Client
+from tests.helpers.engine import Client
+from tests.helpers.page_words import inside_share, norm_box, page_words
+from tests.helpers.paths import DATA_DIR
 
-DATA = Path(__file__).parents[1] / "data"
-JOB_APPLICATION = DATA / "job-application"
-IRS_1040 = DATA / "irs-1040"
+JOB_APPLICATION = DATA_DIR / "job-application"
+IRS_1040 = DATA_DIR / "irs-1040"
 
 
 def raw_pdf(objects: list[bytes]) -> bytes:
@@ -43,23 +44,6 @@ def pure_xfa_pdf() -> bytes:
     ])
 
 
-def _norm(poly: list[float], width: float, height: float) -> tuple[float, float, float, float]:
-    xs, ys = [v / width for v in poly[0::2]], [v / height for v in poly[1::2]]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _inside_share(word: tuple[float, ...], box: tuple[float, ...]) -> float:
-    w = min(word[2], box[2]) - max(word[0], box[0])
-    h = min(word[3], box[3]) - max(word[1], box[1])
-    area = max(1e-9, (word[2] - word[0]) * (word[3] - word[1]))
-    return max(0.0, w) * max(0.0, h) / area
-
-
-def _words(page: dict) -> list[tuple[str, tuple[float, float, float, float]]]:
-    return [(w["text"], _norm(w["boundingBox"], page["width"], page["height"]))
-            for line in page["lines"] for w in line["words"]]
-
-
 @pytest.mark.parametrize("form", ["ceo", "cloudarchitect", "csharpprogrammer", "fullstack", "securityguard"])
 def test_every_labeled_value_of_a_filled_job_application_is_read_where_it_was_labeled(
         client: Client, form: str) -> None:
@@ -68,12 +52,12 @@ def test_every_labeled_value_of_a_filled_job_application_is_read_where_it_was_la
     labels = json.loads((JOB_APPLICATION / f"{form}.pdf.labels.json").read_text())
     page = client.layout(pdf.read_bytes(), "application/pdf")["analyzeResult"]["readResults"][0]
     assert page["unit"] == "inch" and page["width"] == pytest.approx(8.27, abs=0.01)
-    words = _words(page)
-    expected = [(v["text"], _norm(v["boundingBoxes"][0], 1, 1))
+    words = page_words(page)
+    expected = [(v["text"], norm_box(v["boundingBoxes"][0], 1, 1))
                 for lab in labels["labels"] for v in lab["value"]]
     # The cloud read one ".Net" as "Net": punctuation at a word's ends is not what is compared.
     missing = [text for text, box in expected
-               if not any(t.strip(".,:;") == text.strip(".,:;") and _inside_share(b, box) >= 0.5
+               if not any(t.strip(".,:;") == text.strip(".,:;") and inside_share(b, box) >= 0.5
                           for t, b in words)]
     assert expected and missing == []
 
@@ -83,7 +67,7 @@ def test_a_tax_return_reads_comb_digits_one_per_cell_and_check_boxes_with_their_
     page = body["analyzeResult"]["readResults"][0]
     # "Your social security number" is a nine-cell comb field (MaxLen 9) at x 469-576 pt, y 666-680 pt.
     left, right = 469 / 612 - 0.005, 576 / 612 + 0.005
-    cells = [(text, box) for text, box in _words(page)
+    cells = [(text, box) for text, box in page_words(page)
              if box[0] >= left and box[2] <= right and 112 / 792 < box[1] < 126 / 792]
     assert [t for t, _ in cells] == list("112345678")
     lefts = [b[0] * 612 for _, b in cells]
@@ -95,9 +79,9 @@ def test_a_tax_return_reads_comb_digits_one_per_cell_and_check_boxes_with_their_
     assert row[0]["boundingBox"][0] == pytest.approx(95.6 / 72, abs=0.01)
     assert row[0]["confidence"] >= 0.9
     # The check glyph the ticked box draws (ZapfDingbats) is a mark, not a word.
-    tick = _norm(row[0]["boundingBox"], page["width"], page["height"])
-    assert not [t for t, b in _words(page) if _inside_share(b, tick) > 0.5]
-    texts = {t for t, _ in _words(page)}
+    tick = norm_box(row[0]["boundingBox"], page["width"], page["height"])
+    assert not [t for t, b in page_words(page) if inside_share(b, tick) > 0.5]
+    texts = {t for t, _ in page_words(page)}
     # Amounts typed into fields on both pages.
     assert "48,500.00" in texts
     assert "John" in texts and "Doe" in texts and "Los" in texts
@@ -145,9 +129,9 @@ def test_a_scanned_tax_return_shows_every_thin_check_box_with_its_state(client: 
     for number in (1, 2):
         want = digital[number - 1]
         scan = client.layout(_rendered(pdf, number), "image/png")["analyzeResult"]["readResults"][0]
-        got = [(_norm(m["boundingBox"], scan["width"], scan["height"]), m["state"])
+        got = [(norm_box(m["boundingBox"], scan["width"], scan["height"]), m["state"])
                for m in scan["selectionMarks"]]
         for m in want["selectionMarks"]:
-            box = _norm(m["boundingBox"], want["width"], want["height"])
-            under = [state for b, state in got if _inside_share(b, box) > 0.3 or _inside_share(box, b) > 0.3]
+            box = norm_box(m["boundingBox"], want["width"], want["height"])
+            under = [state for b, state in got if inside_share(b, box) > 0.3 or inside_share(box, b) > 0.3]
             assert under == [m["state"]], (number, m)

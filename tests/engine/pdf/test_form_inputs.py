@@ -9,8 +9,8 @@ import pytest
 
 from formgen import fillable_variants as variants
 from formgen import generate
-from tests.engine.conftest import Client
-from tests.engine.test_layout_forms import _inside_share, _norm, _words
+from tests.helpers.engine import Client
+from tests.helpers.page_words import inside_share, norm_box, page_words
 
 
 def _read(client: Client, path: Path) -> list[dict]:
@@ -24,15 +24,16 @@ def _agreement(pages: list[dict], labels: dict) -> tuple[int, int, int, int]:
     for lab in labels["labels"]:
         for v in lab["value"]:
             page = pages[v["page"] - 1]
-            box = _norm(v["boundingBoxes"][0], 1, 1)
+            box = norm_box(v["boundingBoxes"][0], 1, 1)
             if v["text"] in ("selected", "unselected"):
                 marks += 1
+                size = page["width"], page["height"]
                 under = [m for m in page["selectionMarks"]
-                         if _inside_share(_norm(m["boundingBox"], page["width"], page["height"]), box) > 0.3]
+                         if inside_share(norm_box(m["boundingBox"], *size), box) > 0.3]
                 agree += len(under) == 1 and under[0]["state"] == v["text"]
                 continue
             words += 1
-            found += any(t == v["text"] and _inside_share(b, box) >= 0.5 for t, b in _words(page))
+            found += any(t == v["text"] and inside_share(b, box) >= 0.5 for t, b in page_words(page))
     return found, words, agree, marks
 
 
@@ -55,8 +56,8 @@ def test_a_comb_field_reads_one_word_per_cell(client: Client, tmp_path: Path) ->
     tin = next(lab for lab in labels["labels"] if lab["label"] == "TaxpayerId")
     assert len(tin["value"]) == 9
     for v in tin["value"]:  # each digit alone in its cell: no word spans two cells
-        box = _norm(v["boundingBoxes"][0], 1, 1)
-        hits = [t for t, b in _words(page) if _inside_share(b, box) >= 0.5]
+        box = norm_box(v["boundingBoxes"][0], 1, 1)
+        hits = [t for t, b in page_words(page) if inside_share(b, box) >= 0.5]
         assert hits == [v["text"]]
 
 
@@ -70,7 +71,7 @@ def test_check_boxes_drawn_as_paths_images_or_glyphs_are_marks_with_their_state(
         assert marks == 5 and agree == marks, (form.path.name, style)
         assert found == words
         # A glyph box (☐, ZapfDingbats ❏) is a mark, never a word of the text.
-        assert not {"☐", "☑", "☒", "❏", "❑", "✔", "✘", "■"} & {t for t, _ in _words(pages[0])}
+        assert not {"☐", "☑", "☒", "❏", "❑", "✔", "✘", "■"} & {t for t, _ in page_words(pages[0])}
 
 
 def test_a_value_without_an_appearance_stream_is_still_read(client: Client) -> None:

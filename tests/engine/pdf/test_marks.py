@@ -18,7 +18,7 @@ from reportlab.pdfgen import canvas
 from engine.layout.documents import open_pdf
 from engine.page.model import SelectionMark
 from engine.pdf.marks import MarkScan, page_marks
-from tests.engine.conftest import FONT_PATH
+from tests.helpers.engine import FONT_PATH
 
 H = 792.0  # letter page height, points
 

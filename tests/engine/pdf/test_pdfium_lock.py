@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from engine.layout.analyze import analyze_layout
 from engine.layout.documents import validate_document
-from tests.engine.conftest import make_pdf, scanned_pdf, text_image
+from tests.helpers.engine import make_pdf, scanned_pdf, text_image
 
 
 def _words(result: dict) -> list[str]:

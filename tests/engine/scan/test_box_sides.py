@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
-from tests.engine.conftest import FONT_PATH, Client, encode
+from tests.helpers.engine import FONT_PATH, Client, encode
 
 
 def boxed_form() -> Image.Image:

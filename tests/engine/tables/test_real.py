@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine.layout.analyze import analyze_layout
+from tests.helpers.paths import DATA_DIR
 
-DATA = Path(__file__).parents[1] / "data"
-RECORDS = DATA / "maintenance-records"
+RECORDS = DATA_DIR / "maintenance-records"
 HEADER = ["Date of Maintenance", "Operation Performed", "Vehicle Mileage", "Date Next Maintenance Due"]
 
 
@@ -39,7 +39,7 @@ def test_a_maintenance_record_gives_its_table(name: str, filled: int) -> None:
 
 def test_the_job_application_gives_its_two_tables_not_the_form_around_them() -> None:
     """Word lays the whole form out as one table; its one-field rows are not table rows."""
-    [[education, work]] = _tables(DATA / "job-application" / "ceo.pdf")
+    [[education, work]] = _tables(DATA_DIR / "job-application" / "ceo.pdf")
     assert (education["rows"], education["columns"], work["rows"], work["columns"]) == (4, 4, 3, 4)
     assert [_grid(education)[(0, j)] for j in range(4)] == ["Name of Degree", "Institution",
                                                             "Year of Passing", "Marks Obtained"]
@@ -50,13 +50,13 @@ def test_the_job_application_gives_its_two_tables_not_the_form_around_them() -> 
 
 
 def test_the_blank_job_application_has_the_same_tables_empty() -> None:
-    [[education, work]] = _tables(DATA / "job-application" / "test" / "empty.pdf")
+    [[education, work]] = _tables(DATA_DIR / "job-application" / "test" / "empty.pdf")
     assert [(t["rows"], t["columns"]) for t in (education, work)] == [(4, 4), (3, 4)]
     assert all(not c["text"] for t in (education, work) for c in t["cells"] if c["rowIndex"] > 0)
 
 
 def test_a_scanned_purchase_order_gives_its_items_and_totals() -> None:
-    [[items, totals]] = _tables(DATA / "purchase-orders" / "Form_1.jpg")
+    [[items, totals]] = _tables(DATA_DIR / "purchase-orders" / "Form_1.jpg")
     grid = _grid(items)
     assert (items["rows"], items["columns"]) == (5, 4)
     assert [grid[(0, j)] for j in range(4)] == ["Details", "Quantity", "Unit Price", "Total"]
@@ -71,7 +71,7 @@ def test_a_scanned_purchase_order_gives_its_items_and_totals() -> None:
 def test_the_tax_return_gives_its_ruled_grids_and_no_page_sized_one() -> None:
     """A 1040 is drawn as grids of rules: the name block, the dependents table, the line-amount columns.
     Check boxes are not cells, and no table takes in the whole page."""
-    pages = analyze_layout((DATA / "irs-1040" / "f1040_1.pdf").read_bytes(), None)
+    pages = analyze_layout((DATA_DIR / "irs-1040" / "f1040_1.pdf").read_bytes(), None)
     for rr, tables in zip(pages["readResults"], (pr["tables"] for pr in pages["pageResults"]), strict=True):
         assert tables
         for t in tables:

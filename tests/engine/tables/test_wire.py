@@ -12,7 +12,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
 from engine.layout.analyze import analyze_layout
-from tests.engine.conftest import Client
+from tests.helpers.engine import Client
 
 ROWS = [["Item", "Qty", "Price"], ["Bolts M8", "40", "12.50"], ["Washers", "200", "3.10"]]
 _REF = re.compile(r"^#/readResults/(\d+)/lines/(\d+)/words/(\d+)$")

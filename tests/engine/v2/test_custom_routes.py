@@ -13,70 +13,32 @@ from azure.ai.formrecognizer import FormRecognizerClient, FormTrainingClient
 from azure.core.credentials import AzureKeyCredential
 
 from formloop.stack import AzuriteInfo, EngineInfo, start_engine, stop
-from tests.engine.conftest import sas_container
+from tests.helpers.custom_models import (
+    analyze_with_model,
+    key_headers,
+    train_model,
+    training_container,
+    wait_model,
+)
+from tests.helpers.paths import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-PO = DATA / "purchase-orders"
+PO = DATA_DIR / "purchase-orders"
 V21 = "/formrecognizer/v2.1"
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-def _headers(engine: EngineInfo, **extra: str) -> dict[str, str]:
-    return {"Ocp-Apim-Subscription-Key": engine.api_key, **extra}
-
-
-def _container(azurite: AzuriteInfo, files: dict[str, bytes]) -> str:
-    return sas_container(azurite, files, "custom")
-
-
 def _po_files(prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, bytes]:
     return {prefix + f.name: f.read_bytes() for f in sorted(PO.iterdir())
             if f.name != "LICENSE" and f.name not in skip}
 
 
-def _train(engine: EngineInfo, body: dict, version: str = "v2.1") -> str:
-    r = requests.post(f"{engine.endpoint}/formrecognizer/{version}/custom/models", json=body,
-                      headers=_headers(engine), timeout=30)
-    assert r.status_code == 201, r.text
-    loc = r.headers["Location"]
-    assert loc.startswith(engine.endpoint + "/") and "?" not in loc
-    assert r.content == b""
-    return loc
-
-
-def _wait_model(engine: EngineInfo, loc: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        r = requests.get(loc + "?includeKeys=true", headers=_headers(engine), timeout=30)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        if body["modelInfo"]["status"] != "creating" or time.monotonic() > deadline:
-            return body
-        time.sleep(0.3)
-
-
-def _analyze(engine: EngineInfo, model_loc: str, data: bytes, ctype: str = "image/jpeg",
-             query: str = "") -> dict:
-    r = requests.post(f"{model_loc}/analyze{query}", data=data,
-                      headers=_headers(engine, **{"Content-Type": ctype}), timeout=30)
-    assert r.status_code == 202, r.text
-    op = r.headers["Operation-Location"]
-    assert "Location" not in r.headers and "/analyzeresults/" in op
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        body = requests.get(op, headers=_headers(engine), timeout=30).json()
-        if body["status"] in ("succeeded", "failed"):
-            return body
-        time.sleep(0.3)
-    raise AssertionError("analyze did not finish")
-
-
 @pytest.fixture(scope="module")
 def po_model(engine: EngineInfo, azurite: AzuriteInfo) -> tuple[str, dict]:
-    url = _container(azurite, _po_files("orders/"))
-    loc = _train(engine, {"source": url, "sourceFilter": {"prefix": "orders/", "includeSubFolders": False},
-                          "useLabelFile": True, "modelName": "purchase-orders"})
-    return loc, _wait_model(engine, loc)
+    url = training_container(azurite, _po_files("orders/"))
+    loc = train_model(engine, {"source": url,
+                               "sourceFilter": {"prefix": "orders/", "includeSubFolders": False},
+                               "useLabelFile": True, "modelName": "purchase-orders"})
+    return loc, wait_model(engine, loc)
 
 
 # -- training and analysis --------------------------------------------------------------------------
@@ -98,7 +60,7 @@ def test_train_on_purchase_orders_gives_a_ready_model_with_measured_accuracy(po_
 
 def test_analyze_a_purchase_order_returns_typed_fields(engine: EngineInfo, po_model) -> None:
     loc, model = po_model
-    body = _analyze(engine, loc, (PO / "Form_5.jpg").read_bytes(), query="?includeTextDetails=true")
+    body = analyze_with_model(engine, loc, (PO / "Form_5.jpg").read_bytes(), query="?includeTextDetails=true")
     assert body["status"] == "succeeded", body
     ar = body["analyzeResult"]
     assert ar["version"] == "2.1.0" and ar["errors"] == []
@@ -117,7 +79,7 @@ def test_analyze_a_purchase_order_returns_typed_fields(engine: EngineInfo, po_mo
         if v is not None:
             assert len(v["boundingBox"]) == 8 and v["page"] == 1 and 0 <= v["confidence"] <= 1
             assert v["elements"] and v["elements"][0].startswith("#/readResults/0/lines/")
-    plain = _analyze(engine, loc, (PO / "Form_5.jpg").read_bytes())["analyzeResult"]
+    plain = analyze_with_model(engine, loc, (PO / "Form_5.jpg").read_bytes())["analyzeResult"]
     assert "lines" not in plain["readResults"][0]
     assert "elements" not in plain["documentResults"][0]["fields"]["Total"]
 
@@ -132,9 +94,10 @@ def test_both_label_formats_train_the_same_way(engine: EngineInfo, azurite: Azur
              "regions": [{"pageNumber": v["page"], "polygon": v["boundingBoxes"][0]} for v in lab["value"]]}
             for lab in tool["labels"]]}
         files[f"Form_{i}.jpg.labels.json"] = json.dumps(v1).encode()
-    real_v1 = DATA / "label-format-examples" / "Form_2.jpg.v1.labels.json"
+    real_v1 = DATA_DIR / "label-format-examples" / "Form_2.jpg.v1.labels.json"
     files["Form_2.jpg.labels.json"] = real_v1.read_bytes()
-    model = _wait_model(engine, _train(engine, {"source": _container(azurite, files), "useLabelFile": True}))
+    url = training_container(azurite, files)
+    model = wait_model(engine, train_model(engine, {"source": url, "useLabelFile": True}))
     assert model["modelInfo"]["status"] == "ready"
     assert all(d["status"] == "succeeded" for d in model["trainResult"]["trainingDocuments"])
     assert model["trainResult"]["averageModelAccuracy"] >= 0.95
@@ -162,7 +125,8 @@ def test_every_document_problem_is_reported_and_training_goes_on(engine: EngineI
     files["BadOcr.jpg.ocr.json"] = b"<html>not json</html>"
     files["notes.txt"] = b"not a document"
     files["sub/Deep.jpg"] = files["Form_3.jpg"]
-    model = _wait_model(engine, _train(engine, {"source": _container(azurite, files), "useLabelFile": True}))
+    url = training_container(azurite, files)
+    model = wait_model(engine, train_model(engine, {"source": url, "useLabelFile": True}))
     assert model["modelInfo"]["status"] == "ready"
     docs = {d["documentName"]: d for d in model["trainResult"]["trainingDocuments"]}
     assert "notes.txt" not in docs and "sub/Deep.jpg" not in docs
@@ -182,26 +146,26 @@ def test_every_document_problem_is_reported_and_training_goes_on(engine: EngineI
 def test_fewer_than_five_labeled_documents_make_an_invalid_model(engine: EngineInfo,
                                                                  azurite: AzuriteInfo) -> None:
     files = {k: v for k, v in _po_files().items() if not k.startswith(("Form_4", "Form_5"))}
-    loc = _train(engine, {"source": _container(azurite, files), "useLabelFile": "true"})
-    model = _wait_model(engine, loc)
+    loc = train_model(engine, {"source": training_container(azurite, files), "useLabelFile": "true"})
+    model = wait_model(engine, loc)
     assert model["modelInfo"]["status"] == "invalid"
     assert "at least 5" in model["trainResult"]["errors"][0]["message"]
     r = requests.post(loc + "/analyze", data=(PO / "Form_1.jpg").read_bytes(),
-                      headers=_headers(engine, **{"Content-Type": "image/jpeg"}), timeout=30)
+                      headers=key_headers(engine, **{"Content-Type": "image/jpeg"}), timeout=30)
     assert r.status_code == 400 and r.json()["error"]["code"] == "1001"
 
 
 def test_sources_off_the_allow_list_are_refused(engine: EngineInfo) -> None:
     for source in ("https://example.org/container?sig=x", "file:///etc", "not a url"):
         r = requests.post(f"{engine.endpoint}{V21}/custom/models", json={"source": source},
-                          headers=_headers(engine), timeout=30)
+                          headers=key_headers(engine), timeout=30)
         assert r.status_code == 400 and r.json()["error"]["code"] == "2001", r.text
 
 
 def test_list_summary_delete_and_unknown_models(engine: EngineInfo, azurite: AzuriteInfo) -> None:
-    loc = _train(engine, {"source": _container(azurite, _po_files()), "useLabelFile": True})
-    model_id = _wait_model(engine, loc)["modelInfo"]["modelId"]
-    h = _headers(engine)
+    loc = train_model(engine, {"source": training_container(azurite, _po_files()), "useLabelFile": True})
+    model_id = wait_model(engine, loc)["modelInfo"]["modelId"]
+    h = key_headers(engine)
     full = requests.get(f"{engine.endpoint}{V21}/custom/models?op=full", headers=h, timeout=30).json()
     assert full["nextLink"] == "" and model_id in [m["modelId"] for m in full["modelList"]]
     summary = requests.get(f"{engine.endpoint}{V21}/custom/models?op=summary", headers=h, timeout=30).json()
@@ -219,13 +183,13 @@ def test_list_summary_delete_and_unknown_models(engine: EngineInfo, azurite: Azu
 
 
 def test_unlabeled_training_clusters_and_key_value_pairs(engine: EngineInfo, azurite: AzuriteInfo) -> None:
-    loc = _train(engine, {"source": _container(azurite, _po_files()), "useLabelFile": False})
-    model = _wait_model(engine, loc)
+    loc = train_model(engine, {"source": training_container(azurite, _po_files()), "useLabelFile": False})
+    model = wait_model(engine, loc)
     assert model["modelInfo"]["status"] == "ready"
     clusters = model["keys"]["clusters"]
     assert len(clusters) == 1 and "Vendor Name:" in clusters["0"]
     assert "fields" not in model["trainResult"]
-    ar = _analyze(engine, loc, (PO / "Form_2.jpg").read_bytes())["analyzeResult"]
+    ar = analyze_with_model(engine, loc, (PO / "Form_2.jpg").read_bytes())["analyzeResult"]
     assert ar["documentResults"] == []
     page = ar["pageResults"][0]
     assert page["clusterId"] == 0
@@ -234,16 +198,16 @@ def test_unlabeled_training_clusters_and_key_value_pairs(engine: EngineInfo, azu
 
 
 def test_2019_preview_routes(engine: EngineInfo, azurite: AzuriteInfo) -> None:
-    url = _container(azurite, _po_files())
+    url = training_container(azurite, _po_files())
     r = requests.post(f"{engine.endpoint}/formrecognizer/v2.0-preview/custom/asyncTrain",
-                      headers=_headers(engine),
+                      headers=key_headers(engine),
                       json={"source": url, "sourceFilter": {"prefix": "", "includeSubFolders": "false"},
                             "useLabelFile": "true"}, timeout=30)
     assert r.status_code == 201, r.text
     status_url = r.headers["Operation-Location"]
     deadline = time.monotonic() + 120
     while True:
-        body = requests.get(status_url, headers=_headers(engine), timeout=30).json()
+        body = requests.get(status_url, headers=key_headers(engine), timeout=30).json()
         if body["status"] != "Running" or time.monotonic() > deadline:
             break
         time.sleep(0.3)
@@ -252,7 +216,7 @@ def test_2019_preview_routes(engine: EngineInfo, azurite: AzuriteInfo) -> None:
     assert len(body["trainResult"]["trainingFields"]["fields"]) == 15
     model_id = body["modelInfo"]["modelId"]
     r = requests.post(f"{engine.endpoint}/formrecognizer/v2.0-preview/models/{model_id}/asyncAnalyze/"
-                      "?includeTextDetails=false", headers=_headers(engine),
+                      "?includeTextDetails=false", headers=key_headers(engine),
                       files={"analyzeFile": ("Form_1.jpg", (PO / "Form_1.jpg").read_bytes(), "image/jpeg")},
                       timeout=30)
     assert r.status_code == 202, r.text
@@ -260,7 +224,7 @@ def test_2019_preview_routes(engine: EngineInfo, azurite: AzuriteInfo) -> None:
     assert "/models/asyncAnalyzeOperations/" in op
     deadline = time.monotonic() + 120
     while True:
-        body = requests.get(op, headers=_headers(engine), timeout=30).json()
+        body = requests.get(op, headers=key_headers(engine), timeout=30).json()
         if body["status"] in ("Succeeded", "Failed") or time.monotonic() > deadline:
             break
         time.sleep(0.3)
@@ -280,16 +244,16 @@ def own_engine(tmp_path: Path) -> Iterator[EngineInfo]:
 
 def test_models_survive_an_engine_restart(own_engine: EngineInfo, azurite: AzuriteInfo,
                                           tmp_path: Path) -> None:
-    loc = _train(own_engine, {"source": _container(azurite, _po_files()), "useLabelFile": True})
-    before = _wait_model(own_engine, loc)
+    loc = train_model(own_engine, {"source": training_container(azurite, _po_files()), "useLabelFile": True})
+    before = wait_model(own_engine, loc)
     assert before["modelInfo"]["status"] == "ready"
     stop(own_engine.process)
     second = start_engine(own_engine.data_dir, api_key=own_engine.api_key, log_path=tmp_path / "engine2.log")
     try:
         loc2 = loc.replace(own_engine.endpoint, second.endpoint)
-        after = requests.get(loc2, headers=_headers(second), timeout=30).json()
+        after = requests.get(loc2, headers=key_headers(second), timeout=30).json()
         assert after == before
-        body = _analyze(second, loc2, (PO / "Form_4.jpg").read_bytes())
+        body = analyze_with_model(second, loc2, (PO / "Form_4.jpg").read_bytes())
         fields = body["analyzeResult"]["documentResults"][0]["fields"]
         assert fields["PurchaseOrderNumber"]["text"] == "3929423"
     finally:
@@ -297,7 +261,7 @@ def test_models_survive_an_engine_restart(own_engine: EngineInfo, azurite: Azuri
 
 
 def test_official_sdk_trains_and_recognizes(engine: EngineInfo, azurite: AzuriteInfo) -> None:
-    url = _container(azurite, _po_files("sdk/"))
+    url = training_container(azurite, _po_files("sdk/"))
     trainer = FormTrainingClient(engine.endpoint, AzureKeyCredential(engine.api_key), api_version="2.1")
     model = trainer.begin_training(url, use_training_labels=True, prefix="sdk/", model_name="sdk-po",
                                    polling_interval=0.3).result()

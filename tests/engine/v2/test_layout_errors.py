@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.conftest import (
+from tests.helpers.engine import (
     Client,
     FileServer,
     blank_pdf,

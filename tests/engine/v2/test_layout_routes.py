@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.engine.conftest import (
+from tests.helpers.engine import (
     Client,
     FileServer,
     encode,

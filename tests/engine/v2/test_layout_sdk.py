@@ -7,7 +7,7 @@ from azure.ai.formrecognizer import FormRecognizerApiVersion, FormRecognizerClie
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
-from tests.engine.conftest import Client, encode, make_pdf, text_image
+from tests.helpers.engine import Client, encode, make_pdf, text_image
 
 
 def _sdk(client: Client, key: str | None = None) -> FormRecognizerClient:

@@ -20,9 +20,9 @@ from engine.v4.convert.text_index import OffsetMap
 from engine.v4.errors import V4Error, from_v2
 from engine.v4.ocr_file import is_v4_layout, to_v2_layout
 from engine.v4.training_source import StudioSource, read_file_list
+from tests.helpers.paths import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-PO = DATA / "purchase-orders"
+PO = DATA_DIR / "purchase-orders"
 ALLOWED = ("127.0.0.1", "localhost", "*.blob.core.windows.net")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +16,10 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 
 from engine.v4.convert.layout_result import layout_result
 from formloop.stack import AzuriteInfo, EngineInfo
-from tests.engine.conftest import sas_container
+from tests.helpers.engine import sas_container
+from tests.helpers.paths import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-PO = DATA / "purchase-orders"
+PO = DATA_DIR / "purchase-orders"
 API = "api-version=2024-11-30"
 LABELS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/labels.json"
 

@@ -14,7 +14,7 @@ from azure.ai.documentintelligence.models import AnalyzeDocumentRequest, Analyze
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
-from tests.engine.conftest import Client, FileServer, encode, make_pdf, multi_tiff, text_image
+from tests.helpers.engine import Client, FileServer, encode, make_pdf, multi_tiff, text_image
 
 API = "api-version=2024-11-30"
 LAYOUT = "/documentintelligence/documentModels/prebuilt-layout:analyze"

@@ -26,7 +26,7 @@ from formloop.stack import REPO_ROOT, free_port, new_api_key, start_devhost, sta
 from shared.clients.records import Records
 from shared.clients.storage import blob_service, ensure_resources
 from shared.settings import Settings, load_settings
-from tests.pipeline.conftest import storage_names
+from tests.helpers.pipeline import storage_names
 
 SAMPLE_DIR = REPO_ROOT / "tests" / "data" / "purchase-orders"
 

@@ -1,10 +1,10 @@
 """The issue-12 crash scenarios, each driven on a running FaultStack and measured the same way.
 
 A scenario injects its fault as a real process event (`kill -9`, `kill -STOP`/`-CONT`), then waits for
-the invariants (tests/fault/harness.py: every form with its `.ocr.json` and a `succeeded` row, nothing
-left `processing`/`retrying`/`claimed`, exactly one ready and current model per labeled-set fingerprint)
-until its recovery bound. The result says what was tried and what came of it; the tests assert on it
-and bench/bench_reliability.py prints it as a table.
+the invariants (tests/helpers/fault/harness.py: every form with its `.ocr.json` and a `succeeded` row,
+nothing left `processing`/`retrying`/`claimed`, exactly one ready and current model per labeled-set
+fingerprint) until its recovery bound. The result says what was tried and what came of it; the tests
+assert on it and bench/bench_reliability.py prints it as a table.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from tests.fault.harness import (
+from tests.helpers.fault.harness import (
     POLL_BEAT_SECONDS,
     REPO_ROOT,
     SAMPLE_DIR,

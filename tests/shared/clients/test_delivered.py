@@ -19,8 +19,7 @@ from shared.clients.storage import blob_service
 from shared.forms.labels import process_labels
 from shared.forms.ocr import process_source
 from shared.training.poll import record_outcome
-from tests.pipeline.conftest import Stack
-from tests.pipeline.test_steps import CountingClient, counting, queue_messages, wait_for_messages
+from tests.helpers.pipeline import CountingClient, Stack, counting, queue_messages, wait_for_messages
 
 
 @pytest.fixture(scope="module")

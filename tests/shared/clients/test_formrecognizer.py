@@ -9,8 +9,13 @@ from collections.abc import Callable
 import pytest
 
 from formloop.stack import free_port
-from shared.clients.formrecognizer import FormRecognizerClient, FormRecognizerError
-from tests.pipeline.conftest import FaultServer, Reply, error_reply
+from shared.clients.formrecognizer import (
+    FormRecognizerClient,
+    FormRecognizerError,
+    content_type_for,
+    parse_training_body,
+)
+from tests.helpers.pipeline import FaultServer, Reply, error_reply
 
 LAYOUT_DONE = {
     "status": "succeeded",
@@ -168,3 +173,62 @@ def test_train_request_body(fault_server: Callable[..., FaultServer]) -> None:
             "modelName": "po-run",
         }
     ]
+
+
+# -- pure parts: content types and training bodies ------------------------------------------------
+def test_content_type_comes_from_magic_bytes_then_extension() -> None:
+    assert content_type_for(b"%PDF-1.7", "x.jpg") == "application/pdf"
+    assert content_type_for(b"\x89PNG\r\n", "x") == "image/png"
+    assert content_type_for(b"II*\x00", "x") == "image/tiff"
+    assert content_type_for(b"", "scan.TIF") == "image/tiff"
+    assert content_type_for(b"garbage", "x.pdf") == "application/pdf"
+
+
+def test_training_bodies_of_both_dialects_are_read_alike() -> None:
+    v21 = parse_training_body(
+        {
+            "modelInfo": {
+                "modelId": "m1",
+                "status": "ready",
+                "createdDateTime": "2021-01-01T00:00:00Z",
+                "lastUpdatedDateTime": "2021-01-01T00:00:09Z",
+                "modelName": "po",
+            },
+            "trainResult": {
+                "averageModelAccuracy": 0.96,
+                "fields": [{"fieldName": "Total", "accuracy": 0.99}],
+                "trainingDocuments": [
+                    {"documentName": "a.pdf", "pages": 1, "status": "succeeded", "errors": []}
+                ],
+                "errors": [],
+            },
+        }
+    )
+    legacy = parse_training_body(
+        {
+            "status": "Succeeded",
+            "createdDateTime": "2019",
+            "lastUpdatedDateTime": "2019",
+            "trainResult": {
+                "modelId": "m1",
+                "trainingDocuments": [{"documentName": "a.pdf", "pages": 1, "status": "Success"}],
+                "trainingFields": {
+                    "fields": [{"fieldName": "Total", "accuracy": 0.99}],
+                    "averageModelAccuracy": 0.96,
+                },
+                "errors": [],
+            },
+        }
+    )
+    for outcome in (v21, legacy):
+        assert outcome.state == "ready" and outcome.finished and outcome.model_id == "m1"
+        assert outcome.average_accuracy == 0.96 and outcome.fields == [("Total", 0.99)]
+        assert outcome.documents[0]["status"] == "succeeded"
+    invalid = parse_training_body(
+        {
+            "modelInfo": {"modelId": "m2", "status": "invalid"},
+            "trainResult": {"errors": [{"code": "2014", "message": "too few"}]},
+        }
+    )
+    assert invalid.state == "invalid" and invalid.errors == [{"code": "2014", "message": "too few"}]
+    assert not parse_training_body({"modelInfo": {"modelId": "m3", "status": "creating"}}).finished

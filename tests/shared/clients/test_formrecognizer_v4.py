@@ -1,4 +1,5 @@
-"""The pipeline's Document Intelligence v4.0 (`2024-11-30`) pieces that need no service."""
+"""The client's Document Intelligence v4.0 (`2024-11-30`) parts that need no service: model ids derived
+from folder and run, routes carrying the api-version, build operations and model bodies."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import pytest
 
 from shared.clients.formrecognizer import FormRecognizerClient, parse_v4_training_body, v4_model_id
 from shared.clients.records import new_run_id
-from shared.predictions.field_values import predicted_fields
-from shared.settings import SettingsError, load_settings
 
 MODEL_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._~-]{1,63}$")  # the service's rule for a chosen model id
 
@@ -20,14 +19,6 @@ def test_model_ids_are_valid_unique_per_run_and_derived_from_folder_and_run(fold
     a, b = v4_model_id(f"{folder}-{run_a}"), v4_model_id(f"{folder}-{run_b}")
     assert MODEL_ID.match(a) and MODEL_ID.match(b) and a != b
     assert a.endswith(run_a) and a == v4_model_id(f"{folder}-{run_a}")
-
-
-def test_settings_accept_the_v4_dialect_by_its_date_or_version() -> None:
-    base = {"FORMS_STORAGE": "UseDevelopmentStorage=true", "FORM_RECOGNIZER_ENDPOINT": "http://127.0.0.1:1"}
-    for value in ("2024-11-30", "v4.0", "4.0"):
-        assert load_settings({**base, "FORM_RECOGNIZER_API": value}).fr_api == "2024-11-30"
-    with pytest.raises(SettingsError, match="2024-11-30"):
-        load_settings({**base, "FORM_RECOGNIZER_API": "2023-07-31"})
 
 
 def test_v4_routes_carry_the_api_version() -> None:
@@ -53,17 +44,3 @@ def test_a_build_operation_and_a_model_body_read_alike() -> None:
         "innererror": {"code": "TrainingContentMissing", "message": "no labeled documents"}}})
     assert failed.state == "invalid" and failed.errors == [
         {"code": "TrainingContentMissing", "message": "no labeled documents"}]
-
-
-def test_v4_documents_give_the_same_field_view_as_v2() -> None:
-    body = {"status": "succeeded", "analyzeResult": {"documents": [{"docType": "po-1", "fields": {
-        "Total": {"type": "number", "valueNumber": 12.5, "content": "12.50", "confidence": 0.93,
-                  "boundingRegions": [{"pageNumber": 1, "polygon": [1, 2, 3, 2, 3, 4, 1, 4]}]},
-        "Signed": {"type": "selectionMark", "valueSelectionMark": "selected", "content": ":selected:",
-                   "confidence": 0.8, "boundingRegions": [{"pageNumber": 2, "polygon": [0] * 8}]},
-        "Missing": {"type": "string", "confidence": 0.1}}}]}}
-    fields = predicted_fields(body)
-    assert fields["Total"] == {"value": 12.5, "text": "12.50", "confidence": 0.93, "page": 1,
-                               "boundingBox": [1, 2, 3, 2, 3, 4, 1, 4]}
-    assert fields["Signed"]["value"] == "selected" and fields["Signed"]["page"] == 2
-    assert fields["Missing"]["text"] == ""

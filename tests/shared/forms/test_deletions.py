@@ -19,8 +19,7 @@ from shared.forms.ocr import claim_document, process_source
 from shared.training.policy import labeled_set
 from shared.triggers.blob import on_blob
 from shared.triggers.sweep import sweep
-from tests.pipeline.conftest import Stack
-from tests.pipeline.test_steps import _prepare_labeled_folder
+from tests.helpers.pipeline import Stack, prepare_labeled_folder
 
 PO = "purchase-orders"
 
@@ -132,7 +131,7 @@ def test_a_form_gone_when_its_retry_reads_it_does_not_stay_processing(stack: Sta
 
 def test_a_deleted_labeled_form_drops_out_of_the_labeled_set(stack: Stack, data_dir: Path) -> None:
     s = stack.with_settings(SWEEP_GRACE_SECONDS="0.5")
-    _prepare_labeled_folder(s, data_dir, "ls", 3)
+    prepare_labeled_folder(s, data_dir, "ls", 3)
     assert sorted(labeled_set(s.settings, s.records, inventory(s.settings, "ls")).docs) == [
         "Form_01.jpg", "Form_02.jpg", "Form_03.jpg"]
     _delete(s, "ls/Form_01.jpg")

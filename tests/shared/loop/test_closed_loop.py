@@ -20,8 +20,7 @@ from shared.training.start import start_training_if_due
 from shared.triggers.blob import on_blob
 from shared.triggers.prediction_request import on_prediction_request
 from shared.triggers.sweep import sweep
-from tests.pipeline.conftest import Stack, fast_client
-from tests.pipeline.test_steps import _prepare_labeled_folder
+from tests.helpers.pipeline import Stack, fast_client, prepare_labeled_folder
 
 PO = "purchase-orders"
 
@@ -62,7 +61,7 @@ def _deliver(stack: Stack, name: str, data: bytes) -> str:
 
 @pytest.fixture
 def trained(stack: Stack, data_dir: Path) -> tuple[Stack, dict[str, Any]]:
-    _prepare_labeled_folder(stack, data_dir, "loop", 5)
+    prepare_labeled_folder(stack, data_dir, "loop", 5)
     first = _train_to_end(stack, "loop")
     return stack, first
 

@@ -17,7 +17,8 @@ from formloop.stack import AzuriteInfo, EngineInfo, start_devhost, stop
 from shared.clients.records import Records
 from shared.clients.storage import ensure_resources, queue_service
 from shared.settings import load_settings
-from tests.pipeline.conftest import REPO_ROOT, Stack, fast_client, pipeline_env
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.pipeline import Stack, fast_client, pipeline_env
 
 TIMEOUT = 180.0
 

@@ -18,8 +18,7 @@ from shared.triggers import timer as timer_step
 from shared.triggers.sweep import sweep
 from shared.triggers.timer import claim_sweep
 from shared.triggers.training_request import INVALID_MESSAGES_PARTITION, on_training_request
-from tests.pipeline.conftest import Stack, fast_client
-from tests.pipeline.test_steps import _prepare_labeled_folder, queue_messages
+from tests.helpers.pipeline import Stack, fast_client, prepare_labeled_folder, queue_messages
 
 
 def test_a_malformed_message_goes_to_the_poison_queue_with_a_row(stack: Stack) -> None:
@@ -44,7 +43,7 @@ def test_a_folder_name_no_blob_can_have_is_poisoned_at_once_with_a_row(stack: St
 
 
 def test_a_message_failing_every_time_leaves_a_row_on_its_last_attempt(stack: Stack, data_dir: Path) -> None:
-    _prepare_labeled_folder(stack, data_dir, "po", 1)
+    prepare_labeled_folder(stack, data_dir, "po", 1)
     down = stack.with_settings(
         TRAINING_THRESHOLD="1", FORM_RECOGNIZER_ENDPOINT=f"http://127.0.0.1:{free_port()}"
     )
@@ -76,7 +75,7 @@ def test_engine_down_during_polling_the_run_finishes_once_it_is_back(
             FORM_RECOGNIZER_KEY=engine.api_key,
             TRAINING_THRESHOLD="5",
         )
-        _prepare_labeled_folder(own, data_dir, "po", 5)
+        prepare_labeled_folder(own, data_dir, "po", 5)
         client = fast_client(own.settings, retry_budget=0.5)
         assert start_training_if_due(own.settings, "po", client, own.records).train
         run = own.records.folder_runs("po")[0]

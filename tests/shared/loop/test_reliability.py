@@ -24,8 +24,15 @@ from shared.names import folder_prefix
 from shared.training.poll import CLAIM_EXPIRED, poll_training_runs
 from shared.training.start import start_training_if_due
 from shared.triggers.sweep import sweep
-from tests.pipeline.conftest import FaultServer, Reply, Stack, fast_client
-from tests.pipeline.test_steps import _prepare_labeled_folder, counting, queue_messages
+from tests.helpers.pipeline import (
+    FaultServer,
+    Reply,
+    Stack,
+    counting,
+    fast_client,
+    prepare_labeled_folder,
+    queue_messages,
+)
 
 JSON = {"Content-Type": "application/json"}
 RESTARTED = {"code": "InternalServerError",
@@ -160,7 +167,7 @@ def test_a_claim_whose_worker_died_before_submitting_expires_and_the_set_trains_
     stack: Stack, data_dir: Path
 ) -> None:
     stack = stack.with_settings(HTTP_RETRY_BUDGET_SECONDS="2", HTTP_TIMEOUT_SECONDS="2")
-    _prepare_labeled_folder(stack, data_dir, "lost", 5)
+    prepare_labeled_folder(stack, data_dir, "lost", 5)
     _claimed_run(stack, "lost", "young", now_iso())
     assert poll_training_runs(stack.settings, stack.client, stack.records).finished == []
     assert not start_training_if_due(stack.settings, "lost", stack.client, stack.records).train
@@ -178,7 +185,7 @@ def test_a_claim_whose_worker_died_before_submitting_expires_and_the_set_trains_
 
 def test_an_expired_claim_adopts_the_model_its_late_request_created(stack: Stack, data_dir: Path) -> None:
     stack = stack.with_settings(HTTP_RETRY_BUDGET_SECONDS="2", HTTP_TIMEOUT_SECONDS="2")
-    _prepare_labeled_folder(stack, data_dir, "late", 5)
+    prepare_labeled_folder(stack, data_dir, "late", 5)
     _claimed_run(stack, "late", "r9", "2020-01-01T00:00:00Z")
     # the request the dead worker sent reached the engine after all
     sas = container_sas_url(stack.settings)
@@ -195,7 +202,7 @@ def test_an_expired_claim_adopts_the_model_its_late_request_created(stack: Stack
 
 def test_training_waits_for_the_ocr_of_every_labeled_form_of_a_burst(stack: Stack, data_dir: Path) -> None:
     po = data_dir / "purchase-orders"
-    _prepare_labeled_folder(stack, data_dir, "burst", 5)
+    prepare_labeled_folder(stack, data_dir, "burst", 5)
     for i in (6, 7, 8):  # labels that landed before their form's OCR
         stack.upload(f"burst/Form_{i:02d}.jpg", (po / "Form_1.jpg").read_bytes())
         labels = json.loads((po / "Form_1.jpg.labels.json").read_text())

@@ -14,7 +14,7 @@ from shared.training.poll import poll_training_runs
 from shared.training.start import start_training_if_due
 from shared.triggers.blob import on_blob
 from shared.triggers.sweep import sweep
-from tests.pipeline.conftest import Stack
+from tests.helpers.pipeline import Stack
 
 PO = "purchase-orders"
 
