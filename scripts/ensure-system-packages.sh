@@ -3,7 +3,9 @@
 # Tesseract (with English and orientation data, and the Latin script model the engine uses to restore
 # accents the English model cannot spell) for the engine's OCR, DejaVu fonts for the synthetic form
 # generator, and the GL and GLib runtime libraries OpenCV loads (the field-region reader, RapidOCR, imports
-# it; minimal Debian images lack libGL.so.1). Prints what to do when it cannot install them itself.
+# it; minimal Debian images lack libGL.so.1), and Chromium, which the review page's browser tests drive
+# with Playwright (Playwright's own browser download cannot work offline). Prints what to do when it
+# cannot install them itself.
 set -euo pipefail
 
 need=()
@@ -16,6 +18,7 @@ if command -v tesseract >/dev/null 2>&1; then
   grep -qxE '(script/)?Latin' <<<"$langs" || need+=(tesseract-ocr-script-latn)
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 libs=$(/sbin/ldconfig -p 2>/dev/null || true)
 grep -q 'libGL\.so\.1 ' <<<"$libs" || need+=(libgl1)
 grep -q 'libgthread-2\.0\.so\.0 ' <<<"$libs" || need+=(libglib2.0-0)

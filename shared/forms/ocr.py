@@ -6,13 +6,16 @@ stops two deliveries of the same event from OCR'ing in parallel. When the trigge
 form's bytes and version (the usual case), the form is not read from storage again, and a new form's
 first claim (an insert) proves that no earlier output of ours exists, so its metadata is not read.
 Bad inputs get a `failed` row with the service's code and message and are not retried; transient
-faults re-raise so the host retries.
+faults re-raise so the host retries. An `.ocr.json` the pipeline did not write (no source ETag in its
+metadata: a labeling tool's, uploaded with the form) is the user's and is never replaced: the row says
+`ocrSource=user`.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import logging
 import secrets
 import tempfile
@@ -21,7 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.storage.blob import BlobClient, ContentSettings
 
 from shared.clients.delivered import DeliveredBlob
@@ -233,10 +242,57 @@ def _ocr_and_record(settings: Settings, blob_name: str, client: FormRecognizerCl
             return OcrOutcome("superseded", blob_name, pages=pages), False
         touched = True  # the row changed since our claim: its labels were recorded meanwhile
         records.merge(records.documents, folder, doc, **done_props)
-    target.upload_blob(raw, overwrite=True, content_settings=ContentSettings(content_type="application/json"),
-                       metadata={"source_etag": etag, "source_md5": md5, "api_version": settings.fr_api,
-                                 "engine_version": str(result.get("version", "")), "pages": str(pages)})
+    metadata = {"source_etag": etag, "source_md5": md5, "api_version": settings.fr_api,
+                "engine_version": str(result.get("version", "")), "pages": str(pages)}
+    user_pages = _write_ocr(target, raw, metadata)
+    if user_pages is not None:
+        records.merge(records.documents, folder, doc, ocrSource="user", pages=user_pages,
+                      ocrNote="kept the .ocr.json that came with the form (the labels were drawn on it)")
+        log.info("OCR of %s: kept the user's %s", blob_name, ocr_name(blob_name))
+        return OcrOutcome("succeeded", blob_name, pages=user_pages), claim.labeled or touched
     return OcrOutcome("succeeded", blob_name, pages=pages), claim.labeled or touched
+
+
+def is_ours(metadata: dict[str, str] | None) -> bool:
+    """An `.ocr.json` the pipeline wrote carries the source's ETag in its metadata; any other is the
+    user's (a labeling tool's folder brings its own, and the labels were drawn on that one)."""
+    return bool((metadata or {}).get("source_etag"))
+
+
+def _write_ocr(target: BlobClient, raw: bytes, metadata: dict[str, str]) -> int | None:
+    """Write our reading unless the user's `.ocr.json` is there: created only if absent, or replacing
+    only our own earlier reading (conditional on its ETag, so a user's file landing meanwhile wins).
+    Returns the user's file's page count when it was kept, else None."""
+    settings = ContentSettings(content_type="application/json")
+    try:
+        target.upload_blob(raw, overwrite=True, content_settings=settings, metadata=metadata,
+                           match_condition=MatchConditions.IfMissing)
+        return None
+    except (ResourceExistsError, ResourceModifiedError):
+        pass
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            props = target.get_blob_properties()
+        except ResourceNotFoundError:
+            return _write_ocr(target, raw, metadata)
+        if not is_ours(props.metadata):
+            return _page_count(target)
+        try:
+            target.upload_blob(raw, overwrite=True, content_settings=settings, metadata=metadata,
+                               etag=props.etag, match_condition=MatchConditions.IfNotModified)
+            return None
+        except (ResourceModifiedError, ResourceExistsError):
+            continue
+    return None
+
+
+def _page_count(target: BlobClient) -> int:
+    try:
+        data = json.loads(target.download_blob().readall())
+    except (ResourceNotFoundError, ValueError):
+        return 0
+    result = data.get("analyzeResult") or data
+    return len(result.get("readResults") or result.get("pages") or []) if isinstance(result, dict) else 0
 
 
 def _write_if_ours(records: Records, folder: str, doc: str, claim: Claim, props: dict[str, object]) -> bool:

@@ -128,9 +128,9 @@ async function filterBy(s) {
 }
 
 // ---- one form ---------------------------------------------------------------------------------
-async function openForm(doc) {
+async function openForm(doc, keepResult = false) {
   showAlert("");
-  $("result").textContent = "";
+  if (!keepResult) $("result").textContent = "";
   const form = await api("GET", "form", { folder: state.folder, doc });
   state.doc = doc;
   state.form = form;
@@ -441,7 +441,7 @@ async function next(afterSave = false) {
   // the next form to review: the first one still waiting, other than the one just done
   const waiting = forms.filter((f) => f.state !== "labeled" && f.document !== before);
   const target = waiting[0]?.document || order[(order.indexOf(before) + 1) % order.length];
-  if (target && target !== before) await openForm(target);
+  if (target && target !== before) await openForm(target, afterSave);
   else if (afterSave) setStatus("Every form of this folder is labeled.");
 }
 

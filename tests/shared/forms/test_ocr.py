@@ -56,3 +56,40 @@ def test_engine_throttling_for_a_while_still_processes_everything(
     assert results == ["succeeded"] * 4
     assert sum(1 for _, _, s in proxy.seen if s in (429, 503)) == 8
     assert all(n + ".ocr.json" in stack.blob_names() for n in names)
+
+
+def test_a_users_ocr_file_is_kept_and_used(stack: Stack, forms: list) -> None:
+    """A labeling tool's folder brings its own `.ocr.json` (its labels were drawn on it): never replaced,
+    whichever lands first, and the row says where the OCR came from; ours is still replaced."""
+    container = blob_service(stack.settings).get_container_client(stack.settings.forms_container)
+    users = json.dumps(
+        {
+            "status": "succeeded",
+            "analyzeResult": {
+                "readResults": [
+                    {"page": 1, "width": 8.5, "height": 11, "unit": "inch", "lines": []},
+                    {"page": 2, "width": 8.5, "height": 11, "unit": "inch", "lines": []},
+                ]
+            },
+        }
+    ).encode()
+    name = upload_form(stack, "tool", forms[0].path)
+    stack.upload(name + ".ocr.json", users)  # before the form's event is handled
+    outcome = process_source(stack.settings, name, fast_client(stack.settings), stack.records)
+    assert outcome.status == "succeeded" and outcome.pages == 2
+    assert container.get_blob_client(name + ".ocr.json").download_blob().readall() == users
+    row = stack.records.document("tool", forms[0].path.name)
+    assert row and row["ocrSource"] == "user" and row["pages"] == 2
+
+    ours = upload_form(stack, "tool", forms[1].path)  # our own reading is replaced by a new version's
+    assert (
+        process_source(stack.settings, ours, fast_client(stack.settings), stack.records).status == "succeeded"
+    )
+    first = container.get_blob_client(ours + ".ocr.json").get_blob_properties()
+    stack.upload(ours, forms[2].path.read_bytes())
+    assert (
+        process_source(stack.settings, ours, fast_client(stack.settings), stack.records).status == "succeeded"
+    )
+    again = container.get_blob_client(ours + ".ocr.json").get_blob_properties()
+    assert again.etag != first.etag and again.metadata["source_etag"] != first.metadata["source_etag"]
+    assert "ocrSource" not in (stack.records.document("tool", forms[1].path.name) or {})
