@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from formloop.cli import main
-from formloop.promote import MANUAL_REASON, promote
 from formloop.stack import AzuriteInfo, EngineInfo
 from shared.clients.records import Records
 from shared.clients.storage import ensure_resources, queue_service
 from shared.predictions.field_values import labeled_values, norm
 from shared.predictions.predict import predict_form
 from shared.settings import load_settings
+from shared.training.manual import MANUAL_REASON, promote
 from shared.training.poll import poll_training_runs
 from shared.training.start import start_training_if_due
 from tests.helpers.pipeline import Stack, fast_client, pipeline_env

@@ -72,6 +72,8 @@ async function loadFolders() {
 
 async function openFolder(folder) {
   state.folder = folder;
+  state.doc = "";
+  state.form = null;
   state.filter = { state: "", field: "" };
   history.replaceState(null, "", `#folder=${encodeURIComponent(folder)}`);
   await loadQueue();
@@ -128,10 +130,15 @@ async function filterBy(s) {
 }
 
 // ---- one form ---------------------------------------------------------------------------------
-async function openForm(doc, keepResult = false) {
+let opening = 0;
+
+async function openForm(doc, keepResult = false, reload = false) {
+  if (doc === state.doc && state.form && !reload) return;  // already open: keep the person's edits
+  const ticket = ++opening;
   showAlert("");
   if (!keepResult) $("result").textContent = "";
   const form = await api("GET", "form", { folder: state.folder, doc });
+  if (ticket !== opening) return;  // another form was asked for meanwhile: that one wins
   state.doc = doc;
   state.form = form;
   state.page = 1;
@@ -341,7 +348,8 @@ function relative(event) {
 function onPointerDown(event) {
   if (event.button !== 0 || !state.form) return;
   drag = { start: relative(event), moved: false, target: event.target };
-  event.preventDefault();
+  event.preventDefault();  // no text selection while dragging; the page keeps the keyboard instead
+  $("viewer").focus({ preventScroll: true });
 }
 
 function onPointerMove(event) {

@@ -36,6 +36,17 @@ def _drag_over(page: Any, first: Any, last: Any) -> None:
     page.mouse.up()
 
 
+def _wait_text(page: Any, selector: str, text: str, exact: bool = False, timeout: float = 30000) -> None:
+    """Wait until `selector`'s text has (or is) `text`; a failure says what the page showed instead."""
+    check = "t === arg.text" if exact else "t.includes(arg.text)"
+    try:
+        page.wait_for_function(f"arg => {{ const t = document.querySelector(arg.sel)?.textContent || ''; "
+                               f"return {check}; }}", arg={"sel": selector, "text": text}, timeout=timeout)
+    except Exception as exc:
+        shown = {s: page.locator(s).text_content() for s in (selector, "#alert", "#status", "#result")}
+        raise AssertionError(f"waited for {text!r} in {selector}; the page shows {shown}") from exc
+
+
 def _field_value(page: Any, name: str) -> str:
     return page.locator(f'#field-list button[data-field="{name}"] .value').text_content()
 
@@ -51,8 +62,7 @@ def _label_by_clicks(page: Any, form: GeneratedForm) -> None:
     _word(page, values["Total"]).click()
     assert _field_value(page, "CustomerName") == values["CustomerName"]
     page.keyboard.press("Enter")
-    page.wait_for_function("name => document.querySelector('#result').textContent.includes(name)",
-                           arg=f"Saved 3 labels for {form.path.name}", timeout=15000)
+    _wait_text(page, "#result", f"Saved 3 labels for {form.path.name}")
 
 
 def _review(host: ReviewHost, folder: str, doc: str) -> dict[str, Any] | None:
@@ -79,12 +89,12 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
         dialog.get_by_role("textbox", name=f"Field {n} name").fill(name)
         dialog.get_by_role("combobox", name=f"Field {n} type").select_option(ftype)
     dialog.get_by_role("button", name="Save fields").click()
+    dialog.wait_for(state="hidden")
     assert json.loads(host.read("scratch/fields.json"))["fields"][2] == {
         "fieldKey": "Total", "fieldType": "number", "fieldFormat": "not-specified"}
 
     for form in forms[:5]:
-        page.wait_for_function("name => document.querySelector('#doc-name').textContent === name",
-                               arg=form.path.name, timeout=15000)
+        _wait_text(page, "#doc-name", form.path.name, exact=True)
         _label_by_clicks(page, form)
     for form in forms[:5]:
         labeled = labeled_values(host.read(f"scratch/{form.path.name}.labels.json"))
@@ -102,23 +112,21 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
     queue = page.get_by_role("list", name="Forms in review order")
     assert queue.get_by_role("button").first.text_content().startswith(forms[5].path.name[:8])
     queue.get_by_role("button", name=forms[5].path.name).click()
-    page.wait_for_function("name => document.querySelector('#doc-name').textContent === name",
-                           arg=forms[5].path.name)
+    _wait_text(page, "#doc-name", forms[5].path.name, exact=True)
     target = forms[5]
     assert _field_value(page, "InvoiceNumber") == target.values["InvoiceNumber"]  # pre-labeled
     page.keyboard.press("3")
     page.keyboard.press("Delete")
     _word(page, target.values["Tax"]).click()  # the person says the total is another number
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.querySelector('#result').textContent.includes('1 corrected')")
+    _wait_text(page, "#result", "1 corrected")
     labeled = labeled_values(host.read(f"scratch/{target.path.name}.labels.json"))
     assert labeled["Total"] == target.values["Tax"]
     review = host.wait_for("the review row", lambda: _review(host, "scratch", target.path.name))
     assert (review["corrected"], review["agreed"], review["modelId"]) == (1, 2, model_id)
 
     accept = forms[6]  # the page opened the next form waiting: accept the prediction as it is
-    page.wait_for_function("name => document.querySelector('#doc-name').textContent === name",
-                           arg=accept.path.name)
+    _wait_text(page, "#doc-name", accept.path.name, exact=True)
     page.keyboard.press("Enter")
     review = host.wait_for("the second review", lambda: _review(host, "scratch", accept.path.name))
     assert (review["agreed"], review["corrected"], review["fields"]) == (3, 0, 3)
@@ -140,7 +148,7 @@ def test_a_concurrent_save_is_refused_with_who_and_nothing_is_lost(
     page.keyboard.press("1")
     _word(page, "CEO").click()
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.querySelector('#result').textContent.includes('Saved 1 labels')")
+    _wait_text(page, "#result", "Saved 1 labels")
     mine = host.read("jobs/ceo.pdf.labels.json")
     other.keyboard.press("2")
     _word(other, "Jane").click()
