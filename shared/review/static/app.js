@@ -541,8 +541,12 @@ function onKey(event) {
   if (event.key === "Delete" || event.key === "Backspace") { event.preventDefault(); change(state.selected, null); return; }
   if (event.key === "r" || event.key === "R") { setRegionMode(!state.regionMode); return; }
   if (event.key === "n" || event.key === "N") { next(); return; }
-  if (event.key === "ArrowRight" && !onButton && state.page < pageCount()) { showPage(state.page + 1); return; }
-  if (event.key === "ArrowLeft" && !onButton && state.page > 1) { showPage(state.page - 1); return; }
+  if ((event.key === "ArrowRight" || event.key === "ArrowLeft") && !onButton) {
+    event.preventDefault();  // pages, not a sideways scroll of the page view
+    const to = state.page + (event.key === "ArrowRight" ? 1 : -1);
+    if (to >= 1 && to <= pageCount()) showPage(to);
+    return;
+  }
   if (event.target === $("viewer")) {
     if (event.key === "]") moveCursor(1);
     else if (event.key === "[") moveCursor(-1);
