@@ -1,4 +1,4 @@
-"""`python -m devhost [APP_DIR]`: serve a v2-model function app's blob, queue and timer triggers locally."""
+"""`python -m devhost [APP_DIR]`: serve a v2-model app's blob, queue, timer and HTTP triggers locally."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
     parser = argparse.ArgumentParser(
         prog="python -m devhost",
         description="Local stand-in for the Azure Functions host: blob, queue and timer triggers "
-        "against Azurite or a real storage account.",
+        "against Azurite or a real storage account, HTTP triggers on 127.0.0.1.",
     )
     parser.add_argument(
         "app_dir",
@@ -60,6 +60,20 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
         "--functions", nargs="+", default=(), metavar="NAME", help="serve only these functions"
     )
     parser.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        help="port of the HTTP functions on 127.0.0.1 (default: DEVHOST_HTTP_PORT, else 7071); when it is "
+        "taken, the next free one of the following 19; 0 = any free port",
+    )
+    parser.add_argument(
+        "--http-port-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write the HTTP port devhost listens on to this file once it listens",
+    )
+    parser.add_argument(
         "--log-level",
         default=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"),
         help="DEBUG, INFO (default), WARNING",
@@ -71,6 +85,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
         parser.error("--blob-workers must be at least 1")
     if args.scan_interval <= 0:
         parser.error("--scan-interval must be positive")
+    if args.http_port is not None and not 0 <= args.http_port <= 65535:
+        parser.error("--http-port must be a port number (0-65535)")
     options = Options(
         app_dir=args.app_dir,
         workers=args.workers,
@@ -79,6 +95,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str]:
         max_scan_interval=max(args.scan_interval, args.max_scan_interval),
         grace=max(0.0, args.grace),
         only=tuple(args.functions),
+        http_port=args.http_port,
+        http_port_file=args.http_port_file.resolve() if args.http_port_file else None,
     )
     return options, str(args.log_level).upper()
 
@@ -91,6 +109,8 @@ def configure_logging(level: str) -> None:
     )
     # The storage SDK logs every HTTP request at INFO: far too loud for a host log.
     logging.getLogger("azure").setLevel(logging.WARNING)
+    # uvicorn (the HTTP front door) logs its start and stop at INFO; devhost says what matters itself.
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 log = logging.getLogger("devhost")
 
-SUPPORTED_TRIGGERS = ("blobTrigger", "queueTrigger", "timerTrigger")
+SUPPORTED_TRIGGERS = ("blobTrigger", "queueTrigger", "timerTrigger", "httpTrigger")
 
 
 class AppLoadError(RuntimeError):
@@ -44,6 +44,19 @@ class FunctionSpec:
     @property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.func)
+
+    @property
+    def route(self) -> str:
+        """An HTTP function's route template (without the host's prefix); the function name if unset."""
+        return str(self.binding.get("route") or self.name)
+
+    @property
+    def methods(self) -> tuple[str, ...] | None:
+        """An HTTP function's methods, upper case; None when it accepts every method."""
+        methods = self.binding.get("methods")
+        if not methods:
+            return None
+        return tuple(str(getattr(m, "value", m)).strip().upper() for m in methods)
 
 
 def _import_app_module(app_dir: Path) -> Any:
@@ -90,6 +103,12 @@ class _DropAuthLevelNotice(logging.Filter):
         return "Auth level is not applied" not in record.getMessage()
 
 
+def _is_http_response(trigger_type: str, binding: dict[str, Any]) -> bool:
+    """An HTTP function's `http` output binding for its return value: devhost serves it, it is no extra
+    (an `http` output to a `func.Out` parameter is one: devhost does not pass such parameters)."""
+    return trigger_type == "httpTrigger" and (binding.get("type"), binding.get("name")) == ("http", "$return")
+
+
 def load_functions(app_dir: Path) -> list[FunctionSpec]:
     """Import the app and return its functions; triggers devhost cannot serve are logged and left out."""
     from azure.functions.decorators.function_app import FunctionRegister
@@ -125,7 +144,11 @@ def load_functions(app_dir: Path) -> list[FunctionSpec]:
             )
             continue
         user_function = function.get_user_function()
-        others = [str(b.get_dict_repr().get("type")) for b in function.get_bindings() if b is not trigger]
+        others = [
+            str(b.get_dict_repr().get("type"))
+            for b in function.get_bindings()
+            if b is not trigger and not _is_http_response(trigger_type, b.get_dict_repr())
+        ]
         if others:
             log.warning("function %s: devhost ignores its extra bindings %s", name, others)
         specs.append(

@@ -18,6 +18,8 @@ from devhost.app_loader import FunctionSpec, load_functions
 from devhost.blob_listener import POISON_QUEUE, BlobListener
 from devhost.blob_path import BlobPathError, parse_blob_path
 from devhost.connections import HOST_STORAGE, resolve_connection
+from devhost.http_listener import PortError, build_http_listener
+from devhost.http_routes import RouteError
 from devhost.inflight import InFlight, log_crash, short_error
 from devhost.invoker import Invoker
 from devhost.queue_listener import QueueListener
@@ -44,6 +46,8 @@ class Options:
     max_scan_interval: float = 0.25
     grace: float = 10.0
     only: tuple[str, ...] = ()
+    http_port: int | None = None  # None: DEVHOST_HTTP_PORT, else 7071
+    http_port_file: Path | None = None
 
 
 class Listener(Protocol):
@@ -64,12 +68,46 @@ def blob_parallelism(config: HostConfig, options: Options) -> int:
     return max(1, options.blob_workers or config.blob_parallelism or options.workers)
 
 
+HTTP_THREADS = 4  # threads a sync HTTP function may keep busy at least: a page makes requests in parallel
+
+
+def _threads(spec: FunctionSpec, blob_workers: int, options: Options) -> int:
+    if spec.trigger_type == "blobTrigger":
+        return blob_workers
+    if spec.trigger_type == "httpTrigger":
+        return max(HTTP_THREADS, options.workers)
+    return options.workers
+
+
+def _http_listener(
+    specs: list[FunctionSpec], config: HostConfig, options: Options, invoker: Invoker
+) -> Listener:
+    """One server for all HTTP functions."""
+    try:
+        port = settings.http_port() if options.http_port is None else options.http_port
+        return build_http_listener(
+            specs,
+            prefix=config.http_route_prefix,
+            port=port,
+            invoker=invoker,
+            max_body_bytes=settings.http_max_body_bytes(),
+            port_file=options.http_port_file,
+            grace=options.grace,
+        )
+    except (settings.SettingsError, RouteError, PortError) as exc:
+        raise StartupError(str(exc)) from exc
+
+
 def build_listeners(specs: list[FunctionSpec], config: HostConfig, options: Options) -> list[Listener]:
-    """One listener per function, with its `%SETTING%` expressions and connection resolved."""
+    """One listener per function, with its `%SETTING%` expressions and connection resolved (and one
+    for all HTTP functions: they share a port)."""
     host_id = settings.host_id()
     blob_workers = blob_parallelism(config, options)
-    threads = sum(blob_workers if s.trigger_type == "blobTrigger" else options.workers for s in specs)
+    threads = sum(_threads(s, blob_workers, options) for s in specs)
     invoker = Invoker(config.function_timeout, max_threads=max(4, threads))
+    http_specs = [s for s in specs if s.trigger_type == "httpTrigger"]
+    specs = [s for s in specs if s.trigger_type != "httpTrigger"]
+    # HTTP functions need no storage (like the real host, which wants AzureWebJobsStorage for the others)
     host_blobs = resolve_connection(HOST_STORAGE).blob_service() if specs else None
     listeners: list[Listener] = []
     for spec in specs:
@@ -128,6 +166,8 @@ def build_listeners(specs: list[FunctionSpec], config: HostConfig, options: Opti
         except (settings.SettingsError, BlobPathError, LookupError) as exc:
             raise StartupError(f"function {spec.name}: {exc}") from exc
         listeners.append(listener)
+    if http_specs:  # last: its port is taken only once everything else is known to be fine
+        listeners.append(_http_listener(http_specs, config, options, invoker))
     return listeners
 
 
@@ -150,6 +190,9 @@ def prepare(options: Options) -> tuple[list[Listener], HostConfig]:
     except AppLoadError as exc:
         raise StartupError(str(exc)) from exc
     os.chdir(app_dir)
+    port_file = options.http_port_file
+    if port_file is not None and not port_file.parent.is_dir():
+        raise StartupError(f"--http-port-file {port_file}: folder {port_file.parent} does not exist")
     if options.only:
         unknown = set(options.only) - {s.name for s in specs}
         if unknown:
@@ -183,16 +226,16 @@ async def serve(listeners: list[Listener], options: Options) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
 
-    if listeners:
+    if any(listener.spec.trigger_type != "httpTrigger" for listener in listeners):
         try:
             await asyncio.to_thread(ensure_hosts_container, resolve_connection(HOST_STORAGE).blob_service())
         except AzureError as exc:
             log.warning(
                 "host storage is not reachable yet (%s); listeners will keep retrying", short_error(exc)
             )
-    else:
+    if not listeners:
         log.warning(
-            "No job functions found. devhost serves blob, queue and timer triggers of function_app.py"
+            "No job functions found. devhost serves blob, queue, timer and HTTP triggers of function_app.py"
         )
     runs = [
         loop.create_task(listener.run(stopping), name=f"listener {listener.spec.name}")
@@ -200,7 +243,8 @@ async def serve(listeners: list[Listener], options: Options) -> int:
     ]
     for run in runs:
         run.add_done_callback(log_crash)
-    log.info("Host started (%d function(s)). Press Ctrl-C to stop.", len(listeners))
+    functions = sum(len(getattr(listener, "specs", (listener.spec,))) for listener in listeners)
+    log.info("Host started (%d function(s)). Press Ctrl-C to stop.", functions)
 
     await stopping.wait()
     drains = [loop.create_task(listener.inflight.drain(options.grace)) for listener in listeners]
@@ -211,7 +255,10 @@ async def serve(listeners: list[Listener], options: Options) -> int:
             for listener in listeners:
                 with contextlib.suppress(Exception):
                     await listener.inflight.drain(0)
-    abandoned = sum(d.result() for d in drains if not d.cancelled())
+    counts = [0 if d.cancelled() else d.result() for d in drains]
+    abandoned = sum(counts)
+    http = [listener.spec.trigger_type == "httpTrigger" for listener in listeners]
+    answered = sum(n for n, is_http in zip(counts, http, strict=True) if is_http)
     for listener in listeners:  # e.g. the blob receipts checkpoint, now that nothing runs any more
         close = getattr(listener, "close", None)
         if close is not None:
@@ -220,7 +267,11 @@ async def serve(listeners: list[Listener], options: Options) -> int:
         if not run.done():
             run.cancel()
     await asyncio.gather(*runs, return_exceptions=True)
-    if abandoned:
-        log.warning("abandoned %d running invocation(s); their messages/blobs will be retried", abandoned)
+    if abandoned > answered:
+        log.warning(
+            "abandoned %d running invocation(s); their messages/blobs will be retried", abandoned - answered
+        )
+    if answered:
+        log.warning("abandoned %d running HTTP invocation(s); their requests were answered 503", answered)
     log.info("Host stopped.")
     return 0

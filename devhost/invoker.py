@@ -80,6 +80,7 @@ class Outcome:
     succeeded: bool
     duration: float
     error: BaseException | None = None
+    value: Any = None  # what the function returned (an HTTP function's response)
 
 
 class Invoker:
@@ -118,7 +119,7 @@ class Invoker:
                 loop = asyncio.get_running_loop()
                 call = loop.run_in_executor(self._pool, functools.partial(spec.func, **kwargs))
             try:
-                await asyncio.wait_for(call, self._timeout)
+                value = await asyncio.wait_for(call, self._timeout)
             except TimeoutError as exc:
                 if self._timeout is None or time.perf_counter() - started < self._timeout:
                     raise  # the function's own TimeoutError, not the host's limit
@@ -150,7 +151,7 @@ class Invoker:
             invocation_id,
             duration * 1000,
         )
-        return Outcome(invocation_id, True, duration)
+        return Outcome(invocation_id, True, duration, value=value)
 
     @staticmethod
     def _log_failure(

@@ -20,6 +20,10 @@ from typing import Any
 HOST_ID_VARIABLE = "AzureFunctionsWebHost__hostid"
 _EXPRESSION = re.compile(r"%([^%]+)%")
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?$")
+HTTP_PORT_VARIABLE = "DEVHOST_HTTP_PORT"
+HTTP_MAX_BODY_VARIABLE = "DEVHOST_HTTP_MAX_BODY_BYTES"
+DEFAULT_HTTP_PORT = 7071  # the Core Tools' default
+DEFAULT_HTTP_MAX_BODY_BYTES = 100 * 1024 * 1024  # the Functions host's request body limit (100 MB)
 
 
 class SettingsError(ValueError):
@@ -90,6 +94,8 @@ class HostConfig:
     # extensions.blobs: None = not set (devhost then falls back to --workers; the real host uses 8 x cores)
     blob_parallelism: int | None = None
     poison_blob_threshold: int = 5
+    # extensions.http.routePrefix, without slashes ("" = no prefix)
+    http_route_prefix: str = "api"
 
 
 def _positive(value: Any, what: str) -> int | None:
@@ -100,6 +106,12 @@ def _positive(value: Any, what: str) -> int | None:
     if number < 1:
         raise SettingsError(f"host.json {what}: must be at least 1, not {value!r}")
     return number
+
+
+def _route_prefix(value: Any) -> str:
+    if not isinstance(value, str):
+        raise SettingsError(f"host.json extensions.http.routePrefix: must be a string, not {value!r}")
+    return value.strip().strip("/")
 
 
 def load_host_config(app_dir: Path) -> HostConfig:
@@ -115,6 +127,7 @@ def load_host_config(app_dir: Path) -> HostConfig:
         raise SettingsError(f"{path} must hold a JSON object")
     queues = (document.get("extensions") or {}).get("queues") or {}
     blobs = (document.get("extensions") or {}).get("blobs") or {}
+    http = (document.get("extensions") or {}).get("http") or {}
     defaults = HostConfig()
     try:
         return HostConfig(
@@ -137,6 +150,7 @@ def load_host_config(app_dir: Path) -> HostConfig:
                 blobs.get("poisonBlobThreshold"), "extensions.blobs.poisonBlobThreshold"
             )
             or defaults.poison_blob_threshold,
+            http_route_prefix=_route_prefix(http.get("routePrefix", defaults.http_route_prefix)),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SettingsError):
@@ -169,3 +183,30 @@ def function_disabled(function_name: str, environ: MutableMapping[str, str] | No
     """`AzureWebJobs.<name>.Disabled` = true/1 turns a function off, as in Azure."""
     env = os.environ if environ is None else environ
     return env.get(f"AzureWebJobs.{function_name}.Disabled", "").strip().lower() in {"1", "true"}
+
+
+def _env_int(name: str, default: int, minimum: int, environ: MutableMapping[str, str] | None) -> int:
+    env = os.environ if environ is None else environ
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def http_port(environ: MutableMapping[str, str] | None = None) -> int:
+    """The first port the HTTP front door tries: `DEVHOST_HTTP_PORT`, else 7071 (0 = any free port)."""
+    port = _env_int(HTTP_PORT_VARIABLE, DEFAULT_HTTP_PORT, 0, environ)
+    if port > 65535:
+        raise SettingsError(f"{HTTP_PORT_VARIABLE}={port} is not a port number (0-65535)")
+    return port
+
+
+def http_max_body_bytes(environ: MutableMapping[str, str] | None = None) -> int:
+    """The largest request body an HTTP function gets (`DEVHOST_HTTP_MAX_BODY_BYTES`, default 100 MB)."""
+    return _env_int(HTTP_MAX_BODY_VARIABLE, DEFAULT_HTTP_MAX_BODY_BYTES, 0, environ)
