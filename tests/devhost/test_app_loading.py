@@ -52,14 +52,18 @@ def test_functions_and_bindings_are_read(tmp_path: Path, monkeypatch: pytest.Mon
     assert specs["on_blob"].function_id == "Host.Functions.on_blob"
 
 
-def test_http_triggers_are_skipped_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_http_triggers_load_with_their_route_and_methods(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     source = (
         "import azure.functions as func\napp = func.FunctionApp()\n"
-        "@app.route(route='x')\ndef web(req: func.HttpRequest) -> func.HttpResponse:\n"
+        "@app.route(route='x/{id}', methods=['GET'])\ndef web(req: func.HttpRequest) -> func.HttpResponse:\n"
         "    return func.HttpResponse('x')\n"
     )
-    assert load_functions(_app(tmp_path, source)) == []
-    assert "does not serve 'httpTrigger'" in caplog.text
+    (spec,) = load_functions(_app(tmp_path, source))
+    assert (spec.name, spec.trigger_type, spec.route) == ("web", "httpTrigger", "x/{id}")
+    assert [m.upper() for m in spec.methods] == ["GET"]
+    assert "does not serve" not in caplog.text and "extra bindings" not in caplog.text
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
