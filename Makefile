@@ -6,12 +6,15 @@ BIN := $(VENV)/bin
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: help install system run up test lint bench clean
+.PHONY: help install system run up test lint bench clean reset
 
 help:
 	@echo "make run    - install what is missing, start the local stack and run the demo on the sample forms"
 	@echo "make test   - install what is missing and run the test suite (ruff + pytest)"
+	@echo "make up     - install what is missing and start the local stack; prints the review page's address"
 	@echo "make bench  - run the benchmarks (numbers go to bench/RESULTS.md by hand)"
+	@echo "make clean  - remove caches (keeps the local stack's data in .formloop/)"
+	@echo "make reset  - delete the local stack's data: .formloop/ (forms, labels, tables, models)"
 
 install: $(STAMP_PY) $(STAMP_NODE) system
 
@@ -45,5 +48,11 @@ test: install lint
 bench: install
 	$(BIN)/python bench/run_all.py
 
+# Caches only: never the local stack's data (that is `make reset`, which says what it deletes).
 clean:
-	rm -rf .formloop .pytest_cache .ruff_cache bench/out
+	rm -rf .pytest_cache .ruff_cache bench/out
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
+
+reset:
+	@echo "make reset: deleting .formloop/ (the local stack's storage: every form, label and table row; the engine's models and results; logs)"
+	rm -rf .formloop

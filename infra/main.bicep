@@ -59,6 +59,9 @@ param trainingThreshold string = '10'
 ])
 param formRecognizerApi string = 'v2.1'
 
+@description('Client id of the Entra ID app registration people sign in to the review page with (docs/deploy.md); empty keeps the page closed.')
+param reviewClientId string = ''
+
 @allowed([
   'S0'
   'F0'
@@ -257,6 +260,12 @@ var appSettings = {
   FORM_RECOGNIZER_ENDPOINT: documentIntelligence.outputs.endpoint
   FORM_RECOGNIZER_API: formRecognizerApi
   TRAINING_THRESHOLD: trainingThreshold
+  // The review page signs people in with Entra ID and lets in only holders of the app role. Its two
+  // secrets (ENTRA_CLIENT_SECRET, REVIEW_SESSION_KEY) are not set here: Key Vault references, by hand.
+  REVIEW_AUTH: 'entra'
+  REVIEW_ROLE: 'Reviewer'
+  ENTRA_TENANT_ID: tenant().tenantId
+  ENTRA_CLIENT_ID: reviewClientId
 }
 
 module functionApp 'app/function.bicep' = {
