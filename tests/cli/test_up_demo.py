@@ -27,6 +27,9 @@ def test_up_demo_reaches_a_ready_model_and_prints_the_tables(tmp_path: Path) -> 
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "OCR (.ocr.json written)" in out
+    # The review page's address, with a new token that the host was given (devhost's port, 7071 or free).
+    url = re.search(r"Review page\s+(http://127\.0\.0\.1:\d+/api/review/\?token=([\w-]{32}))", out)
+    assert url, out
     assert "Training: succeeded" in out
     # The tables show the OCR'd, labeled documents and a ready, current model with 15 fields.
     assert out.count("succeeded │") >= 5

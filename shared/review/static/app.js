@@ -526,6 +526,7 @@ function showView(models) {
   $("view-forms").setAttribute("aria-pressed", String(!models));
   $("view-models").setAttribute("aria-pressed", String(models));
   if (models) loadModels().catch((e) => showAlert(e.message));
+  else $("viewer").focus({ preventScroll: true });  // back at the form: the keys work on it again
 }
 
 // ---- keys -------------------------------------------------------------------------------------

@@ -243,3 +243,14 @@ def test_a_folder_is_started_from_scratch_with_its_fields(api: Api) -> None:
         ([], "BadSchema"),
     ):
         assert api.json("PUT", "fields", {"fields": bad}, status=400, folder="fresh")["error"]["code"] == code
+
+
+def test_models_of_a_folder_without_any_and_make_current_refusals(api: Api) -> None:
+    assert api.json("GET", "models", folder="jobs") == {"folder": "jobs", "models": [], "current": None}
+    missing = api.json("POST", "promote", {"modelId": "nope"}, status=409, folder="jobs")
+    assert (
+        missing["error"]["code"] == "CannotPromote"
+        and "no model 'nope' in folder 'jobs'" in missing["error"]["message"]
+    )
+    assert api.json("POST", "promote", {}, status=400, folder="jobs")["error"]["code"] == "MissingModel"
+    assert api.json("GET", "nothing-here", status=404)["error"]["code"] == "NotFound"

@@ -125,6 +125,13 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
     review = host.wait_for("the review row", lambda: _review(host, "scratch", target.path.name))
     assert (review["corrected"], review["agreed"], review["modelId"]) == (1, 2, model_id)
 
+    page.get_by_role("button", name="Models").click()  # the model, its promotion and its first review
+    row = page.get_by_role("row", name=model_id)
+    row.wait_for()
+    assert "current" in row.text_content() and "first" in row.text_content()
+    assert "100.0 %" not in row.text_content() or "1 reviews" in row.text_content()
+    page.get_by_role("button", name="Forms").click()
+
     accept = forms[6]  # the page opened the next form waiting: accept the prediction as it is
     _wait_text(page, "#doc-name", accept.path.name, exact=True)
     page.keyboard.press("Enter")
