@@ -54,42 +54,44 @@ def _box(points: Any, width: float, height: float) -> Box | None:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
+def _read_page(raw: dict[str, Any], number: int, words: list[dict[str, Any]], poly: str, text: str) -> Page:
+    page = Page(
+        number, float(raw.get("width") or 0), float(raw.get("height") or 0), str(raw.get("unit") or "")
+    )
+    for w in words:
+        box = _box(w.get(poly), page.width, page.height)
+        if box:
+            page.words.append(
+                Word(f"{number}.{len(page.words)}", str(w.get(text, "")), box, w.get("confidence"))
+            )
+    for m in raw.get("selectionMarks") or []:
+        box = _box(m.get(poly), page.width, page.height)
+        if box:
+            page.marks.append(
+                Word(f"{number}.m{len(page.marks)}", str(m.get("state", "")), box, m.get("confidence"))
+            )
+    return page
+
+
 def read_pages(ocr: dict[str, Any]) -> list[Page]:
-    """Pages of a Layout result in either API version's shape."""
+    """Pages of a Layout result in either API version's shape (v2.x words are inside their lines)."""
     result = ocr.get("analyzeResult") or ocr
-    pages: list[Page] = []
-    for raw in result.get("readResults") or []:  # v2.x
-        page = Page(int(raw.get("page", len(pages) + 1)), float(raw.get("width") or 0),
-                    float(raw.get("height") or 0), str(raw.get("unit") or ""))
-        for line in raw.get("lines") or []:
-            for w in line.get("words") or []:
-                box = _box(w.get("boundingBox"), page.width, page.height)
-                if box:
-                    page.words.append(Word(f"{page.number}.{len(page.words)}", str(w.get("text", "")), box,
-                                           w.get("confidence")))
-        for m in raw.get("selectionMarks") or []:
-            box = _box(m.get("boundingBox"), page.width, page.height)
-            if box:
-                page.marks.append(Word(f"{page.number}.m{len(page.marks)}", str(m.get("state", "")), box,
-                                       m.get("confidence")))
-        pages.append(page)
-    if pages:
-        return pages
-    for raw in result.get("pages") or []:  # v3/v4
-        page = Page(int(raw.get("pageNumber", len(pages) + 1)), float(raw.get("width") or 0),
-                    float(raw.get("height") or 0), str(raw.get("unit") or ""))
-        for w in raw.get("words") or []:
-            box = _box(w.get("polygon"), page.width, page.height)
-            if box:
-                page.words.append(Word(f"{page.number}.{len(page.words)}", str(w.get("content", "")), box,
-                                       w.get("confidence")))
-        for m in raw.get("selectionMarks") or []:
-            box = _box(m.get("polygon"), page.width, page.height)
-            if box:
-                page.marks.append(Word(f"{page.number}.m{len(page.marks)}", str(m.get("state", "")), box,
-                                       m.get("confidence")))
-        pages.append(page)
-    return pages
+    v2 = result.get("readResults") or []
+    if v2:
+        return [
+            _read_page(
+                raw,
+                int(raw.get("page", n)),
+                [w for line in raw.get("lines") or [] for w in line.get("words") or []],
+                "boundingBox",
+                "text",
+            )
+            for n, raw in enumerate(v2, start=1)
+        ]
+    return [
+        _read_page(raw, int(raw.get("pageNumber", n)), raw.get("words") or [], "polygon", "content")
+        for n, raw in enumerate(result.get("pages") or [], start=1)
+    ]
 
 
 def _centre_in(word: Box, box: Box, slack: float = 0.002) -> bool:
@@ -99,8 +101,10 @@ def _centre_in(word: Box, box: Box, slack: float = 0.002) -> bool:
 
 def bind(page: Page, box: Box) -> tuple[list[str], list[str]]:
     """Ids of the words, and of the marks, whose centres lie in `box`."""
-    return ([w.id for w in page.words if _centre_in(w.box, box)],
-            [m.id for m in page.marks if _centre_in(m.box, box)])
+    return (
+        [w.id for w in page.words if _centre_in(w.box, box)],
+        [m.id for m in page.marks if _centre_in(m.box, box)],
+    )
 
 
 def _page(pages: list[Page], number: Any) -> Page | None:
@@ -110,8 +114,13 @@ def _page(pages: list[Page], number: Any) -> Page | None:
 def _prediction(body: dict[str, Any], pages: list[Page]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, found in predicted_fields(body).items():
-        item: dict[str, Any] = {"text": found.get("text") or "", "confidence": found.get("confidence"),
-                                "value": found.get("value"), "words": [], "marks": []}
+        item: dict[str, Any] = {
+            "text": found.get("text") or "",
+            "confidence": found.get("confidence"),
+            "value": found.get("value"),
+            "words": [],
+            "marks": [],
+        }
         page = _page(pages, found.get("page"))
         box = _box(found.get("boundingBox"), page.width, page.height) if page else None
         if page and box:
@@ -165,8 +174,11 @@ def read_schema(settings: Settings, folder: str) -> tuple[list[dict[str, str]] |
         return None, None
     except ValueError as exc:
         raise ApiError(422, "BadSchema", f"{join(folder, FIELDS_FILE)} is not JSON: {exc}") from exc
-    fields = [{"name": str(f.get("fieldKey")), "type": str(f.get("fieldType") or "string")}
-              for f in data.get("fields") or [] if isinstance(f, dict) and f.get("fieldKey")]
+    fields = [
+        {"name": str(f.get("fieldKey")), "type": str(f.get("fieldType") or "string")}
+        for f in data.get("fields") or []
+        if isinstance(f, dict) and f.get("fieldKey")
+    ]
     return fields, str(download.properties.etag)
 
 
@@ -191,23 +203,44 @@ def form_view(settings: Settings, records: Records, folder: str, doc: str) -> di
         data = read(source)
         count = page_count(data[0]) if data else 0
     view: dict[str, Any] = {
-        "folder": folder, "document": doc, "reviewConfidence": settings.review_confidence,
-        "ocr": {"ready": ocr is not None, "byUser": bool(ocr and (ocr[1].metadata or {}).get("source_etag")
-                                                         is None)},
-        "pages": [{"number": p.number, "width": p.width, "height": p.height, "unit": p.unit,
-                   "words": [{"id": w.id, "text": w.text, "box": w.box, "confidence": w.confidence}
-                             for w in p.words],
-                   "marks": [{"id": m.id, "state": m.text, "box": m.box} for m in p.marks]} for p in pages],
-        "pageCount": count, "schema": schema, "schemaEtag": schema_etag, "prediction": None, "labels": None,
-        "labelsEtag": None, "review": None,
+        "folder": folder,
+        "document": doc,
+        "reviewConfidence": settings.review_confidence,
+        "ocr": {
+            "ready": ocr is not None,
+            "byUser": bool(ocr and (ocr[1].metadata or {}).get("source_etag") is None),
+        },
+        "pages": [
+            {
+                "number": p.number,
+                "width": p.width,
+                "height": p.height,
+                "unit": p.unit,
+                "words": [
+                    {"id": w.id, "text": w.text, "box": w.box, "confidence": w.confidence} for w in p.words
+                ],
+                "marks": [{"id": m.id, "state": m.text, "box": m.box} for m in p.marks],
+            }
+            for p in pages
+        ],
+        "pageCount": count,
+        "schema": schema,
+        "schemaEtag": schema_etag,
+        "prediction": None,
+        "labels": None,
+        "labelsEtag": None,
+        "review": None,
     }
     row = None
     with contextlib.suppress(ResourceNotFoundError):
         row = records.prediction(folder, doc)
     predicted = read(prediction_name(source)) if row and row.get("status") == "succeeded" else None
     if predicted and row:
-        view["prediction"] = {"modelId": row.get("modelId"), "predictedAt": row.get("predictedAt"),
-                              "fields": _prediction(json.loads(predicted[0]), pages)}
+        view["prediction"] = {
+            "modelId": row.get("modelId"),
+            "predictedAt": row.get("predictedAt"),
+            "fields": _prediction(json.loads(predicted[0]), pages),
+        }
     labels = read(labels_name(source))
     if labels:
         view["labelsEtag"] = str(labels[1].etag)

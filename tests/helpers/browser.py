@@ -4,7 +4,6 @@ real function app (all its triggers and the page) on free loopback ports."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from shared.clients.records import Records
 from shared.clients.storage import blob_service, ensure_resources
 from shared.settings import Settings, load_settings
 from tests.helpers.paths import REPO_ROOT
-from tests.helpers.pipeline import pipeline_env
+from tests.helpers.pipeline import make_app_dir, pipeline_env
 
 CHROMIUM = "/usr/bin/chromium"
 # As the machine notes say: no background traffic, a new profile, no sandbox (tests run as root).
@@ -25,16 +24,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TOKEN = "browser-test-token-0123456789abcdef"
-
-
-def app_dir(root: Path) -> Path:
-    """function_app.py + shared/ + host.json in a folder of their own: no local.settings.json leaks in."""
-    app = root / "app"
-    app.mkdir(parents=True)
-    (app / "function_app.py").symlink_to(REPO_ROOT / "function_app.py")
-    (app / "shared").symlink_to(REPO_ROOT / "shared")
-    shutil.copyfile(REPO_ROOT / "host.json", app / "host.json")
-    return app
 
 
 @dataclass
@@ -91,7 +80,7 @@ def start_review_host(azurite: AzuriteInfo, engine: EngineInfo, root: Path, **ov
     ensure_resources(settings)
     port_file = root / "http.port"
     log = root / "devhost.log"
-    proc = start_devhost(app_dir(root), env={**os.environ, **env},
+    proc = start_devhost(make_app_dir(root), env={**os.environ, **env},
                          extra_args=["--http-port", "0", "--http-port-file", str(port_file)], log_path=log)
     deadline = time.monotonic() + 60
     while not port_file.exists() or not port_file.read_text().strip():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import json
 import secrets
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from shared.clients.formrecognizer import FormRecognizerClient
 from shared.clients.records import Records
 from shared.clients.storage import blob_service, queue_service
 from shared.settings import Settings, load_settings
+from tests.helpers.paths import REPO_ROOT
 
 
 def storage_names() -> dict[str, str]:
@@ -248,3 +250,13 @@ def prepare_labeled_folder(stack: Stack, data_dir: Path, folder: str, count: int
         labels["document"] = stem
         stack.upload(f"{folder}/{stem}.labels.json", json.dumps(labels).encode())
     stack.upload(f"{folder}/fields.json", (po / "fields.json").read_bytes())
+
+
+def make_app_dir(root: Path) -> Path:
+    """function_app.py + shared/ + host.json in a folder of their own: no local.settings.json leaks in."""
+    app = root / "app"
+    app.mkdir(parents=True)
+    (app / "function_app.py").symlink_to(REPO_ROOT / "function_app.py")
+    (app / "shared").symlink_to(REPO_ROOT / "shared")
+    shutil.copyfile(REPO_ROOT / "host.json", app / "host.json")
+    return app

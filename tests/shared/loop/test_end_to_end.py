@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,20 +16,9 @@ from formloop.stack import AzuriteInfo, EngineInfo, start_devhost, stop
 from shared.clients.records import Records
 from shared.clients.storage import ensure_resources, queue_service
 from shared.settings import load_settings
-from tests.helpers.paths import REPO_ROOT
-from tests.helpers.pipeline import Stack, fast_client, pipeline_env
+from tests.helpers.pipeline import Stack, fast_client, make_app_dir, pipeline_env
 
 TIMEOUT = 180.0
-
-
-def make_app_dir(root: Path) -> Path:
-    """function_app.py + shared/ + host.json in a folder of its own: no local.settings.json leaks in."""
-    app = root / "app"
-    app.mkdir(parents=True)
-    (app / "function_app.py").symlink_to(REPO_ROOT / "function_app.py")
-    (app / "shared").symlink_to(REPO_ROOT / "shared")
-    shutil.copyfile(REPO_ROOT / "host.json", app / "host.json")
-    return app
 
 
 class Host:
