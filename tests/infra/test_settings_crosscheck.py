@@ -330,3 +330,19 @@ def test_the_pipeline_and_the_engine_refuse_labels_files_over_one_size_limit() -
     from shared.forms.labels import MAX_LABELS_BYTES as pipeline_limit
 
     assert engine_limit == pipeline_limit == 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("folder", ["invoices", "a/b c/ünïcode", "x" * 200, "--", ""])
+def test_the_pipelines_run_ids_make_model_ids_the_engine_accepts(folder: str) -> None:
+    """The run-id format is the pipeline's (records.new_run_id); the v4 model id derived from it must
+    keep the run id whole (found again after a lost submission) and pass the engine's (the service's)
+    model-id pattern."""
+    from engine.v4.protocol import MODEL_ID_RE
+    from shared.clients.formrecognizer import _RUN_SUFFIX, v4_model_id
+    from shared.clients.records import new_run_id, run_model_name
+
+    run_id = new_run_id()
+    name = run_model_name(folder, run_id)
+    assert _RUN_SUFFIX.search(name) and _RUN_SUFFIX.search(name).group(1) == run_id
+    model_id = v4_model_id(name)
+    assert MODEL_ID_RE.match(model_id) and model_id.endswith(run_id)
