@@ -89,6 +89,17 @@ def host_environment(settings: dict[str, Any], azurite: AzuriteInfo, engine: Eng
     return env
 
 
+def api_banner(settings: dict[str, Any], environ: Mapping[str, str] | None = None) -> str:
+    """Which protocol the app will speak to the engine (the environment wins over local.settings.json)."""
+    outer = os.environ if environ is None else environ
+    api = outer.get("FORM_RECOGNIZER_API") or settings.get("Values", {}).get("FORM_RECOGNIZER_API") or "v2.1"
+    if api.lower().lstrip("v") in ("2024-11-30", "4.0"):
+        return "the app speaks Document Intelligence v4.0 (2024-11-30)"
+    if api.lower().lstrip("v") == "2.0-preview":
+        return "the app speaks the 2019 Form Recognizer v2.0-preview routes"
+    return "the app speaks Form Recognizer v2.1"
+
+
 def review_url(port: int, token: str) -> str:
     return f"http://{LOOPBACK}:{port}/api/review/?token={token}"
 
@@ -157,7 +168,7 @@ def _run_up(args: argparse.Namespace) -> int:
             )
         engine_index = len(procs)
         procs.append(engine.process)  # type: ignore[arg-type]
-        console.print(f"[green]✓[/] Engine       {engine.endpoint}  (Form Recognizer v2.1 protocol)")
+        console.print(f"[green]✓[/] Engine       {engine.endpoint}  ({api_banner(settings)})")
 
         def restart_engine() -> subprocess.Popen[bytes]:
             again = start_engine(
@@ -200,6 +211,8 @@ def _run_up(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         console.print("\nStopping…")
+        stop_children(procs)
+        console.print(f"Stopped the Functions host, the engine and Azurite; the data stays in {state}.")
         return 0
     finally:
         stop_children(procs)

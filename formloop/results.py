@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -88,6 +89,17 @@ def write_json(stream: IO[str], rows: list[dict[str, Any]]) -> None:
     stream.write("\n")
 
 
+def _no_folder_message(container: Any, folder: str) -> str:
+    """'' when the folder holds blobs; else what the container does hold (a typo reads as a typo, not as
+    a folder still waiting for its model)."""
+    prefix = f"{folder}/" if folder else None
+    if next(iter(container.list_blobs(name_starts_with=prefix, results_per_page=1)), None) is not None:
+        return ""
+    names = {b.name.rsplit("/", 1)[0] for b in islice(container.list_blobs(), 2000) if "/" in b.name}
+    known = ", ".join(sorted(names)[:10]) or "none"
+    return f"there is no folder {folder!r} in container {container.container_name!r} (its folders: {known})"
+
+
 def _no_results_message(folder: str, predictions: list[dict[str, Any]]) -> str:
     if not predictions:
         return (f"no predictions in folder {folder!r}: its forms are predicted once it has a current "
@@ -128,7 +140,9 @@ def run_results(args: argparse.Namespace) -> int:
         console.print(f"[red]storage error:[/red] {exc}", highlight=False)
         return 1
     if not rows:
-        console.print(f"[red]{_no_results_message(folder, predictions)}[/red]", highlight=False)
+        message = (_no_folder_message(container, folder) if not predictions else "") or \
+            _no_results_message(folder, predictions)
+        console.print(f"[red]{message}[/red]", highlight=False)
         return 1
     target = args.out.open("w", encoding="utf-8", newline="") if args.out else nullcontext(sys.stdout)
     with target as stream:

@@ -1,7 +1,9 @@
 """`formloop upload PATH... --folder NAME`: put forms, labels and fields.json into a folder.
 
 Files are streamed from disk (no whole-file reads), with a progress bar. A directory uploads the
-files directly inside it (sub-directories become sub-folders). The pipeline takes it from there.
+files inside it; its sub-directories become sub-folders, and a sub-folder is a folder of its own (its
+own fields.json, labels and model: one folder is one form type), so the upload says where such files
+went. The pipeline takes it from there.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import argparse
 import contextlib
 import mimetypes
 from pathlib import Path
+from typing import Any
 
 from formloop.status import add_connection_arguments, settings_from_args
+from shared.names import folder_problem
+from shared.wording import counted, shell_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +59,10 @@ def run_upload(args: argparse.Namespace) -> int:
         console.print("[yellow]nothing to upload[/yellow]")
         return 1
     folder = str(args.folder).strip("/")
+    problem = folder_problem(folder)
+    if problem:
+        console.print(f"[red]--folder {args.folder!r}: {problem}[/red]", highlight=False)
+        return 2
     container = blob_service(settings).get_container_client(settings.forms_container)
     with contextlib.suppress(ResourceExistsError):
         container.create_container()
@@ -61,7 +70,7 @@ def run_upload(args: argparse.Namespace) -> int:
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(
-            f"uploading {len(files)} files to {settings.forms_container}/{folder}/", total=total
+            f"uploading {counted(len(files), 'file')} to {settings.forms_container}/{folder}/", total=total
         )
         for path, relative in files:
             name = f"{folder}/{relative}" if folder else relative
@@ -75,5 +84,32 @@ def run_upload(args: argparse.Namespace) -> int:
                     content_settings=ContentSettings(content_type=ctype),
                 )
             progress.advance(task, path.stat().st_size)
-    console.print(f"uploaded {len(files)} files; see progress with `formloop status --folder {folder}`")
+    target = f"{settings.forms_container}/{folder or '(root)'}/"
+    hint = shell_command("formloop", "status", "--folder", folder)
+    console.print(f"uploaded {counted(len(files), 'file')} to {target}; see progress with `{hint}`",
+                  highlight=False, soft_wrap=True)  # a command to paste: never broken over lines
+    warn_nested(console, folder, files)
     return 0
+
+
+def nested_folders(folder: str, files: list[tuple[Path, str]]) -> dict[str, int]:
+    """Sub-folders the upload created, with how many files each got."""
+    out: dict[str, int] = {}
+    for _path, relative in files:
+        if "/" in relative:
+            sub = f"{folder}/{relative.rsplit('/', 1)[0]}" if folder else relative.rsplit("/", 1)[0]
+            out[sub] = out.get(sub, 0) + 1
+    return out
+
+
+def warn_nested(console: Any, folder: str, files: list[tuple[Path, str]]) -> None:
+    nested = nested_folders(folder, files)
+    if not nested:
+        return
+    where = ", ".join(f"{name}/ ({counted(n, 'file')})" for name, n in sorted(nested.items()))
+    console.print(
+        f"[yellow]note:[/yellow] sub-directories became folders of their own: {where}. Each folder is "
+        f"one form type with its own fields.json, labels and model, so forms there are not predicted by "
+        f"{folder or 'the root'}'s model. To keep them in {folder or 'the root'}, upload the files "
+        f"themselves (e.g. `{shell_command('formloop', 'upload', '--folder', folder or '/')} DIR/*`); "
+        f"`formloop status` lists every folder.", highlight=False, soft_wrap=True)

@@ -54,6 +54,26 @@ def folder_of(blob_name: str) -> str:
     return blob_name.rsplit("/", 1)[0] if "/" in blob_name else ""
 
 
+MAX_FOLDER_CHARS = 1024 - len("/x.pdf.prediction.json")  # room for a form and our longest output name
+_BAD_FOLDER_CHARS = re.compile(r"[\x00-\x1f\\]")
+
+
+def folder_problem(folder: str) -> str:
+    """Why `folder` cannot name a folder of the forms container ('' when it can): a name is a blob
+    prefix, so `./`, `..`, empty segments or a backslash would make blobs no one meant."""
+    if not folder:
+        return ""
+    if len(folder) > MAX_FOLDER_CHARS:
+        return f"a folder name is at most {MAX_FOLDER_CHARS} characters (blob names are at most 1024)"
+    if _BAD_FOLDER_CHARS.search(folder):
+        return "a folder name has no backslash or control characters (use / between folder levels)"
+    segments = folder.split("/")
+    if any(s in ("", ".", "..") for s in segments):
+        return ("a folder name is one or more names joined by /, without leading or trailing /, "
+                "'.', '..' or '//' (it is a prefix of blob names, not a path on disk)")
+    return ""
+
+
 def basename(blob_name: str) -> str:
     return blob_name.rsplit("/", 1)[-1]
 

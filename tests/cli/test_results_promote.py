@@ -139,10 +139,17 @@ def test_results_json_to_a_file(trained: Trained, cli: Cli, tmp_path: Path) -> N
         trained.stack.records.prediction(FOLDER, "New_1.jpg")["fields"])["PurchaseOrderNumber"]["text"]
 
 
-def test_results_of_a_folder_without_predictions_is_an_error(cli: Cli) -> None:
-    code, out, err = cli("results", "--folder", "nothing-here")
+def test_results_of_a_folder_without_predictions_is_an_error(trained: Trained, cli: Cli) -> None:
+    trained.stack.upload("waiting/a.pdf", b"%PDF-1.7\n")
+    code, out, err = cli("results", "--folder", "waiting")
     assert code == 1 and out == ""
-    assert "no predictions in folder 'nothing-here'" in err
+    assert "no predictions in folder 'waiting'" in err
+
+
+def test_results_of_a_folder_that_does_not_exist_says_so(cli: Cli) -> None:
+    code, out, err = cli("results", "--folder", "ordres")
+    assert code == 1 and out == ""
+    assert "there is no folder 'ordres'" in err and f"its folders: {FOLDER}" in " ".join(err.split())
 
 
 def test_status_shows_predictions_and_promotions(trained: Trained, cli: Cli) -> None:
