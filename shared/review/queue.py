@@ -7,6 +7,7 @@ trained on, or labeled before any model). Built from one listing and two partiti
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -58,6 +59,16 @@ def _rows(query: Any) -> dict[str, dict[str, Any]]:
         return {}
 
 
+def _names(value: Any) -> list[str]:
+    """A list property as the records store it (JSON text; a list when written by hand)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 def _state(labeled: bool, prediction: dict[str, Any] | None) -> str:
     if labeled:
         return "labeled"
@@ -86,7 +97,7 @@ def form_queue(settings: Settings, records: Records, folder: str, state: str = "
             "labelsStatus": row.get("labelsStatus"),
             "modelId": p.get("modelId") if succeeded and p else None,
             "lowestConfidence": p.get("lowestConfidence") if succeeded and p else None,
-            "lowConfidenceNames": list((p or {}).get("lowConfidenceNames") or []) if succeeded else [],
+            "lowConfidenceNames": _names((p or {}).get("lowConfidenceNames")) if succeeded else [],
             "reviewStatus": (p or {}).get("reviewStatus"),
         })
     counts = {s: sum(1 for i in items if i["state"] == s) for s in STATES}

@@ -254,3 +254,33 @@ def test_models_of_a_folder_without_any_and_make_current_refusals(api: Api) -> N
     )
     assert api.json("POST", "promote", {}, status=400, folder="jobs")["error"]["code"] == "MissingModel"
     assert api.json("GET", "nothing-here", status=404)["error"]["code"] == "NotFound"
+
+
+def test_queue_order_needs_review_by_lowest_confidence_then_predicted_then_unlabeled_then_labeled(
+    api: Api,
+) -> None:
+    for name in ("a.pdf", "b.pdf", "c.pdf", "d.pdf", "e.pdf"):
+        api.stack.upload(f"order/{name}", (JOBS / "ceo.pdf").read_bytes())
+    api.stack.upload("order/e.pdf.labels.json", b"{}")
+    rows = {  # Predictions rows as the pipeline writes them
+        "a.pdf": {"reviewStatus": "confident", "lowestConfidence": 0.95},
+        "b.pdf": {"reviewStatus": "needsReview", "lowestConfidence": 0.41, "lowConfidenceNames": ["Total"]},
+        "c.pdf": {"reviewStatus": "needsReview", "lowestConfidence": 0.12, "lowConfidenceNames": ["Date"]},
+    }
+    for doc, props in rows.items():
+        api.stack.records.merge_prediction("order", doc, status="succeeded", modelId="m1", **props)
+    queue = api.json("GET", "queue", folder="order")
+    assert [(f["document"], f["state"]) for f in queue["forms"]] == [
+        ("c.pdf", "needsReview"),
+        ("b.pdf", "needsReview"),
+        ("a.pdf", "predicted"),
+        ("d.pdf", "unlabeled"),
+        ("e.pdf", "labeled"),
+    ]
+    assert queue["counts"] == {"needsReview": 2, "predicted": 1, "unlabeled": 1, "labeled": 1}
+    assert [f["document"] for f in api.json("GET", "queue", folder="order", field="Total")["forms"]] == [
+        "b.pdf"
+    ]
+    assert [f["document"] for f in api.json("GET", "queue", folder="order", state="unlabeled")["forms"]] == [
+        "d.pdf"
+    ]
