@@ -96,3 +96,49 @@ def test_long_modules_say_why(package: str) -> None:
         if text.count("\n") > MAX_LINES:
             doc = ast.get_docstring(ast.parse(text)) or ""
             assert "Why it is long" in doc, f"{path.relative_to(ROOT)}: over {MAX_LINES} lines, no reason"
+
+
+def _closure(names: set[str]) -> set[str]:
+    """The distributions named and every one they require (installed ones), by normalised name."""
+    import re
+    from importlib.metadata import PackageNotFoundError, requires
+
+    norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()  # noqa: E731
+    todo, seen = [norm(n) for n in names], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            for req in requires(name) or []:
+                if "extra ==" in req and "crypto" not in req:
+                    continue
+                todo.append(norm(re.split(r"[ ;<>=!~\[(]", req, maxsplit=1)[0]))
+        except PackageNotFoundError:
+            pass
+    return seen
+
+
+def test_the_deployed_app_needs_nothing_outside_its_requirements() -> None:
+    """function_app.py and shared/ run in Azure with requirements.txt alone (not the engine's or dev ones)."""
+    import re
+    import sys
+    from importlib.metadata import packages_distributions
+
+    listed = {re.split(r"[ ;<>=!~\[]", line.strip(), maxsplit=1)[0]
+              for line in (ROOT / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")}
+    allowed = _closure(listed)
+    providers = packages_distributions()
+    paths = [ROOT / "function_app.py", *(ROOT / "shared").rglob("*.py")]
+    missing = set()
+    for path in paths:
+        for module in _imports(path):
+            top = module.split(".")[0]
+            if top in sys.stdlib_module_names or top in ("shared", "__future__"):
+                continue
+            dists = {re.sub(r"[-_.]+", "-", d).lower() for d in providers.get(top, [top])}
+            if not dists & allowed:
+                missing.add(f"{top} ({path.relative_to(ROOT)})")
+    assert not missing, f"imported by the app but not in requirements.txt: {sorted(missing)}"
