@@ -27,6 +27,14 @@ def _is_pdf(data: bytes) -> bool:
 
 
 def page_count(data: bytes) -> int:
+    """The form's pages; 0 when it cannot be opened (the page then says so for each page it asks)."""
+    try:
+        return _page_count(data)
+    except (pdfium.PdfiumError, OSError, Image.DecompressionBombError, ValueError):
+        return 0
+
+
+def _page_count(data: bytes) -> int:
     if _is_pdf(data):
         with _LOCK:
             doc = pdfium.PdfDocument(data)
@@ -60,10 +68,7 @@ def _render_pdf(data: bytes, number: int) -> Image.Image:
 
 
 def _frame(data: bytes, number: int) -> Image.Image:
-    try:
-        img = Image.open(io.BytesIO(data))
-    except OSError as exc:
-        raise ApiError(415, "NotAnImage", f"the form cannot be shown: {exc}") from exc
+    img = Image.open(io.BytesIO(data))
     with img:
         for n, frame in enumerate(ImageSequence.Iterator(img), start=1):
             if n == number:
@@ -79,7 +84,10 @@ def page_png(name: str, etag: str, data: bytes, number: int) -> bytes:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    image = _render_pdf(data, number) if _is_pdf(data) else _frame(data, number)
+    try:
+        image = _render_pdf(data, number) if _is_pdf(data) else _frame(data, number)
+    except (pdfium.PdfiumError, OSError, Image.DecompressionBombError, ValueError) as exc:
+        raise ApiError(415, "CannotShow", f"this form cannot be shown as an image: {exc}") from exc
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=1)
     png = out.getvalue()

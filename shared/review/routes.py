@@ -154,6 +154,9 @@ def handle(settings: Settings, records_for: Callable[[Settings], Records], req: 
         log.warning("review %s %s: storage error: %s", req.method, req.path, one_line(exc))
         response = _error(ApiError(502, "StorageError", f"storage answered with an error: {one_line(exc)}"),
                           html)
+    except Exception as exc:  # a bug: the person gets a message and the log the traceback
+        log.exception("review %s %s failed", req.method, req.path)
+        response = _error(ApiError(500, "InternalError", f"the review app failed: {one_line(exc)}"), html)
     return _secure(response)
 
 

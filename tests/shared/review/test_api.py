@@ -284,3 +284,13 @@ def test_queue_order_needs_review_by_lowest_confidence_then_predicted_then_unlab
     assert [f["document"] for f in api.json("GET", "queue", folder="order", state="unlabeled")["forms"]] == [
         "d.pdf"
     ]
+
+
+@pytest.mark.parametrize(("name", "data"), [("broken.pdf", b"%PDF-1.7\nnot really a pdf"),
+                                            ("text.png", b"this is no image"), ("empty.jpg", b"")])
+def test_a_form_that_cannot_be_drawn_gets_a_clear_error(api: Api, name: str, data: bytes) -> None:
+    api.stack.upload(f"jobs/{name}", data)
+    refused = api.json("GET", "page", status=415, folder="jobs", doc=name, page="1")
+    assert refused["error"]["code"] == "CannotShow" and "cannot be shown" in refused["error"]["message"]
+    view = api.json("GET", "form", folder="jobs", doc=name)
+    assert view["pageCount"] == 0 and view["ocr"]["ready"] is False
