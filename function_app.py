@@ -17,7 +17,7 @@ import azure.functions as func
 
 from shared import runtime
 from shared.clients.delivered import delivered_blob
-from shared.settings import uses_event_grid_source
+from shared.settings import timer_runs_on_startup, uses_event_grid_source
 from shared.triggers import blob, prediction_request, review, timer, training_request
 
 app = func.FunctionApp()
@@ -58,7 +58,7 @@ def on_prediction_request(msg: func.QueueMessage) -> None:
                      len(report.predicted), report.skipped, len(report.failed), report.left_for_later)
 
 
-@app.timer_trigger(arg_name="beat", schedule="%POLL_SCHEDULE%", run_on_startup=True)
+@app.timer_trigger(arg_name="beat", schedule="%POLL_SCHEDULE%", run_on_startup=timer_runs_on_startup())
 def poll_training_runs(beat: func.TimerRequest) -> None:
     settings = runtime.settings()
     timer.on_timer(settings, runtime.fr_client_for(settings), runtime.records_for(settings),

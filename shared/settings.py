@@ -15,9 +15,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 CONNECTION = "FORMS_STORAGE"
 MAX_SAS_MINUTES = 120  # the longest a training SAS may live
+TRAINING_SOURCE_AUTH_MODES = ("sas", "identity")
+# Hosts of Azure AI services endpoints (public cloud, regional, US Government, China): they no longer serve
+# the 2019 `2.0-preview` routes (Form Recognizer v2.0 was retired on 2026-08-31).
+AZURE_AI_HOST_SUFFIXES = (".cognitiveservices.azure.com", ".api.cognitive.microsoft.com",
+                          ".cognitiveservices.azure.us", ".cognitiveservices.azure.cn")
 
 
 @dataclass(frozen=True)
@@ -28,11 +34,12 @@ class Setting:
 
     env: str
     attr: str
-    kind: str  # text | int | positive | fraction | container | table | api | auth
+    kind: str  # text | int | positive | fraction | container | table | api | auth | choice
     default: str | None
     meaning: str
     minimum: int = 0
     maximum: int | None = None
+    choices: tuple[str, ...] = ()  # kind `choice`: the values it accepts (lower case)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -71,7 +78,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FORM_RECOGNIZER_API", "fr_api", "api", "v2.1",
             "`v2.1`; `2024-11-30` (also `v4.0`) for Document Intelligence v4.0, which Azure keeps after v2.1 "
             "retires on 2027-09-15 (`FORM_RECOGNIZER_API=2024-11-30 make run` runs the whole loop on it); "
-            "or `2.0-preview` for the 2019 Feedback Loop routes"),
+            "or `2.0-preview` for the 2019 Feedback Loop routes (local engine only: Azure retired v2.0 on "
+            "2026-08-31: refused with an Azure endpoint)"),
     Setting("TRAINING_THRESHOLD", "training_threshold", "int", "10",
             "labeled documents a folder needs before training (`make run` uses 5)", minimum=1),
     Setting("RETRAIN_MIN_NEW_LABELS", "retrain_min_new_labels", "int", "1",
@@ -105,6 +113,14 @@ SETTINGS: tuple[Setting, ...] = (
             "a run not finished by then is marked `timedOut` (and its labeled set retried once)"),
     Setting("SAS_EXPIRY_MINUTES", "sas_expiry_minutes", "int", "120",
             "lifetime of the training SAS (read + list only)", minimum=5, maximum=MAX_SAS_MINUTES),
+    Setting("TRAINING_SOURCE_AUTH", "training_source_auth", "choice", "sas",
+            "how Document Intelligence reads the training set: `sas` (a short read + list SAS in the URL) or "
+            "`identity` (the plain container URL, read with the Document Intelligence account's own "
+            "system-assigned identity, which needs Storage Blob Data Reader; Azure only: the local engine "
+            "reads only a SAS)", choices=TRAINING_SOURCE_AUTH_MODES),
+    Setting("TIMER_RUN_ON_STARTUP", "timer_run_on_startup", "choice", "true",
+            "run the polling timer as soon as the host starts (locally); `false` in Azure, where every "
+            "scale-out would run it again (read at start-up)", choices=("true", "false")),
     Setting("HTTP_TIMEOUT_SECONDS", "http_timeout_seconds", "positive", "30",
             "per-request timeout to the Form Recognizer endpoint"),
     Setting("HTTP_RETRY_BUDGET_SECONDS", "http_retry_budget_seconds", "positive", "120",
@@ -197,6 +213,8 @@ class Settings:
     entra_client_secret: str = ""
     review_session_key: str = ""
     entra_authority: str = "https://login.microsoftonline.com"
+    training_source_auth: str = "sas"
+    timer_run_on_startup: str = "true"
 
     @property
     def submission_deadline_seconds(self) -> float:
@@ -301,6 +319,11 @@ def _parse(env: Mapping[str, str], s: Setting) -> object:
         return _table(env, s.env)
     if s.kind == "api":
         return _api(_value(env, s.env))
+    if s.kind == "choice":
+        value = _value(env, s.env).lower()
+        if value not in s.choices:
+            raise SettingsError(f"setting {s.env} must be one of {s.choices}, got {value!r}")
+        return value
     if s.kind == "auth":
         mode = _value(env, s.env).lower()
         if mode not in REVIEW_AUTH_MODES:
@@ -329,7 +352,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"storage is not configured: set {CONNECTION} (connection string) or "
             f"{CONNECTION}__blobServiceUri/__queueServiceUri/__tableServiceUri (identity)")
     values["fr_endpoint"] = str(values["fr_endpoint"]).rstrip("/")
+    host = (urlsplit(values["fr_endpoint"]).hostname or "").lower()
+    if values["fr_api"] == "2.0-preview" and host.endswith(AZURE_AI_HOST_SUFFIXES):
+        raise SettingsError(
+            "FORM_RECOGNIZER_API=2.0-preview is the 2019 preview dialect, served only by the local engine: "
+            f"Azure retired Form Recognizer v2.0 on 2026-08-31 ({host}); use v2.1 or 2024-11-30")
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def timer_runs_on_startup(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the polling timer runs as soon as the host starts (read at import time, like the blob
+    source): yes locally, no in Azure, where each new instance of a scale-out would run it again."""
+    env = os.environ if env is None else env
+    return (env.get("TIMER_RUN_ON_STARTUP") or "true").strip().lower() != "false"
 
 
 def uses_event_grid_source(env: Mapping[str, str] | None = None) -> bool:
@@ -339,6 +374,8 @@ def uses_event_grid_source(env: Mapping[str, str] | None = None) -> bool:
 
 
 def _bounds(s: Setting) -> str:
+    if s.kind == "choice":
+        return " or ".join(f"`{c}`" for c in s.choices)
     if s.kind == "int":
         return f"integer ≥ {s.minimum}" + (f", ≤ {s.maximum}" if s.maximum is not None else "")
     return {"positive": "seconds > 0" if s.env.endswith("_SECONDS") else "number > 0",

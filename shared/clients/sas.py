@@ -1,7 +1,10 @@
 """A read+list SAS for the forms container, the `source` a Train request needs.
 
 With an account key (Azurite, or a key-enabled account) the SAS is signed with it; with a managed
-identity it is a user-delegation SAS (needs Storage Blob Data Owner/Contributor). Expiry is short.
+identity it is a user-delegation SAS (the identity's Storage Blob Data Owner role allows it). Expiry is
+short. With TRAINING_SOURCE_AUTH=identity there is no SAS: the source is the plain container URL, which
+Document Intelligence reads with its own system-assigned identity (Azure only; infra/ grants it Storage
+Blob Data Reader on the forms account when `trainingSourceAuth` is `identity`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 def container_sas_url(settings: Settings, service: BlobServiceClient | None = None,
                       now: datetime | None = None, container: str = "") -> str:
-    """A read+list SAS URL of the forms container (or of `container`, e.g. the training snapshots)."""
+    """A read+list SAS URL of the forms container (or of `container`, e.g. the training snapshots); the
+    plain container URL when the service reads with its own identity."""
     service = service or blob_service(settings)
     container = container or settings.forms_container
+    if settings.training_source_auth == "identity":
+        return f"{service.url.rstrip('/')}/{container}"
     now = now or datetime.now(UTC)
     start = now - CLOCK_SKEW
     expiry = now + timedelta(minutes=min(settings.sas_expiry_minutes, MAX_SAS_MINUTES))
