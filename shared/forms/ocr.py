@@ -136,8 +136,9 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
     """OCR one source form unless its current version already has an `.ocr.json`.
 
     Storage calls for a new form delivered by the trigger: a one-call claim, the row, and the OCR-file
-    upload with its metadata. Without `delivered` (the sweep), the output's metadata is read first
-    and the form is downloaded (which also gives its ETag/MD5), so a duplicate downloads nothing.
+    upload with its metadata. Without `delivered` (the sweep), the output's metadata and the form's
+    properties are read first, so a duplicate, or a version whose row says it failed for good,
+    downloads nothing.
     Training is asked for when the labels were already valid at the claim, or when someone (the
     labels step) wrote the row while we were OCR'ing: the final write is conditional on our claim.
     If a newer version of the form claimed the row meanwhile, this reading is dropped (`superseded`)."""
@@ -151,13 +152,15 @@ def process_source(settings: Settings, blob_name: str, client: FormRecognizerCli
     meta: dict[str, str] | None = None
     if delivered is None:
         meta = _ocr_metadata(target)
-        if meta:
-            try:
-                props = source.get_blob_properties()
-            except ResourceNotFoundError:
-                return _gone(settings, records, blob_name)
-            if _done_already(settings, meta, str(props.etag).strip('"'), _md5(props)):
-                return _record_skip(settings, records, blob_name, str(props.etag).strip('"'), meta)
+        try:
+            props = source.get_blob_properties()
+        except ResourceNotFoundError:
+            return _gone(settings, records, blob_name)
+        if meta and _done_already(settings, meta, str(props.etag).strip('"'), _md5(props)):
+            return _record_skip(settings, records, blob_name, str(props.etag).strip('"'), meta)
+        final = _failed_for_good(records, blob_name, str(props.etag).strip('"'))
+        if final is not None:  # a verdict on this very version: reading it again would change nothing
+            return final
 
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         document: IO[bytes] = spool
@@ -343,6 +346,16 @@ def _gone(settings: Settings, records: Records, blob_name: str) -> OcrOutcome:
     `retrying` must not stay so; it says `deleted` (shared/forms/deletions.py)."""
     mark_deleted(settings, records, blob_name)
     return OcrOutcome("gone", blob_name)
+
+
+def _failed_for_good(records: Records, blob_name: str, etag: str) -> OcrOutcome | None:
+    """The row's `failed` verdict when it is about this version of the form; None otherwise. Checked
+    before a download: a 50 MB form that failed for good must not be read again at every sweep."""
+    row = records.document(folder_of(blob_name), basename(blob_name)) or {}
+    if row.get("status") != "failed" or row.get("sourceEtag") != etag:
+        return None
+    return OcrOutcome("failed", blob_name, error_code=str(row.get("errorCode") or ""),
+                      error_message=str(row.get("errorMessage") or ""))
 
 
 def _name_refused(records: Records, blob_name: str, problem: str) -> OcrOutcome:

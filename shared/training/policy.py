@@ -45,7 +45,7 @@ class LabeledSet:
 def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> LabeledSet:
     rows = records.folder_documents(inv.folder, select=LABEL_VERDICT)
     result = LabeledSet()
-    for doc, labels_etag in sorted(inv.labels.items()):
+    for doc in sorted(inv.labels):
         if doc not in inv.sources:
             result.invalid[doc] = "labels for a document that is not in the folder"
             continue
@@ -59,21 +59,10 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
             else:
                 result.waiting_for_ocr.append(doc)
             continue
-        if row.get("labelsEtag") == labels_etag and row.get("labelsHash"):
-            # A page verdict is re-decided every time: a new version of the form may have more pages.
-            ok = row.get("labelsStatus") == "valid" or row.get("labelsErrorCode") == PAGE_NOT_FOUND
-            digest, why = str(row["labelsHash"]), str(row.get("labelsErrorMessage", ""))
-            max_page = int(row.get("labelMaxPage") or 0)
-        else:
-            labels_blob = join(inv.folder, doc) + ".labels.json"
-            found = read_and_check(settings, labels_blob)
-            if found is None:
-                continue
-            check, etag = found
-            record_check(records, labels_blob, check, etag)
-            result.rechecked.append(doc)
-            ok, digest, why = check.ok, check.sha256, check.message
-            max_page = check.max_page
+        verdict = _labels_verdict(settings, records, inv, doc, row, result)
+        if verdict is None:
+            continue
+        ok, digest, why, max_page = verdict
         pages = int(row.get("pages") or 0)
         beyond = ok and pages > 0 and max_page > pages  # the engine would refuse them (LabelPageNotFound)
         if beyond:
@@ -88,6 +77,28 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
         else:
             result.invalid[doc] = why
     return result
+
+
+def _labels_verdict(settings: Settings, records: Records, inv: FolderInventory, doc: str,
+                    row: dict[str, Any], result: LabeledSet) -> tuple[bool, str, str, int] | None:
+    """(usable, label hash, why not, highest page) of a document's labels: the row's verdict when it is
+    about this labels version, else read and checked now (None: the file is gone). A verdict is final
+    for its version, an unusable one too: a file too large has no hash, and reading 8 MiB of it again
+    at every sweep and decision would change nothing."""
+    known = row.get("labelsEtag") == inv.labels[doc]
+    if known and (row.get("labelsHash") or row.get("labelsStatus") == "failed"):
+        # A page verdict is re-decided every time: a new version of the form may have more pages.
+        ok = row.get("labelsStatus") == "valid" or row.get("labelsErrorCode") == PAGE_NOT_FOUND
+        return (ok, str(row.get("labelsHash") or ""), str(row.get("labelsErrorMessage", "")),
+                int(row.get("labelMaxPage") or 0))
+    labels_blob = join(inv.folder, doc) + ".labels.json"
+    found = read_and_check(settings, labels_blob)
+    if found is None:
+        return None
+    check, etag = found
+    record_check(records, labels_blob, check, etag)
+    result.rechecked.append(doc)
+    return check.ok, check.sha256, check.message, check.max_page
 
 
 def pack_set(docs: dict[str, str]) -> dict[str, Any]:
