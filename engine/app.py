@@ -20,6 +20,10 @@ from engine.errors import ApiError
 from engine.operations import OperationStore
 from engine.v2.custom_routes import router as custom_router
 from engine.v2.layout_routes import router as layout_router
+from engine.v2.not_served import router as v2_not_served_router
+from engine.v3 import routes as v3
+from engine.v4.errors import V4Error
+from engine.v4.protocol import PREFIX as V4_PREFIX
 from engine.v4.routes import router as v4_router
 
 log = logging.getLogger("engine.app")
@@ -35,6 +39,20 @@ WRONG_KEY = ("Access denied due to invalid subscription key or wrong API endpoin
 
 def error_response(err: ApiError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+
+
+def route_error(method: str, path: str, status: int, detail: str) -> ApiError:
+    """No route for this path (404) or not for this method (405), in the error shape of the API the path
+    belongs to: a v4.0 or 3.x client reads `{"error": {code, message}}` with a named code, as the rest of
+    its API writes; v2.x paths keep the gateway's own 404."""
+    if path.startswith(V4_PREFIX + "/") or path == V4_PREFIX or v3.owns(path):
+        if status == 405:
+            return V4Error(405, "MethodNotAllowed", None, f"{method} is not a method of {path}.")
+        return V4Error(status, "NotFound", None, f"Resource not found: {method} {path} is not a route of "
+                       "this API." if status == 404 else detail)
+    if status == 404:
+        return ApiError(404, "404", "Resource not found.")
+    return ApiError(status, str(status), detail)
 
 
 class GatewayMiddleware:
@@ -131,18 +149,20 @@ def create_app(config: EngineConfig) -> FastAPI:
         return error_response(ApiError(400, "BadArgument", f"Bad or unrecognizable request: {err.errors()}"))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, err: StarletteHTTPException) -> JSONResponse:
-        code = "404" if err.status_code == 404 else str(err.status_code)
-        msg = "Resource not found." if err.status_code == 404 else str(err.detail)
-        return error_response(ApiError(err.status_code, code, msg))
+    async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        return error_response(route_error(request.method, request.url.path, err.status_code, str(err.detail)))
 
     @app.get("/health")
     async def health() -> dict:
         return {"status": "ok", "pending": operations.pending, "workers": config.workers}
 
+    # Form Recognizer 3.x (/formrecognizer/documentModels/...) goes before v2's
+    # `/formrecognizer/{version}/...` routes, which would take the analyze results of a model named "layout"
+    app.include_router(v3.router)
     app.include_router(layout_router)
     app.include_router(v4_router)  # Document Intelligence v4.0 (/documentintelligence/...)
     app.include_router(custom_router)
+    app.include_router(v2_not_served_router)
     app.add_middleware(GatewayMiddleware, api_key=config.api_key)
     app.add_middleware(StoppingMiddleware, stopping=stopping)  # outermost: sees every cancellation
     return app

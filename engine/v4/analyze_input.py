@@ -29,8 +29,10 @@ from engine.v4.url_check import check_url
 
 # A base64 document of MAX_BYTES plus the JSON around it.
 MAX_JSON_BYTES = MAX_BYTES * 4 // 3 + 64 * 1024
-# Features that change nothing in what the engine returns, so accepting them is honest.
-HARMLESS_FEATURES = ("ocrHighResolution",)
+# Features accepted although they change nothing in what the engine returns: high resolution (pages
+# are read at their own resolution anyway) and font styles (the engine reports none: `styles` holds
+# handwriting only; docs/engine.md says so). Every other add-on is refused rather than silently ignored.
+ACCEPTED_FEATURES = ("ocrHighResolution", "styleFont")
 
 
 @dataclass
@@ -60,7 +62,7 @@ def parse_options(request: Request) -> AnalyzeOptions:
     if index_type not in STRING_INDEX_TYPES:
         raise invalid_parameter("stringIndexType", f"must be one of {', '.join(STRING_INDEX_TYPES)}.")
     features = [f for f in (q.get("features") or "").split(",") if f.strip()]
-    unsupported = [f for f in features if f.strip() not in HARMLESS_FEATURES]
+    unsupported = [f for f in features if f.strip() not in ACCEPTED_FEATURES]
     if unsupported:
         raise invalid_parameter("features", f"{', '.join(unsupported)} not supported by this engine.")
     if q.get("queryFields"):

@@ -40,6 +40,7 @@ class BuildRequest:
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     allow_overwrite: bool = False
+    api_version: str = API_VERSION  # the request's: the model's details carry it
 
 
 def _string(body: dict[str, Any], key: str, max_len: int) -> str | None:
@@ -71,7 +72,8 @@ def _source(body: dict[str, Any], allowed_hosts: tuple[str, ...]) -> tuple[str, 
     return url, "", file_list
 
 
-def parse_build_request(body: Any, allowed_hosts: tuple[str, ...]) -> BuildRequest:
+def parse_build_request(body: Any, allowed_hosts: tuple[str, ...],
+                        api_version: str = API_VERSION) -> BuildRequest:
     """Validate a BuildDocumentModelRequest; every problem is the service's 400 (403 for a host off the
     allow-list)."""
     if not isinstance(body, dict):
@@ -98,7 +100,7 @@ def parse_build_request(body: Any, allowed_hosts: tuple[str, ...]) -> BuildReque
     url, prefix, file_list = _source(body, allowed_hosts)
     return BuildRequest(model_id=model_id, build_mode=mode.lower(), container_url=url, prefix=prefix,
                         file_list=file_list, description=_string(body, "description", 4096), tags=tags,
-                        allow_overwrite=overwrite)
+                        allow_overwrite=overwrite, api_version=api_version)
 
 
 def model_details(req: BuildRequest, outcome: TrainingOutcome, created: str) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def model_details(req: BuildRequest, outcome: TrainingOutcome, created: str) -> 
     details: dict[str, Any] = {"modelId": req.model_id}
     if req.description is not None:
         details["description"] = req.description
-    details.update({"createdDateTime": created, "apiVersion": API_VERSION, "tags": req.tags,
+    details.update({"createdDateTime": created, "apiVersion": req.api_version, "tags": req.tags,
                     "buildMode": req.build_mode})
     if req.file_list is None:
         details["azureBlobSource"] = {"containerUrl": without_query(req.container_url), "prefix": req.prefix}

@@ -18,6 +18,7 @@ TOP_MESSAGES = {
     "Conflict": "The request could not be completed due to a conflict.",
     "UnsupportedMediaType": "Request content type is not supported.",
     "InternalServerError": "An unexpected error occurred.",
+    "NotImplemented": "This engine does not implement the requested operation.",
 }
 _STATUS_TOP = {400: "InvalidRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
                415: "UnsupportedMediaType", 500: "InternalServerError"}
@@ -92,9 +93,21 @@ def invalid_parameter(name: str, detail: str) -> V4Error:
 
 
 def model_not_found(model_id: str) -> V4Error:
+    if model_id.lower().startswith("prebuilt-"):
+        return V4Error(404, "NotFound", "ModelNotFound",
+                       f"The requested model '{model_id}' was not found: this engine serves the prebuilt "
+                       "models prebuilt-layout and prebuilt-read, and the custom models built on it.")
     return V4Error(404, "NotFound", "ModelNotFound",
                    f"The requested model '{model_id}' was not found. It may have been deleted or is still "
                    "building.")
+
+
+def not_implemented(method: str, path: str, what: str) -> V4Error:
+    """A route the service has and this engine does not serve: 501, never a 404 or 405 that would read as
+    a missing model or a client mistake (azure-core does not retry a 501)."""
+    return V4Error(501, "NotImplemented", "OperationNotSupported",
+                   f"{method} {path}: {what} is not supported by this engine (docs/engine.md lists what it "
+                   "serves).")
 
 
 def operation_not_found(operation_id: str) -> V4Error:

@@ -1,14 +1,49 @@
-"""v2.x custom models over REST against a real engine: a training container on Azurite, train, wait for
-the model, analyze with it (used by tests/engine/v2/test_custom_routes.py and tests/engine/custom/)."""
+"""Custom models against a real engine: v2.x over REST (a training container on Azurite, train, wait for
+the model, analyze with it; used by tests/engine/v2/test_custom_routes.py and tests/engine/custom/), and
+the purchase orders as Document Intelligence Studio writes them (v4 and the SDK samples' tests)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import requests
 
+from engine.v4.convert.layout_result import layout_result
 from formloop.stack import AzuriteInfo, EngineInfo
 from tests.helpers.engine import sas_container
+from tests.helpers.paths import DATA_DIR
+
+PURCHASE_ORDERS = DATA_DIR / "purchase-orders"
+LABELS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/labels.json"
+
+
+def purchase_orders(prefix: str = "") -> dict[str, bytes]:
+    """The five labeled purchase orders as the v2 labeling tool wrote them (v2.0 `.ocr.json`)."""
+    return {prefix + f.name: f.read_bytes() for f in sorted(PURCHASE_ORDERS.iterdir()) if f.name != "LICENSE"}
+
+
+def studio_files(prefix: str = "", ocr: bool = True,
+                 only: tuple[int, ...] = (1, 2, 3, 4, 5)) -> dict[str, bytes]:
+    """The purchase orders as Document Intelligence Studio writes them: labels with its `$schema` and
+    extra keys, `.ocr.json` as a v4 Layout result (or absent), fields.json."""
+    files = {}
+    for name, data in purchase_orders().items():
+        if name.startswith("Form_") and int(name[5]) not in only:
+            continue
+        if name.endswith(".ocr.json"):
+            if not ocr:
+                continue
+            v2 = json.loads(data)["analyzeResult"]
+            data = json.dumps({"status": "succeeded", "analyzeResult": layout_result(v2)}).encode()
+        elif name.endswith(".labels.json"):
+            labels = json.loads(data)
+            labels["$schema"] = LABELS_SCHEMA
+            for lab in labels["labels"]:
+                lab.update(labelType="words", kind="fieldValue")
+            data = json.dumps(labels).encode()
+        files[prefix + name] = data
+    return files
 
 
 def key_headers(engine: EngineInfo, **extra: str) -> dict[str, str]:

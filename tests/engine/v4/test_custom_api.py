@@ -14,43 +14,17 @@ from azure.ai.documentintelligence.models import AnalyzeResult, DocumentModelDet
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from engine.v4.convert.layout_result import layout_result
 from formloop.stack import AzuriteInfo, EngineInfo
+from tests.helpers.custom_models import PURCHASE_ORDERS as PO
+from tests.helpers.custom_models import studio_files as _studio_files
 from tests.helpers.engine import sas_container
-from tests.helpers.paths import DATA_DIR
 
-PO = DATA_DIR / "purchase-orders"
 API = "api-version=2024-11-30"
-LABELS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/labels.json"
 
 
 # -- helpers ----------------------------------------------------------------------------------------
 def _container(azurite: AzuriteInfo, files: dict[str, bytes]) -> str:
     return sas_container(azurite, files, "v4")
-
-
-def _studio_files(prefix: str = "", ocr: bool = True,
-                  only: tuple[int, ...] = (1, 2, 3, 4, 5)) -> dict[str, bytes]:
-    """The purchase orders as Document Intelligence Studio writes them: labels with its `$schema` and
-    extra keys, `.ocr.json` as a v4 Layout result (or absent), fields.json."""
-    files = {}
-    for f in sorted(PO.iterdir()):
-        if f.name == "LICENSE" or (f.name.startswith("Form_") and int(f.name[5]) not in only):
-            continue
-        data = f.read_bytes()
-        if f.name.endswith(".ocr.json"):
-            if not ocr:
-                continue
-            v2 = json.loads(data)["analyzeResult"]
-            data = json.dumps({"status": "succeeded", "analyzeResult": layout_result(v2)}).encode()
-        elif f.name.endswith(".labels.json"):
-            labels = json.loads(data)
-            labels["$schema"] = LABELS_SCHEMA
-            for lab in labels["labels"]:
-                lab.update(labelType="words", kind="fieldValue")
-            data = json.dumps(labels).encode()
-        files[prefix + f.name] = data
-    return files
 
 
 def _admin(engine: EngineInfo) -> DocumentIntelligenceAdministrationClient:
