@@ -1,7 +1,8 @@
 // formloop on Azure: the function app (Flex Consumption, Python 3.11) with a user-assigned identity, the
 // forms storage account (the forms and training-set snapshot containers, the training and prediction queues,
 // the tables; no shared keys), an Event Grid system topic for the blob trigger, Azure AI Document
-// Intelligence, and Application Insights. `azd up` deploys it; the Event Grid subscription itself is created
+// Intelligence (reading training sets through a short SAS or, with trainingSourceAuth=service-identity, with
+// its own identity), and Application Insights. `azd up` deploys it; the Event Grid subscription itself is created
 // after code deployment by infra/hooks/postdeploy.* (it needs the function's `blobs_extension` key, which
 // exists only once the blob trigger has been indexed), with the filters this file outputs.
 targetScope = 'subscription'
@@ -51,13 +52,22 @@ param pollSchedule string = '0 */1 * * * *'
 @description('Labeled documents a folder needs before the first model is trained.')
 param trainingThreshold string = '10'
 
-@description('Form Recognizer REST dialect the pipeline speaks: v2.1 or 2.0-preview.')
+// The pipeline also speaks the 2019 `2.0-preview` routes, but only the local engine serves them: Azure retired
+// Form Recognizer v2.0 on 2026-08-31, so it is not offered here (and shared/settings.py refuses it with an
+// Azure endpoint).
+@description('Document Intelligence REST API the pipeline speaks: v2.1 (supported until 2027-09-15) or 2024-11-30 (v4.0).')
 @allowed([
   'v2.1'
-  '2.0-preview'
   '2024-11-30'
 ])
 param formRecognizerApi string = 'v2.1'
+
+@description('How Document Intelligence reads a training set: sas (a short user-delegation SAS in the source URL) or service-identity (the plain container URL, read with the Document Intelligence account\'s own system-assigned identity, which gets Storage Blob Data Reader on the forms account).')
+@allowed([
+  'sas'
+  'service-identity'
+])
+param trainingSourceAuth string = 'sas'
 
 @description('Client id of the Entra ID app registration people sign in to the review page with (docs/deploy.md); empty keeps the page closed.')
 param reviewClientId string = ''
@@ -124,11 +134,14 @@ var pipelineOutputSuffixes = [
   '.prediction.json'
 ]
 var storageSuffix = environment().suffixes.storage
+var documentIntelligenceReadsWithIdentity = trainingSourceAuth == 'service-identity'
 
 // Built-in role definition ids (stable across tenants).
 var roles = {
+  storageAccountContributor: '17d1049b-9a84-46fb-8f53-869881c3d3ab'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   cognitiveServicesUser: 'a97b65f3-24c7-4388-baec-2e87135dc908'
@@ -195,6 +208,7 @@ module storage 'app/storage.bicep' = {
     identityPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
+    documentIntelligencePrincipalId: documentIntelligenceReadsWithIdentity ? documentIntelligence.outputs.systemAssignedPrincipalId : ''
     roles: roles
   }
 }
@@ -208,6 +222,10 @@ module documentIntelligence 'app/document-intelligence.bicep' = {
     tags: tags
     sku: documentIntelligenceSku
     disableLocalAuth: documentIntelligenceDisableLocalAuth
+    systemAssignedIdentity: documentIntelligenceReadsWithIdentity
+    allowedFqdns: [
+      '${formsStorageName}.blob.${storageSuffix}'
+    ]
     identityPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
@@ -256,10 +274,14 @@ var appSettings = {
   PREDICTIONS_TABLE: tableNames.predictions
   REVIEWS_TABLE: tableNames.reviews
   POLL_SCHEDULE: pollSchedule
+  // Not on every start: each new instance of a scale-out would run the timer at once (the schedule and
+  // its past-due beats cover Azure; locally the default `true` keeps the first sweep immediate).
+  TIMER_RUN_ON_STARTUP: 'false'
   BLOB_TRIGGER_SOURCE: 'EventGrid'
   FORM_RECOGNIZER_ENDPOINT: documentIntelligence.outputs.endpoint
   FORM_RECOGNIZER_API: formRecognizerApi
   TRAINING_THRESHOLD: trainingThreshold
+  TRAINING_SOURCE_AUTH: trainingSourceAuth
   // The review page signs people in with Entra ID and lets in only holders of the app role. Its two
   // secrets (ENTRA_CLIENT_SECRET, REVIEW_SESSION_KEY) are not set here: Key Vault references, by hand.
   REVIEW_AUTH: 'entra'

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 CONNECTION = "FORMS_STORAGE"
 MAX_SAS_MINUTES = 120  # the longest a training SAS may live
-TRAINING_SOURCE_AUTH_MODES = ("sas", "identity")
+TRAINING_SOURCE_AUTH_MODES = ("sas", "service-identity")
 # Hosts of Azure AI services endpoints (public cloud, regional, US Government, China): they no longer serve
 # the 2019 `2.0-preview` routes (Form Recognizer v2.0 was retired on 2026-08-31).
 AZURE_AI_HOST_SUFFIXES = (".cognitiveservices.azure.com", ".api.cognitive.microsoft.com",
@@ -115,7 +115,7 @@ SETTINGS: tuple[Setting, ...] = (
             "lifetime of the training SAS (read + list only)", minimum=5, maximum=MAX_SAS_MINUTES),
     Setting("TRAINING_SOURCE_AUTH", "training_source_auth", "choice", "sas",
             "how Document Intelligence reads the training set: `sas` (a short read + list SAS in the URL) or "
-            "`identity` (the plain container URL, read with the Document Intelligence account's own "
+            "`service-identity` (the plain container URL, read with the Document Intelligence account's own "
             "system-assigned identity, which needs Storage Blob Data Reader; Azure only: the local engine "
             "reads only a SAS)", choices=TRAINING_SOURCE_AUTH_MODES),
     Setting("TIMER_RUN_ON_STARTUP", "timer_run_on_startup", "choice", "true",

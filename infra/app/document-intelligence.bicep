@@ -1,6 +1,11 @@
-// Azure AI Document Intelligence (kind FormRecognizer; it serves the v2.1 REST API the pipeline speaks).
-// A custom subdomain is required for Entra ID tokens; with local auth disabled the function's identity
+// Azure AI Document Intelligence (kind FormRecognizer; it serves the v2.1 and v4.0 REST APIs the pipeline
+// speaks). A custom subdomain is required for Entra ID tokens; with local auth disabled the function's identity
 // (Cognitive Services User) is the only way in.
+// Outbound: the Verified Module restricts the account's outbound network access by default (data loss
+// prevention), which would also stop it reading a training set from storage; the only host it may reach is
+// the forms account's blob endpoint (`allowedFqdns`), whether it reads with a SAS or with its own identity.
+// With `systemAssignedIdentity` the account gets a system-assigned identity (Document Intelligence reads
+// storage only with that kind), which main.bicep grants Storage Blob Data Reader on the forms account.
 param name string
 param location string
 param tags object
@@ -10,6 +15,10 @@ param identityPrincipalId string
 param userPrincipalId string = ''
 param userPrincipalType string = 'User'
 param cognitiveServicesUserRoleId string
+@description('Give the account a system-assigned identity, to read training sets without a SAS.')
+param systemAssignedIdentity bool = false
+@description('Hosts the account may reach (data loss prevention): the forms account\'s blob endpoint.')
+param allowedFqdns array
 
 var identityAssignment = [
   {
@@ -37,9 +46,16 @@ module account 'br/public:avm/res/cognitive-services/account:0.10.2' = {
     customSubDomainName: name
     disableLocalAuth: disableLocalAuth
     publicNetworkAccess: 'Enabled'
+    restrictOutboundNetworkAccess: true
+    allowedFqdnList: allowedFqdns
+    managedIdentities: {
+      systemAssigned: systemAssignedIdentity
+    }
     roleAssignments: empty(userPrincipalId) ? identityAssignment : concat(identityAssignment, userAssignment)
   }
 }
 
 output endpoint string = account.outputs.endpoint
 output name string = account.outputs.name
+@description('Principal id of the account\'s system-assigned identity; empty without one.')
+output systemAssignedPrincipalId string = systemAssignedIdentity ? (account.outputs.?systemAssignedMIPrincipalId ?? '') : ''

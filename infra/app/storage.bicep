@@ -5,10 +5,22 @@
 // - the host account: AzureWebJobsStorage (host locks, timer state) and the Flex Consumption package container.
 // Keeping them apart means the data account holds only user data, and deleting or re-creating the function
 // app never touches the forms.
-// The identity's data roles are assigned on each account as a whole, not per container: Storage Blob Data
-// Owner on the forms account covers reading, writing and deleting in both containers and creating the
-// user-delegation key behind the SAS Document Intelligence reads the forms and snapshots with (that key can
-// only be granted at account scope or above).
+// The identity's roles are assigned on each account as a whole, not per container, and they are the ones the
+// Azure Functions docs list for an identity-based blob trigger ("Grant permission to the identity" and
+// "Connecting to host storage with an identity" in articles/azure-functions/functions-reference.md):
+// - forms account, the trigger's own connection (FORMS_STORAGE): Storage Blob Data Owner and Storage Queue
+//   Data Contributor (the trigger's poison queue; here also the training and prediction queues), plus
+//   Storage Table Data Contributor for the pipeline's tables. Owner also covers what the pipeline itself
+//   does with blobs: read, write and delete in both containers, and the user-delegation key behind the
+//   training SAS (Azure grants that key only at account scope or above);
+// - host account (AzureWebJobsStorage): Storage Blob Data Owner (host locks, timer state, keys, the
+//   deployment package), and for the blob trigger, which keeps its receipts and queues there whatever its
+//   own connection is, Storage Account Contributor and Storage Queue Data Contributor as well; Storage
+//   Table Data Contributor lets the host write its diagnostic events. Storage Account Contributor can list
+//   account keys, which this account does not accept (shared-key access is off).
+// With trainingSourceAuth=service-identity, Document Intelligence's own system-assigned identity gets
+// Storage Blob Data Reader on the forms account (read + list of both containers), which is what the
+// Document Intelligence docs ask for ("Managed identities for Document Intelligence").
 param location string
 param tags object
 param formsStorageName string
@@ -22,11 +34,13 @@ param identityPrincipalId string
 @description('Optional: the deploying user, who gets data roles on the forms account. Empty = none.')
 param userPrincipalId string = ''
 param userPrincipalType string = 'User'
+@description('Optional: Document Intelligence\'s system-assigned identity, which reads training sets. Empty = none.')
+param documentIntelligencePrincipalId string = ''
 @description('Built-in role definition ids, keyed by role (see main.bicep).')
 param roles object
 
 var identityDataRoles = [
-  roles.storageBlobDataOwner // Owner, not Contributor: user-delegation SAS for the training source needs it
+  roles.storageBlobDataOwner // what the docs list for a blob trigger's connection (Contributor is not enough)
   roles.storageQueueDataContributor
   roles.storageTableDataContributor
 ]
@@ -49,6 +63,26 @@ var userAssignments = [
     roleDefinitionIdOrName: role
   }
 ]
+// The blob trigger keeps its receipts and internal queues in the host account (AzureWebJobsStorage).
+var hostAssignments = concat(identityAssignments, [
+  {
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionIdOrName: roles.storageAccountContributor
+  }
+])
+var documentIntelligenceAssignment = [
+  {
+    principalId: documentIntelligencePrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionIdOrName: roles.storageBlobDataReader
+  }
+]
+var formsAssignments = concat(
+  identityAssignments,
+  empty(userPrincipalId) ? [] : userAssignments,
+  empty(documentIntelligencePrincipalId) ? [] : documentIntelligenceAssignment
+)
 
 var secureDefaults = {
   skuName: 'Standard_LRS'
@@ -100,7 +134,7 @@ module forms 'br/public:avm/res/storage/storage-account:0.14.3' = {
         }
       ]
     }
-    roleAssignments: empty(userPrincipalId) ? identityAssignments : concat(identityAssignments, userAssignments)
+    roleAssignments: formsAssignments
   }
 }
 
@@ -126,7 +160,7 @@ module host 'br/public:avm/res/storage/storage-account:0.14.3' = {
         }
       ]
     }
-    roleAssignments: identityAssignments
+    roleAssignments: hostAssignments
   }
 }
 

@@ -2,9 +2,9 @@
 
 With an account key (Azurite, or a key-enabled account) the SAS is signed with it; with a managed
 identity it is a user-delegation SAS (the identity's Storage Blob Data Owner role allows it). Expiry is
-short. With TRAINING_SOURCE_AUTH=identity there is no SAS: the source is the plain container URL, which
-Document Intelligence reads with its own system-assigned identity (Azure only; infra/ grants it Storage
-Blob Data Reader on the forms account when `trainingSourceAuth` is `identity`).
+short. With TRAINING_SOURCE_AUTH=service-identity there is no SAS: the source is the plain container
+URL, which Document Intelligence reads with its own system-assigned identity (Azure only; infra/ grants
+it Storage Blob Data Reader on the forms account when `trainingSourceAuth` is `service-identity`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def container_sas_url(settings: Settings, service: BlobServiceClient | None = No
     plain container URL when the service reads with its own identity."""
     service = service or blob_service(settings)
     container = container or settings.forms_container
-    if settings.training_source_auth == "identity":
+    if settings.training_source_auth == "service-identity":
         return f"{service.url.rstrip('/')}/{container}"
     now = now or datetime.now(UTC)
     start = now - CLOCK_SKEW

@@ -3,10 +3,12 @@
 pycep turns Bicep into JSON-like data without evaluating it, and a reference looks like a string literal
 (`formsContainerName` vs `'forms'`). A string that names a parameter or variable is resolved (a parameter
 to the value a parent module passed, else to its default); `${...}` interpolations, property access on
-objects, `for` loops over known arrays, `cond ? a : b` with a known condition, `empty`, `concat` of arrays,
-`join` of known strings and `loadJsonContent` are evaluated; everything only Azure knows (module outputs,
-`uniqueString`, conditions on unknown values) becomes `UNKNOWN`. That is enough to compare names and settings
-across files.
+objects, `for` loops over known arrays, `cond ? a : b` with a known condition, `==`, `!=`, `!`, `&&` and
+`||` on known values, `empty`, `concat` of arrays, `join` of known strings and `loadJsonContent` are
+evaluated; everything only Azure knows (module outputs, `uniqueString`, conditions on unknown values)
+becomes `UNKNOWN`. That is enough to compare names and settings across files. (Because quotes are lost, a
+string literal that happens to name a parameter, variable or module is read as that name: pick values that
+do not.)
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 _INTERPOLATION = re.compile(r"\$\{([^}]+)\}")
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+# Comparisons and logic on known values (Bicep compares strings case-sensitively with == and !=).
+_BINARY = {
+    "equals": lambda a, b: a == b,
+    "not_equals": lambda a, b: a != b,
+    "and": lambda a, b: a and b if isinstance(a, bool) and isinstance(b, bool) else UNKNOWN,
+    "or": lambda a, b: a or b if isinstance(a, bool) and isinstance(b, bool) else UNKNOWN,
+}
 _PARSER: BicepParser | None = None
 
 
@@ -142,6 +151,13 @@ class BicepFile:
             condition = self.value(operands["condition"])
             if isinstance(condition, bool):
                 return self.value(operands["true_value" if condition else "false_value"])
+        if op["type"] == "not":
+            value = self.value(op["operands"]["bool_value"])
+            return (not value) if isinstance(value, bool) else UNKNOWN
+        if op["type"] in _BINARY:
+            left, right = (self.value(op["operands"][k]) for k in ("operand_1", "operand_2"))
+            if left is not UNKNOWN and right is not UNKNOWN:
+                return _BINARY[op["type"]](left, right)
         return UNKNOWN
 
     def _function(self, function: dict) -> Any:

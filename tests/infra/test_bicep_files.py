@@ -19,6 +19,7 @@ BICEP_FILES = sorted(INFRA.rglob("*.bicep"))
 HOOKS = INFRA / "hooks"
 AZD_OUTPUT_ENV = {"AZURE_ENV_NAME", "AZURE_LOCATION", "AZURE_SUBSCRIPTION_ID", "AZURE_PRINCIPAL_ID"}
 HOOK_OWN_ENV = {"POSTDEPLOY_WAIT_SECONDS"}  # optional pause between attempts (shortened by the tests)
+SHELL_VARIABLES = {"IFS"}  # the shell's own, not the environment's
 
 
 def test_there_is_a_main_template_and_modules() -> None:
@@ -103,7 +104,7 @@ def test_postdeploy_shell_hook_is_valid_sh() -> None:
 
 @pytest.mark.parametrize("script", ["postdeploy.sh", "postdeploy.ps1"])
 def test_hooks_read_only_what_the_deployment_outputs(script: str) -> None:
-    outputs = set(parse(INFRA / "main.bicep")["outputs"]) | AZD_OUTPUT_ENV | HOOK_OWN_ENV
+    outputs = set(parse(INFRA / "main.bicep")["outputs"]) | AZD_OUTPUT_ENV | HOOK_OWN_ENV | SHELL_VARIABLES
     text = (HOOKS / script).read_text()
     if script.endswith(".sh"):
         used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", text)) | set(
@@ -113,6 +114,8 @@ def test_hooks_read_only_what_the_deployment_outputs(script: str) -> None:
         used = set(re.findall(r"\$env:([A-Z][A-Z0-9_]+)", text))
     assert used, script
     assert used <= outputs, f"{script} reads {sorted(used - outputs)}, which main.bicep does not output"
+    # every az call names the subscription azd deployed to (the CLI's default may be another one)
+    assert "AZURE_SUBSCRIPTION_ID" in used
     assert "systemKeys.blobs_extension" in text
     assert "Microsoft.Storage.BlobCreated" in text
     # The filters come from main.bicep (the .sh hook is run in test_postdeploy_hook.py; pwsh is not here).

@@ -29,8 +29,10 @@ PLATFORM_SETTINGS = {
 }
 # Built-in Azure role definition ids (public, identical in every tenant).
 ROLE_IDS = {
+    "storageAccountContributor": "17d1049b-9a84-46fb-8f53-869881c3d3ab",
     "storageBlobDataOwner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
     "storageBlobDataContributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "storageBlobDataReader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "storageQueueDataContributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
     "storageTableDataContributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
     "cognitiveServicesUser": "a97b65f3-24c7-4388-baec-2e87135dc908",
@@ -302,6 +304,12 @@ def test_the_identitys_data_roles_are_on_the_whole_forms_account(principal: str)
 
 
 def test_roles_are_the_builtin_ids_and_the_identity_gets_what_the_pipeline_needs() -> None:
+    """The roles the Azure Functions docs list for an identity-based blob trigger ("Grant permission to the
+    identity", functions-reference.md): on the trigger's connection (the forms account) Storage Blob Data
+    Owner and Storage Queue Data Contributor; on AzureWebJobsStorage (the host account), where the trigger
+    keeps its receipts and queues, Storage Blob Data Owner, Storage Queue Data Contributor and Storage
+    Account Contributor ("Connecting to host storage with an identity"), and Table Data Contributor for
+    the host's diagnostic events."""
     assert MAIN.var("roles") == ROLE_IDS
     identity_roles = {a["roleDefinitionIdOrName"] for a in STORAGE.var("identityAssignments")}
     assert identity_roles == {
@@ -310,6 +318,19 @@ def test_roles_are_the_builtin_ids_and_the_identity_gets_what_the_pipeline_needs
         ROLE_IDS["storageTableDataContributor"],
     }
     assert all(a["principalType"] == "ServicePrincipal" for a in STORAGE.var("identityAssignments"))
+    host = STORAGE.module_params("host")["roleAssignments"]
+    assert all(a["principalId"] is UNKNOWN and a["principalType"] == "ServicePrincipal" for a in host)
+    assert sorted(a["roleDefinitionIdOrName"] for a in host) == sorted(
+        ROLE_IDS[name]
+        for name in (
+            "storageAccountContributor",
+            "storageBlobDataOwner",
+            "storageQueueDataContributor",
+            "storageTableDataContributor",
+        )
+    )
+    forms = {a["roleDefinitionIdOrName"] for a in STORAGE.module_params("forms")["roleAssignments"]}
+    assert ROLE_IDS["storageAccountContributor"] not in forms  # only the host account needs it
     user_roles = {a["roleDefinitionIdOrName"] for a in STORAGE.var("userAssignments")}
     assert ROLE_IDS["storageTableDataContributor"] in user_roles  # `formloop status` reads the tables
     assert ROLE_IDS["storageBlobDataContributor"] in user_roles  # `formloop upload` writes blobs
