@@ -2,9 +2,9 @@
 // forms storage account (the forms and training-set snapshot containers, the training and prediction queues,
 // the tables; no shared keys), an Event Grid system topic for the blob trigger, Azure AI Document
 // Intelligence (reading training sets through a short SAS or, with trainingSourceAuth=service-identity, with
-// its own identity), and Application Insights. `azd up` deploys it; the Event Grid subscription itself is created
-// after code deployment by infra/hooks/postdeploy.* (it needs the function's `blobs_extension` key, which
-// exists only once the blob trigger has been indexed), with the filters this file outputs.
+// its own identity), and Application Insights. `azd up` deploys it; the Event Grid subscription itself is
+// created after code deployment by infra/hooks/postdeploy.* (it needs the function's `blobs_extension` key,
+// which exists only once the blob trigger has been indexed), with the filters this file outputs.
 targetScope = 'subscription'
 
 @minLength(1)

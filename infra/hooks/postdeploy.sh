@@ -65,15 +65,17 @@ lasting() {
   return "$found"
 }
 
-fail() {  # what failed, then az's own words
-  echo "postdeploy: $1" >&2
+fail() {  # what failed (the arguments, joined by spaces), then az's own words
+  echo "postdeploy: $*" >&2
   [ -n "$err" ] && printf '%s\n' "$err" >&2
   exit 1
 }
 
 # First: can the Azure CLI use the subscription azd deployed to at all?
 if ! az_ account show --query id --output tsv; then
-  fail "the Azure CLI cannot use subscription $AZURE_SUBSCRIPTION_ID, where azd deployed. Sign in with an account that can (az login${AZURE_TENANT_ID:+ --tenant $AZURE_TENANT_ID}) and run 'azd deploy' again. az said:"
+  fail "the Azure CLI cannot use subscription $AZURE_SUBSCRIPTION_ID, where azd deployed." \
+       "Sign in with an account that can (az login${AZURE_TENANT_ID:+ --tenant $AZURE_TENANT_ID})" \
+       "and run 'azd deploy' again. az said:"
 fi
 
 # The key appears a little after deployment, when the host has started and indexed the functions.
@@ -86,7 +88,8 @@ while :; do
     err=""
     [ -n "$key" ] && break
   elif lasting "$err"; then
-    fail "could not read the keys of function app $AZURE_FUNCTION_APP_NAME in resource group $RESOURCE_GROUP (subscription $AZURE_SUBSCRIPTION_ID); az said:"
+    fail "could not read the keys of function app $AZURE_FUNCTION_APP_NAME in resource group" \
+         "$RESOURCE_GROUP (subscription $AZURE_SUBSCRIPTION_ID); az said:"
   else
     printf '%s\n' "$err" >&2  # maybe passing (the app is still starting): shown, and tried again
   fi

@@ -111,7 +111,9 @@ def _run(
     signed_out: bool = False,
     env: dict[str, str] | None = None,
     with_az: bool = True,
+    shell: str = "sh",
 ) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     if with_az:
@@ -142,7 +144,7 @@ def _run(
         **(ENV if env is None else env),
     }
     done = subprocess.run(
-        [shutil.which("sh"), str(HOOK)], env=full_env, capture_output=True, text=True, timeout=60
+        [shutil.which(shell), str(HOOK)], env=full_env, capture_output=True, text=True, timeout=60
     )
     calls = [line.split("\x1f")[:-1] for line in log.read_text().splitlines()] if log.exists() else []
     return done, calls
@@ -470,3 +472,20 @@ def test_the_sh_hook_hides_no_error() -> None:
     assert [line.strip() for line in SH.splitlines() if re.search(r"\baz \"\$@\"", line)] == [
         'out=$(az "$@" --subscription "$AZURE_SUBSCRIPTION_ID" 2>"$errors") || status=$?'
     ]
+
+
+def test_a_passing_error_creating_the_subscription_is_tried_again(tmp_path: Path) -> None:
+    done, calls = _run(tmp_path, create_failures=1, create_error=SERVICE_BUSY)
+    assert done.returncode == 0, done.stderr
+    assert sum(_is(c, *CREATE) for c in calls) == 2 and SERVICE_BUSY in done.stderr
+
+
+@pytest.mark.parametrize("shell", [s for s in ("dash", "bash") if shutil.which(s)])
+def test_the_hook_behaves_the_same_in_other_shells(tmp_path: Path, shell: str) -> None:
+    """azd runs it with `sh`: dash on Debian and Ubuntu, bash (in POSIX mode) on macOS."""
+    done, calls = _run(tmp_path / "ok", shell=shell, keys_failures=1, create_failures=1)
+    assert done.returncode == 0, done.stderr
+    assert all(_option(call, "--subscription") == DEPLOYED for call in calls)
+    done, calls = _run(tmp_path / "denied", shell=shell, keys_failures=99, keys_error=NO_PERMISSION)
+    assert done.returncode == 1 and "(AuthorizationFailed)" in done.stderr
+    assert sum(_is(c, "functionapp", "keys", "list") for c in calls) == 1
