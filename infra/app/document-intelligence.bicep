@@ -27,6 +27,9 @@ var identityAssignment = [
     roleDefinitionIdOrName: cognitiveServicesUserRoleId
   }
 ]
+var systemIdentity = {
+  systemAssigned: true
+}
 var userAssignment = [
   {
     principalId: userPrincipalId
@@ -48,9 +51,7 @@ module account 'br/public:avm/res/cognitive-services/account:0.10.2' = {
     publicNetworkAccess: 'Enabled'
     restrictOutboundNetworkAccess: true
     allowedFqdnList: allowedFqdns
-    managedIdentities: {
-      systemAssigned: systemAssignedIdentity
-    }
+    managedIdentities: systemAssignedIdentity ? systemIdentity : null // null: no identity at all
     roleAssignments: empty(userPrincipalId) ? identityAssignment : concat(identityAssignment, userAssignment)
   }
 }

@@ -78,11 +78,9 @@ var documentIntelligenceAssignment = [
     roleDefinitionIdOrName: roles.storageBlobDataReader
   }
 ]
-var formsAssignments = concat(
-  identityAssignments,
-  empty(userPrincipalId) ? [] : userAssignments,
-  empty(documentIntelligencePrincipalId) ? [] : documentIntelligenceAssignment
-)
+var optionalUserAssignments = empty(userPrincipalId) ? [] : userAssignments
+var optionalDocumentIntelligenceAssignments = empty(documentIntelligencePrincipalId) ? [] : documentIntelligenceAssignment
+var formsAssignments = concat(identityAssignments, optionalUserAssignments, optionalDocumentIntelligenceAssignments)
 
 var secureDefaults = {
   skuName: 'Standard_LRS'

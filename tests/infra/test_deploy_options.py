@@ -148,7 +148,7 @@ def test_the_training_source_option_is_a_parameter_an_app_setting_and_an_azd_val
 def test_with_a_sas_document_intelligence_has_no_identity_and_no_storage_role() -> None:
     main = _with(trainingSourceAuth="sas")
     account = main.child("documentIntelligence").module_params("account")
-    assert account["managedIdentities"] == {"systemAssigned": False}
+    assert account["managedIdentities"] is None  # no identity at all
     assert main.module_params("storage")["documentIntelligencePrincipalId"] == ""
     forms = main.child("storage").module_params("forms")["roleAssignments"]
     assert ROLE_IDS["storageBlobDataReader"] not in {a["roleDefinitionIdOrName"] for a in forms}
@@ -162,7 +162,7 @@ def test_with_its_own_identity_document_intelligence_may_read_the_forms_account(
     storage only with a system-assigned identity, which needs Storage Blob Data Reader on the account."""
     main = _with(trainingSourceAuth="service-identity")
     account = main.child("documentIntelligence").module_params("account")
-    assert account["managedIdentities"] == {"systemAssigned": True}
+    assert account["managedIdentities"] == {"systemAssigned": True}  # system-assigned only
     # the storage module gets the account's identity (known only once deployed) ...
     assert main.module_params("storage")["documentIntelligencePrincipalId"] is UNKNOWN
     source = main.modules["storage"]["config"]["params"]["documentIntelligencePrincipalId"]
