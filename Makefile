@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: help install system run up test lint bench clean reset
+.PHONY: help install system samples run up test lint bench clean reset
 
 help:
 	@echo "make run    - install what is missing, start the local stack and run the demo on the sample forms"
@@ -28,6 +28,11 @@ $(STAMP_PY): requirements.txt engine/requirements.txt requirements-dev.txt pypro
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
+# The Azure SDKs' own samples (only in their source packages) for tests/engine/samples, fetched by
+# `make test` (not `make run`, which needs none of them) into .cache/sdk-samples/
+samples: $(STAMP_PY)
+	@$(BIN)/python scripts/fetch_sdk_samples.py
+
 $(STAMP_NODE): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm (Node 20) not found; install Node.js 20" >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
@@ -42,7 +47,7 @@ up: install
 lint: $(STAMP_PY)
 	$(BIN)/ruff check .
 
-test: install lint
+test: install samples lint
 	$(BIN)/python -m pytest
 
 bench: install

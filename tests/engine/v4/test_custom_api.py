@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from azure.ai.documentintelligence.models import AnalyzeResult, DocumentModelDet
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
+from engine.v4.routes import neural_builds
 from formloop.stack import AzuriteInfo, EngineInfo
 from tests.helpers.custom_models import PURCHASE_ORDERS as PO
 from tests.helpers.custom_models import studio_files as _studio_files
@@ -75,6 +77,11 @@ def test_get_list_info_and_operations(engine: EngineInfo, studio_model: Document
     assert admin.get_model("PO-Studio").doc_types == studio_model.doc_types
     assert "PO-Studio" in {m.model_id for m in admin.list_models()}
     assert admin.get_resource_details().custom_document_models.count >= 1
+    info = requests.get(f"{engine.endpoint}/documentintelligence/info?{API}", timeout=30,
+                        headers={"Ocp-Apim-Subscription-Key": engine.api_key}).json()
+    neural = info["customNeuralDocumentModelBuilds"]  # sample_get_raw_response / sample_send_request read it
+    assert neural["quota"] == 5000 and neural["used"] >= 0
+    assert neural["quotaResetDateTime"].endswith("-01T00:00:00Z")
     builds = [op for op in admin.list_operations()
               if op.resource_location.split("?")[0].endswith("/PO-Studio")]
     assert builds and builds[0].kind == "documentModelBuild"
@@ -85,6 +92,16 @@ def test_get_list_info_and_operations(engine: EngineInfo, studio_model: Document
     with pytest.raises(ResourceNotFoundError) as missing:
         admin.get_operation(str(uuid.uuid4()))
     assert missing.value.error.innererror["code"] == "OperationNotFound"
+
+
+def test_neural_builds_count_this_months_neural_models() -> None:
+    models = [{"buildMode": "neural", "createdDateTime": "2026-12-03T10:00:00Z"},
+              {"buildMode": "neural", "createdDateTime": "2026-11-30T23:59:59Z"},
+              {"buildMode": "template", "createdDateTime": "2026-12-04T10:00:00Z"}]
+    assert neural_builds(models, datetime(2026, 12, 7, tzinfo=UTC)) == {
+        "used": 1, "quota": 5000, "quotaResetDateTime": "2027-01-01T00:00:00Z"}
+    november = neural_builds(models, datetime(2026, 11, 7, tzinfo=UTC))
+    assert november["used"] == 1 and november["quotaResetDateTime"] == "2026-12-01T00:00:00Z"
 
 
 # -- analyze -----------------------------------------------------------------------------------------

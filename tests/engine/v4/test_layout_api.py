@@ -135,6 +135,21 @@ def test_api_version_is_required_and_checked(client: Client) -> None:
         assert r.status_code == 400, r.text
         assert r.json()["error"]["code"] == "InvalidArgument"
         assert r.json()["error"]["innererror"]["code"] == inner and "api-version" in r.text
+    assert "2023-07-31 and 2022-08-31 are served under /formrecognizer" in r.text
+
+
+def test_font_styles_and_high_resolution_are_accepted(client: Client) -> None:
+    """`styleFont` (sample_analyze_read asks for it) and `ocrHighResolution` are accepted; the engine
+    reports no font styles, so `styles` holds handwriting only (none here). Other add-ons are refused."""
+    pdf = make_pdf([["Bold claims"]])
+    for model in ("prebuilt-read", "prebuilt-layout"):
+        result = _analyze(client, pdf, model=model, features=["styleFont", "ocrHighResolution"])
+        assert result.content == "Bold claims" and result.styles == []
+    for feature in ("barcodes", "languages", "keyValuePairs", "formulas"):
+        with pytest.raises(HttpResponseError) as refused:
+            _analyze(client, pdf, features=["styleFont", feature])
+        assert refused.value.error.code == "InvalidArgument"
+        assert f"{feature} not supported" in refused.value.error.innererror["message"]
 
 
 def test_errors_are_in_the_v4_shape(client: Client) -> None:
@@ -154,6 +169,10 @@ def test_errors_are_in_the_v4_shape(client: Client) -> None:
     with pytest.raises(ResourceNotFoundError) as no_model:
         _analyze(client, make_pdf([["x"]]), model="no-such-model")
     assert no_model.value.error.innererror["code"] == "ModelNotFound"
+    with pytest.raises(ResourceNotFoundError) as prebuilt:
+        _analyze(client, make_pdf([["x"]]), model="prebuilt-invoice")
+    assert "serves the prebuilt models prebuilt-layout and prebuilt-read" in prebuilt.value.error.innererror[
+        "message"]
     r = client.get(f"/documentintelligence/documentModels/prebuilt-layout/analyzeResults/{uuid.uuid4()}?"
                    + API)
     assert r.status_code == 404 and r.json()["error"]["innererror"]["code"] == "OperationNotFound"
