@@ -78,6 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FORM_RECOGNIZER_API", "fr_api", "api", "v2.1",
             "`v2.1`; `2024-11-30` (also `v4.0`) for Document Intelligence v4.0, which Azure keeps after v2.1 "
             "retires on 2027-09-15 (`FORM_RECOGNIZER_API=2024-11-30 make run` runs the whole loop on it); "
+            "`2023-07-31` or `2022-08-31` (also `v3.1`, `v3.0`) for Form Recognizer 3.x; "
             "or `2.0-preview` for the 2019 Feedback Loop routes (local engine only: Azure retired v2.0 on "
             "2026-08-31: refused with an Azure endpoint)"),
     Setting("TRAINING_THRESHOLD", "training_threshold", "int", "10",
@@ -154,7 +155,7 @@ SETTINGS += (
 )
 SETTINGS_SPEC: dict[str, str | None] = {s.env: s.default for s in SETTINGS}
 
-API_DIALECTS = ("v2.1", "2.0-preview", "2024-11-30")
+API_DIALECTS = ("v2.1", "2.0-preview", "2024-11-30", "2023-07-31", "2022-08-31")
 REVIEW_AUTH_MODES = ("token", "entra")
 
 
@@ -340,6 +341,10 @@ def _api(api: str) -> str:
         return "2.0-preview"
     if bare in ("2024-11-30", "4.0"):
         return "2024-11-30"  # Document Intelligence v4.0
+    if bare in ("2023-07-31", "3.1"):
+        return "2023-07-31"  # Form Recognizer 3.1: azure-ai-formrecognizer 3.3's default
+    if bare in ("2022-08-31", "3.0"):
+        return "2022-08-31"  # Form Recognizer 3.0
     raise SettingsError(f"FORM_RECOGNIZER_API must be one of {API_DIALECTS}, got {api!r}")
 
 
@@ -381,7 +386,8 @@ def _bounds(s: Setting) -> str:
     return {"positive": "seconds > 0" if s.env.endswith("_SECONDS") else "number > 0",
             "fraction": "0–1", "container": "3-63 lowercase letters, digits, single hyphens",
             "table": "3-63 letters and digits, starting with a letter",
-            "api": "`v2.1`, `2024-11-30`, `2.0-preview`", "auth": "`token` or `entra`", "text": ""}[s.kind]
+            "api": "`v2.1`, `2024-11-30`, `2023-07-31`, `2022-08-31`, `2.0-preview`",
+            "auth": "`token` or `entra`", "text": ""}[s.kind]
 
 
 def markdown_rows() -> list[str]:

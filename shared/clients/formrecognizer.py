@@ -1,5 +1,6 @@
 """A small REST client for Form Recognizer v2.1 (and the 2019 `2.0-preview` routes), and for Document
-Intelligence v4.0 (`2024-11-30`: `documentModels:build`, `operations/{id}`, `{model}:analyze`).
+Intelligence v4.0 (`2024-11-30`: `documentModels:build`, `operations/{id}`, `{model}:analyze`) and the
+Form Recognizer 3.x versions with the same calls under `/formrecognizer` (`2023-07-31`, `2022-08-31`).
 
 Why not the SDK: the pipeline needs the raw Layout body (it IS the `.ocr.json` file), the raw model
 body for the tables, explicit control over retries/deadlines, and the 2019 routes the SDK never had.
@@ -49,8 +50,15 @@ _ROUTES = {
                     "/models/{model_id}/asyncAnalyze"),
     "2024-11-30": ("/documentintelligence", "/documentModels/prebuilt-layout:analyze",
                    "/documentModels:build", "/documentModels/{model_id}:analyze"),
+    "2023-07-31": ("/formrecognizer", "/documentModels/prebuilt-layout:analyze",
+                   "/documentModels:build", "/documentModels/{model_id}:analyze"),
+    "2022-08-31": ("/formrecognizer", "/documentModels/prebuilt-layout:analyze",
+                   "/documentModels:build", "/documentModels/{model_id}:analyze"),
 }
 V4 = "2024-11-30"
+# The versions with v4.0's calls and bodies (`documentModels`, `api-version=`): 3.x is v4.0 under
+# another prefix.
+DOCUMENT_MODEL_APIS = (V4, "2023-07-31", "2022-08-31")
 _V4_MODEL_ID = re.compile(r"[^A-Za-z0-9._~-]+")
 _RUN_SUFFIX = re.compile(r"-(\d{13}-[0-9a-f]{6})$")  # shared.clients.records.new_run_id
 
@@ -230,13 +238,13 @@ class FormRecognizerClient:
         self.session = session or configure_session(requests.Session())
         base, self._layout_path, self._train_path, self._analyze_path = _ROUTES[api]
         self.base_url = self.endpoint + base
-        self.v4 = api == V4
+        self.v4 = api in DOCUMENT_MODEL_APIS
 
     def _url(self, path: str) -> str:
-        """v4.0 wants `api-version` on every call (Operation-Location URLs carry it already)."""
+        """v4.0 and 3.x want `api-version` on every call (Operation-Location URLs carry it already)."""
         url = self.base_url + path
         if self.v4:
-            url += ("&" if "?" in url else "?") + f"api-version={V4}"
+            url += ("&" if "?" in url else "?") + f"api-version={self.api}"
         return url
 
     # -- plumbing -------------------------------------------------------------------------------------
