@@ -92,8 +92,9 @@ def test_retries_of_a_form_the_engine_keeps_failing_are_bounded(
     assert outcome.status == "failed" and outcome.error_code == "InternalServerError"
     row = stack.records.document("doomed", "Form_2.jpg")
     assert row and row["status"] == "failed" and "gave up after 2 attempts" in row["errorMessage"]
-    # failed for good: neither the host nor the sweep reads it again
-    assert process_source(stack.settings, name, stack.client, stack.records).status == "busy"
+    # failed for good: neither the host nor the sweep reads it again (the row's verdict is the answer)
+    again = process_source(stack.settings, name, stack.client, stack.records)
+    assert again.status == "failed" and again.error_code == "InternalServerError"
     assert sweep(stack.settings, stack.client, stack.records).ocr_started == []
 
 
