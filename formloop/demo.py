@@ -26,6 +26,7 @@ from rich.table import Table
 
 from formloop.results import field_text
 from formloop.stack import REPO_ROOT, StackError, describe_exit
+from shared.clients.records import now_iso
 from shared.names import encode_key
 from shared.predictions.field_values import labeled_values, norm, stored_fields
 
@@ -35,6 +36,7 @@ CONTAINER = "forms"
 NEW_FORM = "Form_5.jpg"  # held out: no model trains on it, so its prediction is a fair test
 COPY_OF, COPY = "Form_1.jpg", "Form_1-copy.jpg"  # the fifth labeled form training needs
 LABELS = ".labels.json"
+STATE_KEY = "~folder"  # the folder's training state row in TrainingRuns (shared.clients.records)
 DEMO_SETTINGS = {"TRAINING_THRESHOLD": "5", "POLL_SCHEDULE": "*/5 * * * * *"}
 OCR_DEADLINE_S = 600.0
 TRAIN_DEADLINE_S = 600.0
@@ -71,17 +73,80 @@ def _upload(container: ContainerClient, path: Path, name: str = "") -> None:
     container.upload_blob(f"{FOLDER}/{name}", data, overwrite=True)
 
 
-def _run_status(connection_string: str) -> str:
-    """The latest training run's status for the demo folder, '' while there is none."""
+def _latest_run(connection_string: str, api: str = "") -> dict[str, Any]:
+    """The demo folder's latest training run (of API version `api` when given), {} while there is none."""
     table = TableServiceClient.from_connection_string(connection_string).get_table_client("TrainingRuns")
     try:
-        rows = list(table.query_entities(f"PartitionKey eq '{FOLDER}'"))
+        rows = [r for r in table.query_entities(f"PartitionKey eq '{FOLDER}'") if r["RowKey"] != STATE_KEY]
     except Exception:  # the table appears with the first run
-        return ""
-    if not rows:
-        return ""
-    latest = min(rows, key=lambda r: r["RowKey"])  # run ids sort newest first
+        return {}
+    if api:
+        rows = [r for r in rows if str(r.get("apiVersion") or "v2.1") == api]
+    return dict(min(rows, key=lambda r: r["RowKey"])) if rows else {}  # run ids sort newest first
+
+
+def _run_status(connection_string: str) -> str:
+    """The latest training run's status for the demo folder, '' while there is none."""
+    latest = _latest_run(connection_string)
     return str(latest.get("Status") or latest.get("status") or "")
+
+
+def _app_api(connection_string: str) -> str:
+    """The API version the app speaks: FORM_RECOGNIZER_API from the environment or local.settings.json,
+    as the host gets it."""
+    from argparse import Namespace
+
+    from formloop.status import settings_from_args
+    from shared.settings import SettingsError
+
+    try:
+        return str(settings_from_args(Namespace(connection_string=connection_string)).fr_api)
+    except SettingsError:
+        return "v2.1"
+
+
+def _current_model(connection_string: str) -> tuple[str, str]:
+    """The demo folder's current model and the API version it was trained for ('' for none)."""
+    service = TableServiceClient.from_connection_string(connection_string)
+    try:
+        state = dict(service.get_table_client("TrainingRuns").get_entity(encode_key(FOLDER), STATE_KEY))
+        model_id = str(state.get("currentModelId") or "")
+        api = str(state.get("currentModelApi") or "")
+        if model_id and not api:
+            api = str(service.get_table_client("Models").get_entity(
+                encode_key(FOLDER), encode_key(model_id)).get("apiVersion") or "")
+    except ResourceNotFoundError:
+        return "", ""
+    return model_id, api
+
+
+def _switch_note(console: Console, model_id: str, model_api: str, api: str) -> None:
+    console.print(
+        f"[yellow]The folder's current model {model_id} was trained for API {model_api}; the app now speaks "
+        f"{api} (FORM_RECOGNIZER_API), which cannot use it.[/yellow] The pipeline reads the forms again with "
+        f"{api} and trains a model for it from the same labels at once; until it is current, new forms wait "
+        f"for it, and the predictions made earlier stay as they were.", highlight=False)
+
+
+def _wait_for_switch(progress: Progress, task: Any, connection_string: str, api: str, since: str,
+                     check: Any) -> str:
+    """Until the folder's current model is one of `api` ('succeeded'), or this demo's run for it ended
+    otherwise (its status)."""
+    deadline = time.monotonic() + TRAIN_DEADLINE_S
+    while True:
+        check()
+        if _current_model(connection_string)[1] == api:
+            progress.update(task, description=f"Training a model for {api}: succeeded, it is current")
+            return "succeeded"
+        run = _latest_run(connection_string, api)
+        status = str(run.get("status") or "") if str(run.get("requestedAt") or "") >= since else ""
+        if status.lower() in FINISHED - {"succeeded"}:
+            return status
+        progress.update(task, description=f"Training a model for {api}: "
+                                          f"{status or f'the forms are read again with {api}'}")
+        if time.monotonic() > deadline:
+            raise StackError(f"no model for {api} within {TRAIN_DEADLINE_S:.0f} s; see formloop status")
+        time.sleep(1)
 
 
 def _prediction(connection_string: str, document: str, etag: str) -> dict[str, Any] | None:
@@ -157,8 +222,13 @@ def run_demo(console: Console, connection_string: str, host: subprocess.Popen[by
     container = service.get_container_client(CONTAINER)
     with contextlib.suppress(ResourceExistsError):
         container.create_container()
+    api, since = _app_api(connection_string), now_iso()
+    model_id, model_api = _current_model(connection_string)
+    switching = bool(model_api) and model_api != api  # storage kept from a demo on another API version
 
     console.rule(f"Demo: {len(forms)} labeled purchase orders into {CONTAINER}/{FOLDER}/, then a new one")
+    if switching:
+        _switch_note(console, model_id, model_api, api)
     with _progress(console) as progress:
         task = progress.add_task("Uploading forms", total=len(forms))
         for path, name in forms:
@@ -167,10 +237,10 @@ def run_demo(console: Console, connection_string: str, host: subprocess.Popen[by
         ocr = progress.add_task("OCR (.ocr.json written)", total=len(forms))
         deadline = time.monotonic() + OCR_DEADLINE_S
         while True:
-            done = {
+            done = {  # read with the API the app speaks (a user's own `.ocr.json` counts under any)
                 b.name
-                for b in container.list_blobs(name_starts_with=f"{FOLDER}/")
-                if b.name.endswith(".ocr.json")
+                for b in container.list_blobs(name_starts_with=f"{FOLDER}/", include=["metadata"])
+                if b.name.endswith(".ocr.json") and (b.metadata or {}).get("api_version", api) == api
             }
             finished = sum(f"{FOLDER}/{name}.ocr.json" in done for _, name in forms)
             progress.update(ocr, completed=finished)
@@ -191,6 +261,9 @@ def run_demo(console: Console, connection_string: str, host: subprocess.Popen[by
         train = progress.add_task("Training (waiting for the run to finish)", total=None)
         deadline = time.monotonic() + TRAIN_DEADLINE_S
         status = ""
+        if switching:
+            status = _wait_for_switch(progress, train, connection_string, api, since,
+                                      lambda: _check_host(host, host_log))
         while status.lower() not in FINISHED:
             _check_host(host, host_log)
             if time.monotonic() > deadline:

@@ -98,6 +98,22 @@ def _production(row: dict[str, Any]) -> str:
     return f"{_accuracy(row['reviewedAccuracy'])} on {documents} form{'s' if documents != 1 else ''}"
 
 
+def _api_note(state: dict[str, Any], model_id: str, model_api: str) -> str:
+    """What a folder waits for when its current model belongs to another API version than the one the
+    app spoke at its last decision (FORM_RECOGNIZER_API changed): '' when they agree or are unknown."""
+    app_api = str(state.get("decisionApiVersion") or "")
+    if not model_id or not model_api or not app_api or model_api == app_api:
+        return ""
+    if state.get("activeRunId") and state.get("lastApiVersion") == app_api:
+        doing = f"a model for {app_api} is training now (run {state['activeRunId']})"
+    else:
+        doing = (f"a model for {app_api} is trained from the labeled set once its forms are read with "
+                 f"{app_api} (the last decision says what it waits for)")
+    return (f"its current model {model_id} was trained for API {model_api}, which the app "
+            f"(FORM_RECOGNIZER_API={app_api}) cannot use: new forms are not predicted until a model for "
+            f"{app_api} is current; {doing}. Earlier predictions stay as they were.")
+
+
 def _fields_found(row: dict[str, Any]) -> str:
     """`found/asked`: fields with a value out of the fields the model knows (from the row's fields)."""
     found = row.get("fieldCount")
@@ -190,11 +206,15 @@ def run_status(args: argparse.Namespace) -> int:
         if state.get("folder") == SWEEP_PARTITION:
             console.print(f"sweep for missed events: last at {state.get('lastSweptAt', '-')}")
             continue
+        model_id, model_api = records.current_model(str(state.get("folder", "")), state)
         console.print(
             f"folder [bold]{state.get('folder', '')}[/bold]: last decision: "
             f"{state.get('lastDecision', '-')} ({state.get('lastDecisionAt', '')}); "
-            f"current model: {state.get('currentModelId') or '-'}"
+            f"current model: {model_id or '-'}" + (f" (API {model_api})" if model_api else "")
         )
+        note = _api_note(state, model_id, model_api)
+        if note:
+            console.print(f"  [yellow]{note}[/yellow]", highlight=False)
 
     predictions = sorted(
         _query(records.predictions, folder, limit), key=lambda r: (r.get("folder", ""), r.get("document", ""))
@@ -228,13 +248,14 @@ def run_status(args: argparse.Namespace) -> int:
         _query(records.models, folder, limit), key=lambda r: str(r.get("createdDateTime", "")), reverse=True
     )
     table = Table(title=f"Models ({len(models)})")
-    for col in ("folder", "model", "status", "current", "accuracy", "fields", "documents", "promotion",
+    for col in ("folder", "model", "API", "status", "current", "accuracy", "fields", "documents", "promotion",
                 "in production", "created"):
         table.add_column(col)
     for row in models[:limit]:
         table.add_row(
             _short(row.get("folder"), 24),
             str(row.get("modelId", "")),
+            str(row.get("apiVersion") or ""),
             str(row.get("status", "")),
             "yes" if row.get("isCurrent") else "",
             _accuracy(row.get("averageModelAccuracy")),

@@ -180,6 +180,18 @@ class Records:
         state = self.get(self.runs, folder, FOLDER_STATE_KEY) or {}
         return str(state.get("currentModelId") or "")
 
+    def current_model(self, folder: str, state: dict[str, Any] | None = None) -> tuple[str, str]:
+        """The folder's current model and the API version it was trained for ('' when unknown): a
+        model of another version cannot be used after FORM_RECOGNIZER_API changed. `state` is the
+        folder-state row when the caller has read it already."""
+        if state is None:
+            state = self.get(self.runs, folder, FOLDER_STATE_KEY) or {}
+        model_id = str(state.get("currentModelId") or "")
+        api = str(state.get("currentModelApi") or "")
+        if model_id and not api:  # made current before the state kept its API: its Models row has it
+            api = str((self.model(folder, model_id) or {}).get("apiVersion") or "")
+        return model_id, api
+
     def folder_models(self, folder: str) -> list[dict[str, Any]]:
         rows = self.models.query_entities("PartitionKey eq @pk", parameters={"pk": encode_key(folder)})
         return [dict(r) for r in rows]

@@ -34,7 +34,7 @@ MAX_FIELDS_CHARS = 7900  # under records.MAX_TEXT, which would cut the JSON mid-
 
 @dataclass
 class PredictionOutcome:
-    status: str  # predicted | skipped | busy | no-model | failed | gone
+    status: str  # predicted | skipped | busy | no-model | other-api | failed | gone
     model_id: str = ""
     field_count: int = 0
     low_confidence: int = 0
@@ -65,12 +65,29 @@ def _claim(records: Records, folder: str, doc: str, model_id: str, etag: str, st
     return attempts
 
 
+def usable_model(settings: Settings, records: Records, folder: str,
+                 state: dict[str, Any] | None = None) -> tuple[str, str]:
+    """(the folder's current model, '') when this API version can analyze with it; else ('', why not).
+    After FORM_RECOGNIZER_API changed, the current model belongs to the other version until a model
+    for this one is trained: asking with it would only fail ("the model is gone") and replace
+    predictions that succeeded with failures, so nothing is asked."""
+    model_id, api = records.current_model(folder, state)
+    if model_id and api and api != settings.fr_api:
+        return "", (f"the current model {model_id} was trained for API {api}; FORM_RECOGNIZER_API="
+                    f"{settings.fr_api} cannot use it, so forms wait for a model trained for it")
+    return model_id, ""
+
+
 def predict_form(settings: Settings, blob_name: str, client: FormRecognizerClient, records: Records,
                  model_id: str = "", content: bytes | None = None, etag: str = "") -> PredictionOutcome:
-    """Analyze one form with `model_id` (default: its folder's current model). `content` and `etag`
-    are the form's bytes and version when the caller already has them (the blob trigger)."""
+    """Analyze one form with `model_id` (default: its folder's current model, if this API version can
+    use it). `content` and `etag` are the form's bytes and version when the caller already has them
+    (the blob trigger)."""
     folder, doc = folder_of(blob_name), basename(blob_name)
-    model_id = model_id or records.current_model_id(folder)
+    if not model_id:
+        model_id, why = usable_model(settings, records, folder)
+        if why:
+            return PredictionOutcome("other-api", detail=why)
     if not model_id:
         return PredictionOutcome("no-model")
     container = blob_service(settings).get_container_client(settings.forms_container)

@@ -15,7 +15,7 @@ from shared.clients.formrecognizer import FormRecognizerClient, FormRecognizerEr
 from shared.clients.records import Records
 from shared.forms.inventory import inventory
 from shared.names import join
-from shared.predictions.predict import predict_form
+from shared.predictions.predict import predict_form, usable_model
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,9 @@ def repredict_folder(settings: Settings, folder: str, model_id: str, client: For
                      records: Records) -> RepredictReport:
     """Predict the folder's unlabeled, OCR'd forms with `model_id` (still current), newest rows last."""
     report = RepredictReport()
-    if records.current_model_id(folder) != model_id:
-        log.info("repredict of %r by %s skipped: no longer its current model", folder, model_id)
+    current, why = usable_model(settings, records, folder)
+    if current != model_id:
+        log.info("repredict of %r by %s skipped: %s", folder, model_id, why or "no longer its current model")
         return report
     inv = inventory(settings, folder)
     rows = records.folder_predictions(folder)

@@ -25,7 +25,7 @@ SHORT_HASH = 16
 TERMINAL_RUN_STATES = ("succeeded", "failed", "timedOut", "poisoned")
 # What labeled_set reads: the verdict, and the pages the labels use against the pages the OCR found.
 LABEL_VERDICT = ["labelsEtag", "labelsHash", "labelsStatus", "labelsErrorCode", "labelsErrorMessage",
-                 "labelMaxPage", "pages", "status", "errorCode", "ocrApiVersion"]
+                 "labelMaxPage", "pages", "status", "errorCode", "ocrApiVersion", "ocrSource"]
 PAGE_NOT_FOUND = "LabelPageNotFound"
 
 
@@ -34,6 +34,7 @@ class LabeledSet:
     docs: dict[str, str] = field(default_factory=dict)  # document -> short label hash
     invalid: dict[str, str] = field(default_factory=dict)  # document -> why its labels are unusable
     waiting_for_ocr: list[str] = field(default_factory=list)
+    reread: list[str] = field(default_factory=list)  # of those, read by another API version: read again
     rechecked: list[str] = field(default_factory=list)  # labels checked here (their event was missed)
 
     @property
@@ -50,8 +51,9 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
             result.invalid[doc] = "labels for a document that is not in the folder"
             continue
         row = rows.get(doc) or {}
-        if doc in inv.ocr and row.get("ocrApiVersion") not in (None, "", settings.fr_api):
-            result.waiting_for_ocr.append(doc)  # read by another API version: the sweep reads it again
+        if doc in inv.ocr and _read_by_other_api(settings, row):
+            result.waiting_for_ocr.append(doc)  # the sweep reads it again
+            result.reread.append(doc)
             continue
         if doc not in inv.ocr:
             if row.get("status") == "failed":  # its OCR will not come: it cannot be trained on
@@ -77,6 +79,12 @@ def labeled_set(settings: Settings, records: Records, inv: FolderInventory) -> L
         else:
             result.invalid[doc] = why
     return result
+
+
+def _read_by_other_api(settings: Settings, row: dict[str, Any]) -> bool:
+    """Whether the pipeline's reading of the form was made by another API version. A user's `.ocr.json`
+    is what the labels were drawn on: the sweep never replaces it, so it counts under any version."""
+    return row.get("ocrSource") != "user" and row.get("ocrApiVersion") not in (None, "", settings.fr_api)
 
 
 def _labels_verdict(settings: Settings, records: Records, inv: FolderInventory, doc: str,
@@ -148,21 +156,37 @@ def run_in_flight(records: Records, folder: str, state: dict[str, Any] | None, s
     return str(run.get("status")) not in TERMINAL_RUN_STATES
 
 
-def decide(settings: Settings, labeled: LabeledSet, state: dict[str, Any] | None,
-           in_flight: bool) -> Decision:
+def trained_api(records: Records, folder: str, state: dict[str, Any] | None) -> str:
+    """The API version the folder's labeled set was last trained for: the last claim's, else (a state
+    row written before claims kept it) its current model's; '' when the folder never trained."""
+    if not state:
+        return ""
+    return str(state.get("lastApiVersion") or "") or records.current_model(folder, state)[1]
+
+
+def decide(settings: Settings, labeled: LabeledSet, state: dict[str, Any] | None, in_flight: bool,
+           last_api: str = "") -> Decision:
+    """Whether the folder trains now. `last_api` is the API version its set was last trained for: a
+    model of another version cannot be used after FORM_RECOGNIZER_API changed, so the same labeled set
+    is trained again for the new one (once: the claim records the version)."""
     count = len(labeled.docs)
     fingerprint = labeled.fingerprint
     previous = unpack_set(state)
     new = sum(1 for doc, digest in labeled.docs.items() if previous.get(doc) != digest)
     base = {"labeled_count": count, "new_labels": new, "fingerprint": fingerprint}
+    switched = bool(last_api) and last_api != settings.fr_api
     if in_flight:
         return Decision(False, "a training run is in flight for this folder", **base)
+    if labeled.reread:
+        return Decision(False, f"{len(labeled.reread)} labeled document(s) were read by another API version "
+                               f"than FORM_RECOGNIZER_API={settings.fr_api} (e.g. {labeled.reread[0]!r}); "
+                               f"the sweep reads them again before they count", **base)
     if count < settings.training_threshold:
         return Decision(False, f"{count} labeled documents, below the threshold of "
                                f"{settings.training_threshold}", **base)
-    if state and state.get("lastFingerprint") == fingerprint:
+    if not switched and state and state.get("lastFingerprint") == fingerprint:
         return Decision(False, "the labeled set is unchanged since the last run", **base)
-    if state and state.get("lastFingerprint") and new < settings.retrain_min_new_labels:
+    if not switched and state and state.get("lastFingerprint") and new < settings.retrain_min_new_labels:
         return Decision(False, f"{new} new or changed labels, fewer than RETRAIN_MIN_NEW_LABELS="
                                f"{settings.retrain_min_new_labels}", **base)
     if labeled.waiting_for_ocr:
@@ -171,4 +195,8 @@ def decide(settings: Settings, labeled: LabeledSet, state: dict[str, Any] | None
         waiting = labeled.waiting_for_ocr
         return Decision(False, f"{len(waiting)} labeled document(s) still wait for their OCR "
                                f"(e.g. {waiting[0]!r}); training waits for them", **base)
+    if switched:
+        return Decision(True, f"{count} labeled documents ({new} new or changed), last trained for API "
+                              f"{last_api}: training a model for FORM_RECOGNIZER_API={settings.fr_api}, "
+                              f"which cannot use one of {last_api}", **base)
     return Decision(True, f"{count} labeled documents ({new} new or changed)", **base)

@@ -35,6 +35,7 @@ from shared.predictions.field_values import compare, labeled_values, predicted_f
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+SWITCHED = "switched"  # replaced a current model of another API version (FORM_RECOGNIZER_API changed)
 
 
 @dataclass
@@ -70,8 +71,12 @@ def choose_holdout(settings: Settings, records: Records, folder: str, labeled: l
 
 def plan_training(settings: Settings, records: Records, folder: str, run_id: str,
                   labeled: list[str]) -> TrainingPlan:
-    """The whole folder when there is nothing to hold back; else a snapshot without the holdout."""
-    baseline = records.current_model_id(folder)
+    """The whole folder when there is nothing to hold back; else a snapshot without the holdout. A
+    current model of another API version is no baseline: no model of this version can be compared
+    with it on the same forms, and it cannot predict any more."""
+    baseline, api = records.current_model(folder)
+    if api and api != settings.fr_api:
+        baseline = ""
     holdout = choose_holdout(settings, records, folder, labeled, baseline)
     if not holdout:
         return TrainingPlan(container_sas_url(settings), folder_prefix(folder), baseline)
@@ -146,29 +151,50 @@ def score_models(settings: Settings, client: FormRecognizerClient, folder: str, 
 
 
 def make_current(settings: Settings, records: Records, folder: str, model_id: str) -> None:
-    """The model's row says current, the folder's state names it, and its folder is re-predicted."""
+    """The model's row says current, the folder's state names it (and the API version it was trained
+    for: predictions use it only with that version), and its folder is re-predicted."""
+    api = str((records.model(folder, model_id) or {}).get("apiVersion") or "")
     records.set_current_model(folder, model_id)
-    records.merge(records.runs, folder, FOLDER_STATE_KEY, folder=folder, currentModelId=model_id)
+    records.merge(records.runs, folder, FOLDER_STATE_KEY, folder=folder, currentModelId=model_id,
+                  currentModelApi=api)
     request_repredict(settings, folder, model_id)
 
 
 @dataclass
 class Promotion:
-    decision: str  # first | promoted | held | manual
+    decision: str  # first | promoted | held | manual | switched
     reason: str
     figures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def promoted(self) -> bool:
-        return self.decision in ("first", "promoted", "manual")
+        return self.decision in ("first", "promoted", "manual", SWITCHED)
+
+
+def _api_promotion(settings: Settings, run: dict[str, Any], current: str,
+                   current_api: str) -> Promotion | None:
+    """The decision when the candidate and the current model belong to different API versions (after
+    FORM_RECOGNIZER_API changed): no service can analyze with both, so there is no comparison."""
+    run_api = str(run.get("apiVersion") or settings.fr_api)
+    if run_api != settings.fr_api:
+        return Promotion("held", f"trained for API {run_api}, but FORM_RECOGNIZER_API is now "
+                                 f"{settings.fr_api}, which cannot use it")
+    if current_api and current_api != run_api:
+        return Promotion(SWITCHED, f"the current model {current} was trained for API {current_api}, which "
+                                   f"FORM_RECOGNIZER_API={run_api} cannot use: this model, trained for "
+                                   f"{run_api} on the folder's labeled set, replaces it without a comparison")
+    return None
 
 
 def decide_promotion(settings: Settings, client: FormRecognizerClient, records: Records,
                      run: dict[str, Any], candidate: str) -> Promotion:
     folder = str(run["folder"])
-    current = records.current_model_id(folder)
+    current, current_api = records.current_model(folder)
     if not current or current == candidate:
         return Promotion("first", "the folder's first model")
+    switch = _api_promotion(settings, run, current, current_api)
+    if switch is not None:
+        return switch
     holdout = [str(d) for d in json.loads(str(run.get("holdout") or "[]"))]
     if not holdout:
         return Promotion("promoted", "nothing to hold back (the new labels are on forms the current "

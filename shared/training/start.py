@@ -17,7 +17,15 @@ from shared.clients.formrecognizer import FormRecognizerClient, FormRecognizerEr
 from shared.clients.records import FOLDER_STATE_KEY, Records, lost_race, new_run_id, now_iso, run_model_name
 from shared.forms.inventory import inventory
 from shared.settings import Settings
-from shared.training.policy import Decision, LabeledSet, decide, labeled_set, pack_set, run_in_flight
+from shared.training.policy import (
+    Decision,
+    LabeledSet,
+    decide,
+    labeled_set,
+    pack_set,
+    run_in_flight,
+    trained_api,
+)
 from shared.training.promotion import TrainingPlan, drop_snapshot, plan_training
 
 log = logging.getLogger(__name__)
@@ -29,6 +37,7 @@ def _release(records: Records, folder: str, run_id: str, state: dict[str, Any] |
     previous = {k: v for k, v in (state or {}).items() if k.startswith("lastLabeledSet")}
     records.merge(records.runs, folder, FOLDER_STATE_KEY, activeRunId="", releasedRunId=run_id,
                   lastFingerprint=str((state or {}).get("lastFingerprint", "")),
+                  lastApiVersion=str((state or {}).get("lastApiVersion", "")),
                   **(previous or {"lastLabeledSetChunks": 0}))
 
 
@@ -43,10 +52,11 @@ def start_training_if_due(settings: Settings, folder: str, client: FormRecognize
     for _ in range(CLAIM_ATTEMPTS):
         state, etag = records.get_folder_state(folder)
         in_flight = run_in_flight(records, folder, state, settings.training_deadline_seconds, time.time())
-        decision = decide(settings, labeled, state, in_flight)
+        decision = decide(settings, labeled, state, in_flight, trained_api(records, folder, state))
         if not decision.train:
             note = {"folder": folder, "lastDecision": decision.reason, "lastDecisionAt": now_iso(),
-                    "labeledCount": decision.labeled_count, "invalidLabels": len(labeled.invalid)}
+                    "labeledCount": decision.labeled_count, "invalidLabels": len(labeled.invalid),
+                    "decisionApiVersion": settings.fr_api}
             try:  # informational only: never overwrite a concurrent claim
                 records.conditional_write(records.runs, folder, FOLDER_STATE_KEY, etag, note)
             except HttpResponseError as exc:
@@ -56,8 +66,9 @@ def start_training_if_due(settings: Settings, folder: str, client: FormRecognize
             return decision
         run_id = new_run_id()
         claim = {"folder": folder, "activeRunId": run_id, "activeSince": now_iso(),
-                 "lastFingerprint": decision.fingerprint, "lastDecision": decision.reason,
-                 "lastDecisionAt": now_iso(), "labeledCount": decision.labeled_count,
+                 "lastFingerprint": decision.fingerprint, "lastApiVersion": settings.fr_api,
+                 "lastDecision": decision.reason, "lastDecisionAt": now_iso(),
+                 "decisionApiVersion": settings.fr_api, "labeledCount": decision.labeled_count,
                  **pack_set(labeled.docs)}
         try:
             records.conditional_write(records.runs, folder, FOLDER_STATE_KEY, etag, claim)

@@ -46,7 +46,9 @@ def on_blob(settings: Settings, blob_name: str, client: FormRecognizerClient,
             content = delivered.content if delivered is not None else None
             predicted = predict_form(settings, blob_name, client, records, content=content,
                                      etag=delivered.etag if delivered is not None else "")
-            if predicted.status not in ("no-model", "skipped"):
+            if predicted.status == "other-api":
+                detail = f"not predicted: {predicted.detail}"
+            elif predicted.status not in ("no-model", "skipped"):
                 detail = f"prediction {predicted.status} by {predicted.model_id} {predicted.detail}".strip()
         return BlobResult(kind, outcome.status, detail)
     if kind is BlobKind.LABELS:

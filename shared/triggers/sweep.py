@@ -21,10 +21,10 @@ from shared.forms.deletions import reflect_deletions
 from shared.forms.inventory import FolderInventory
 from shared.forms.ocr import process_source
 from shared.names import BlobKind, basename, classify, folder_of, join, source_of_labels, source_of_ocr
-from shared.predictions.predict import predict_form
+from shared.predictions.predict import predict_form, usable_model
 from shared.predictions.review import review_form
 from shared.settings import Settings
-from shared.training.policy import decide, labeled_set, run_in_flight
+from shared.training.policy import decide, labeled_set, run_in_flight, trained_api
 
 log = logging.getLogger(__name__)
 OCR_BUDGET_SECONDS = 240.0  # stop starting new OCRs after this long; the next sweep continues
@@ -113,7 +113,7 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
         _ocr_missing(settings, client, records, inv, modified, report, deadline, now)
         try:  # one read of the folder's state serves its predictions and its training decision
             state, _ = records.get_folder_state(folder)
-            model_id = str((state or {}).get("currentModelId") or "")
+            model_id, _why = usable_model(settings, records, folder, state or {})
             if model_id:
                 _predict_missing(settings, client, records, inv, model_id, report, deadline)
         except Exception as exc:
@@ -128,7 +128,7 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
                 if doc in labeled.docs:
                     review_form(settings, records, join(folder, doc))
             busy = run_in_flight(records, folder, state, settings.training_deadline_seconds, now)
-            if decide(settings, labeled, state, busy).train:
+            if decide(settings, labeled, state, busy, trained_api(records, folder, state)).train:
                 request_training(settings, folder, coalesce=False)
                 report.folders_requested.append(folder)
         except Exception as exc:  # one bad folder must not stop the sweep of the others
