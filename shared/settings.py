@@ -334,17 +334,11 @@ def _parse(env: Mapping[str, str], s: Setting) -> object:
 
 
 def _api(api: str) -> str:
+    """The dialect a value names (a leading `v` optional; 4.0, 3.1 and 3.0 name the dated versions)."""
+    aliases = {"2.1": "v2.1", "4.0": "2024-11-30", "3.1": "2023-07-31", "3.0": "2022-08-31"}
     bare = api.lower().lstrip("v")
-    if bare == "2.1":
-        return "v2.1"
-    if bare == "2.0-preview":
-        return "2.0-preview"
-    if bare in ("2024-11-30", "4.0"):
-        return "2024-11-30"  # Document Intelligence v4.0
-    if bare in ("2023-07-31", "3.1"):
-        return "2023-07-31"  # Form Recognizer 3.1: azure-ai-formrecognizer 3.3's default
-    if bare in ("2022-08-31", "3.0"):
-        return "2022-08-31"  # Form Recognizer 3.0
+    if aliases.get(bare, bare) in API_DIALECTS:
+        return aliases.get(bare, bare)
     raise SettingsError(f"FORM_RECOGNIZER_API must be one of {API_DIALECTS}, got {api!r}")
 
 
