@@ -46,10 +46,12 @@ def route_error(method: str, path: str, status: int, detail: str) -> ApiError:
     belongs to: a v4.0 or 3.x client reads `{"error": {code, message}}` with a named code, as the rest of
     its API writes; v2.x paths keep the gateway's own 404."""
     if path.startswith(V4_PREFIX + "/") or path == V4_PREFIX or v3.owns(path):
+        if status == 404:
+            return V4Error(404, "NotFound", None, f"Resource not found: {method} {path} is not a route of "
+                           "this API.")
         if status == 405:
             return V4Error(405, "MethodNotAllowed", None, f"{method} is not a method of {path}.")
-        return V4Error(status, "NotFound", None, f"Resource not found: {method} {path} is not a route of "
-                       "this API." if status == 404 else detail)
+        return V4Error(status, str(status), None, detail)
     if status == 404:
         return ApiError(404, "404", "Resource not found.")
     return ApiError(status, str(status), detail)
