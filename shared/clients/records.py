@@ -217,10 +217,12 @@ class Records:
         """Whether a model's training set held the document (its TrainingDocuments row)."""
         return self.get(self.training_documents, model_id, document) is not None
 
-    def model_training_documents(self, model_id: str) -> set[str]:
-        rows = self.training_documents.query_entities(
-            "PartitionKey eq @pk", parameters={"pk": encode_key(model_id)}, select=["documentName"])
-        return {str(r.get("documentName")) for r in rows}
+    def model_training_set(self, model_id: str) -> dict[str, str]:
+        """The documents a model's training listed, each with the label hash it was trained with ('' when
+        not known: no labels, or a row written before the hash was kept)."""
+        rows = self.training_documents.query_entities("PartitionKey eq @pk", parameters={
+            "pk": encode_key(model_id)}, select=["documentName", "labelsHash"])
+        return {str(r.get("documentName")): str(r.get("labelsHash") or "") for r in rows}
 
     # -- Predictions, Reviews ---------------------------------------------------------------------------
     def prediction(self, folder: str, document: str) -> dict[str, Any] | None:
@@ -249,5 +251,5 @@ class Records:
             rows.append((doc["documentName"], {
                 "modelId": model_id, "folder": folder, "documentName": doc["documentName"],
                 "status": doc.get("status"), "pages": doc.get("pages"), "errorCount": len(errors),
-                "errors": errors}))
+                "errors": errors, "labelsHash": doc.get("labelsHash")}))
         self.merge_many(self.training_documents, model_id, rows)

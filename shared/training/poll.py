@@ -68,13 +68,18 @@ def _finish(settings: Settings, records: Records, run: dict[str, Any], status: s
     request_training(settings, folder, coalesce=False)  # labels that came during the run count now
 
 
-def submitted_documents(records: Records, run: dict[str, Any]) -> list[dict[str, Any]]:
-    """The documents a run trained on: the labeled set its claim recorded, without the held-back forms
-    (the folder state still holds that set: no other claim is made while a run is in flight)."""
+def claimed_set(records: Records, run: dict[str, Any]) -> dict[str, str]:
+    """What a run trained on: the labeled set its claim recorded (document -> label hash), without the
+    held-back forms (the folder state still holds that set: no other claim is made while a run is in
+    flight). Kept with the model's TrainingDocuments, so the next retrain knows which labels it saw."""
     state = records.get(records.runs, str(run["folder"]), FOLDER_STATE_KEY)
     held = set(json.loads(str(run.get("holdout") or "[]")))
-    return [{"documentName": doc, "status": "succeeded", "pages": 0, "errors": []}
-            for doc in sorted(unpack_set(state)) if doc not in held]
+    return {doc: digest for doc, digest in unpack_set(state).items() if doc not in held}
+
+
+def submitted_documents(trained: dict[str, str]) -> list[dict[str, Any]]:
+    """v4.0 names no training documents: the set submitted is known."""
+    return [{"documentName": doc, "status": "succeeded", "pages": 0, "errors": []} for doc in sorted(trained)]
 
 
 def record_outcome(settings: Settings, client: FormRecognizerClient, records: Records,
@@ -82,10 +87,13 @@ def record_outcome(settings: Settings, client: FormRecognizerClient, records: Re
     folder, run_id = str(run["folder"]), str(run["runId"])
     model_id = outcome.model_id
     ready = outcome.state == "ready"
-    if ready and not outcome.documents:  # v4.0 names no training documents: the set submitted is known
-        outcome.documents = submitted_documents(records, run)
     first_error = outcome.errors[0] if outcome.errors else {}
     if model_id:
+        trained = claimed_set(records, run)
+        if ready and not outcome.documents:
+            outcome.documents = submitted_documents(trained)
+        for doc in outcome.documents:  # a form listed but not in the set (no labels) gets no hash
+            doc["labelsHash"] = trained.get(str(doc["documentName"]), "")
         records.write_fields(model_id, folder, outcome.fields)
         records.write_training_documents(model_id, folder, outcome.documents)
         records.merge_model(folder, model_id, runId=run_id, status=outcome.state,

@@ -3,16 +3,18 @@ on labeled forms neither model trained on.
 
 How that evidence is kept apart: when a folder with a current model trains again, the newest labeled
 forms the current model did not train on (at most PROMOTION_HOLDOUT_SHARE of the set, at most
-PROMOTION_HOLDOUT_MAX) are held back. The candidate trains on a snapshot of the rest (copied to the
+PROMOTION_HOLDOUT_MAX, never all of them unless labels changed: training/holdout.py) are held back.
+The candidate trains on a snapshot of the rest (copied to the
 snapshot container under `<folder>/<runId>/`, since the service trains on everything under a
 prefix), and when it is ready both models analyze the held-back forms; their answers are compared
 with the labels, field by field. Accuracies of leave-one-out estimates from different training sets
 are not comparable; this is one test set for both. Held-back forms are not lost to training: the
 next retrain holds back only forms newer than what the then-current model trained on.
 
-The folder's first model is promoted at once (`first`); a retrain with nothing to hold back (its new
-labels correct forms the current model trained on) is promoted with that reason; a person can
-override with `formloop promote` (`manual`).
+The folder's first model is promoted at once (`first`), as is one replacing a current model of another
+API version (`switched`); a retrain with nothing to hold back (its new labels correct forms the current
+model trained on) is promoted with that reason; the Models row says which comparison was made
+(`comparison`). A person can override with `formloop promote` (`manual`).
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from shared.clients.storage import blob_service
 from shared.names import FIELDS_FILE, folder_prefix, join, labels_name, ocr_name
 from shared.predictions.field_values import compare, labeled_values, predicted_fields
 from shared.settings import Settings
+from shared.training.holdout import Holdout
 
 log = logging.getLogger(__name__)
 SWITCHED = "switched"  # replaced a current model of another API version (FORM_RECOGNIZER_API changed)
+HOLDOUT, NO_COMPARISON = "holdout", "none"  # how a model was compared with the current one (`comparison`)
 
 
 @dataclass
@@ -52,39 +56,16 @@ class TrainingPlan:
         return bool(self.holdout)
 
 
-def choose_holdout(settings: Settings, records: Records, folder: str, labeled: list[str],
-                   baseline_model_id: str) -> list[str]:
-    """The newest labeled forms the baseline did not train on, within the share and the cap, leaving
-    at least TRAINING_THRESHOLD forms to train on."""
-    if not baseline_model_id or settings.promotion_holdout_max <= 0:
-        return []
-    trained = records.model_training_documents(baseline_model_id)
-    fresh = [doc for doc in labeled if doc not in trained]
-    share = int(len(labeled) * settings.promotion_holdout_share)
-    count = min(len(fresh), settings.promotion_holdout_max, share, len(labeled) - settings.training_threshold)
-    if count <= 0:
-        return []
-    rows = records.folder_documents(folder, select=["labelsCheckedAt"])
-    fresh.sort(key=lambda doc: (str((rows.get(doc) or {}).get("labelsCheckedAt") or ""), doc), reverse=True)
-    return sorted(fresh[:count])
-
-
-def plan_training(settings: Settings, records: Records, folder: str, run_id: str,
-                  labeled: list[str]) -> TrainingPlan:
-    """The whole folder when there is nothing to hold back; else a snapshot without the holdout. A
-    current model of another API version is no baseline: no model of this version can be compared
-    with it on the same forms, and it cannot predict any more."""
-    baseline, api = records.current_model(folder)
-    if api and api != settings.fr_api:
-        baseline = ""
-    holdout = choose_holdout(settings, records, folder, labeled, baseline)
-    if not holdout:
-        return TrainingPlan(container_sas_url(settings), folder_prefix(folder), baseline)
+def plan_training(settings: Settings, folder: str, run_id: str, labeled: list[str],
+                  holdout: Holdout) -> TrainingPlan:
+    """The whole folder when nothing is held back; else a snapshot without the held-back forms."""
+    if not holdout.docs:
+        return TrainingPlan(container_sas_url(settings), folder_prefix(folder), holdout.baseline)
     prefix = folder_prefix(join(folder, run_id))
-    held = set(holdout)
+    held = set(holdout.docs)
     _copy_set(settings, folder, prefix, [doc for doc in labeled if doc not in held])
     return TrainingPlan(container_sas_url(settings, container=settings.snapshot_container), prefix,
-                        baseline, holdout)
+                        holdout.baseline, holdout.docs)
 
 
 def _copy_set(settings: Settings, folder: str, prefix: str, docs: list[str]) -> None:
@@ -188,6 +169,18 @@ def _api_promotion(settings: Settings, run: dict[str, Any], current: str,
 
 def decide_promotion(settings: Settings, client: FormRecognizerClient, records: Records,
                      run: dict[str, Any], candidate: str) -> Promotion:
+    """Whether the candidate becomes current; its figures say how it was compared (`comparison`:
+    `holdout` on forms neither model trained on, or `none`) and on how many labeled forms it trained that
+    the current model did not (`newTrainingForms`)."""
+    promotion = _decide(settings, client, records, run, candidate)
+    promotion.figures.setdefault("comparison", NO_COMPARISON)
+    if run.get("newTrainingForms") is not None and promotion.decision != "first":
+        promotion.figures["newTrainingForms"] = run["newTrainingForms"]
+    return promotion
+
+
+def _decide(settings: Settings, client: FormRecognizerClient, records: Records, run: dict[str, Any],
+            candidate: str) -> Promotion:
     folder = str(run["folder"])
     current, current_api = records.current_model(folder)
     if not current or current == candidate:
@@ -197,8 +190,8 @@ def decide_promotion(settings: Settings, client: FormRecognizerClient, records: 
         return switch
     holdout = [str(d) for d in json.loads(str(run.get("holdout") or "[]"))]
     if not holdout:
-        return Promotion("promoted", "nothing to hold back (the new labels are on forms the current "
-                                     "model trained on); promoted without a comparison")
+        why = str(run.get("holdoutNote") or "the new labels are on forms the current model trained on")
+        return Promotion("promoted", f"nothing held back ({why}); promoted without a comparison")
     (new, old), skipped = score_models(settings, client, folder, [candidate, current], holdout)
     figures = {"holdoutDocuments": new.documents, "holdoutFields": new.fields,
                "candidateAccuracy": new.accuracy, "currentAccuracy": old.accuracy,
@@ -210,4 +203,6 @@ def decide_promotion(settings: Settings, client: FormRecognizerClient, records: 
     worse = "not worse than" if verdict == "promoted" else "worse than"
     reason = (f"{new.agreed}/{new.fields} fields right on {new.documents} held-back forms against "
               f"{old.agreed}/{old.fields} for the current model {current}: {worse} it")
-    return Promotion(verdict, reason, figures)
+    if run.get("newTrainingForms") is not None:
+        reason += f"; it trained on {run['newTrainingForms']} labeled form(s) the current model did not"
+    return Promotion(verdict, reason, {**figures, "comparison": HOLDOUT})

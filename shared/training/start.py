@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
@@ -17,6 +18,7 @@ from shared.clients.formrecognizer import FormRecognizerClient, FormRecognizerEr
 from shared.clients.records import FOLDER_STATE_KEY, Records, lost_race, new_run_id, now_iso, run_model_name
 from shared.forms.inventory import inventory
 from shared.settings import Settings
+from shared.training.holdout import Holdout, choose_holdout
 from shared.training.policy import (
     Decision,
     LabeledSet,
@@ -41,6 +43,19 @@ def _release(records: Records, folder: str, run_id: str, state: dict[str, Any] |
                   **(previous or {"lastLabeledSetChunks": 0}))
 
 
+def due(settings: Settings, records: Records, folder: str, labeled: LabeledSet, state: dict[str, Any] | None,
+        in_flight: bool) -> tuple[Decision, Holdout]:
+    """The policy's decision, then what a retrain would hold back to compare: one that would train on
+    nothing the current model did not waits for more labels instead (training/holdout.py)."""
+    decision = decide(settings, labeled, state, in_flight, trained_api(records, folder, state))
+    if not decision.train:
+        return decision, Holdout()
+    holdout = choose_holdout(settings, records, folder, labeled.docs)
+    if holdout.wait:
+        decision = replace(decision, train=False, reason=holdout.wait)
+    return decision, holdout
+
+
 def start_training_if_due(settings: Settings, folder: str, client: FormRecognizerClient,
                           records: Records) -> Decision:
     state, _ = records.get_folder_state(folder)
@@ -52,7 +67,7 @@ def start_training_if_due(settings: Settings, folder: str, client: FormRecognize
     for _ in range(CLAIM_ATTEMPTS):
         state, etag = records.get_folder_state(folder)
         in_flight = run_in_flight(records, folder, state, settings.training_deadline_seconds, time.time())
-        decision = decide(settings, labeled, state, in_flight, trained_api(records, folder, state))
+        decision, holdout = due(settings, records, folder, labeled, state, in_flight)
         if not decision.train:
             note = {"folder": folder, "lastDecision": decision.reason, "lastDecisionAt": now_iso(),
                     "labeledCount": decision.labeled_count, "invalidLabels": len(labeled.invalid),
@@ -77,23 +92,25 @@ def start_training_if_due(settings: Settings, folder: str, client: FormRecognize
                 continue  # someone else wrote first: look again
             raise
         decision.run_id = run_id
-        _submit(settings, folder, run_id, decision, labeled, state, client, records)
+        _submit(settings, folder, run_id, decision, labeled, holdout, state, client, records)
         return decision
     raise RuntimeError(f"could not settle the training claim for folder {folder!r}")
 
 
 def _submit(settings: Settings, folder: str, run_id: str, decision: Decision, labeled: LabeledSet,
-            state: dict[str, Any] | None, client: FormRecognizerClient, records: Records) -> None:
+            holdout: Holdout, state: dict[str, Any] | None, client: FormRecognizerClient,
+            records: Records) -> None:
     records.merge_run(folder, run_id, status="claimed", labeledCount=decision.labeled_count,
                       newLabels=decision.new_labels, fingerprint=decision.fingerprint,
                       invalidLabels=len(labeled.invalid), requestedAt=now_iso(), apiVersion=settings.fr_api)
     plan: TrainingPlan | None = None
     try:
-        plan = plan_training(settings, records, folder, run_id, sorted(labeled.docs))
+        plan = plan_training(settings, folder, run_id, sorted(labeled.docs), holdout)
         if plan.snapshot or plan.baseline_model_id:
             records.merge_run(folder, run_id, holdout=plan.holdout, baselineModelId=plan.baseline_model_id,
                               trainingCount=decision.labeled_count - len(plan.holdout),
-                              snapshotPrefix=plan.prefix if plan.snapshot else "")
+                              snapshotPrefix=plan.prefix if plan.snapshot else "",
+                              newTrainingForms=holdout.new, holdoutNote=holdout.note)
         operation_url = client.begin_training(plan.source_url, plan.prefix,
                                               model_name=run_model_name(folder, run_id))
     except FormRecognizerError as exc:

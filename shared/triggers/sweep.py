@@ -24,7 +24,8 @@ from shared.names import BlobKind, basename, classify, folder_of, join, source_o
 from shared.predictions.predict import predict_form, usable_model
 from shared.predictions.review import review_form
 from shared.settings import Settings
-from shared.training.policy import decide, labeled_set, run_in_flight, trained_api
+from shared.training.policy import labeled_set, run_in_flight
+from shared.training.start import due
 
 log = logging.getLogger(__name__)
 OCR_BUDGET_SECONDS = 240.0  # stop starting new OCRs after this long; the next sweep continues
@@ -128,7 +129,7 @@ def sweep(settings: Settings, client: FormRecognizerClient, records: Records) ->
                 if doc in labeled.docs:
                     review_form(settings, records, join(folder, doc))
             busy = run_in_flight(records, folder, state, settings.training_deadline_seconds, now)
-            if decide(settings, labeled, state, busy, trained_api(records, folder, state)).train:
+            if due(settings, records, folder, labeled, state, busy)[0].train:
                 request_training(settings, folder, coalesce=False)
                 report.folders_requested.append(folder)
         except Exception as exc:  # one bad folder must not stop the sweep of the others
