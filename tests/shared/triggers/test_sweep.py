@@ -42,9 +42,9 @@ def test_an_idle_sweep_does_not_read_again_what_failed_for_good(
 
         first = sweep(settings, stack.client, stack.records)  # the verdicts: both unusable
         assert not first.errors and first.ocr_started == []
-        form = stack.records.document("idle", "Random.pdf")
+        form, form_etag = stack.records.get_with_etag(stack.records.documents, "idle", "Random.pdf")
         assert form and form["status"] == "failed", form
-        labels = stack.records.document("idle", "Form_1.jpg")
+        labels, labels_etag = stack.records.get_with_etag(stack.records.documents, "idle", "Form_1.jpg")
         assert labels and labels["labelsStatus"] == "failed" and "larger than" in labels["labelsErrorMessage"]
 
         traffic.reset()
@@ -55,8 +55,8 @@ def test_an_idle_sweep_does_not_read_again_what_failed_for_good(
         decision = start_training_if_due(settings, "idle", stack.client, stack.records)
         assert not decision.train and traffic.total < 1 * MB, f"a decision moved {traffic.total} bytes"
         # the verdicts stand as they were written: neither row was rewritten
-        assert stack.records.document("idle", "Random.pdf")["failedAt"] == form["failedAt"]
-        assert stack.records.document("idle", "Form_1.jpg")["labelsCheckedAt"] == labels["labelsCheckedAt"]
+        assert stack.records.get_with_etag(stack.records.documents, "idle", "Random.pdf")[1] == form_etag
+        assert stack.records.get_with_etag(stack.records.documents, "idle", "Form_1.jpg")[1] == labels_etag
 
         # a new version of either is read again: the verdict belongs to a version, not to a name
         labels_ok = json.loads((data_dir / PO / "Form_1.jpg.labels.json").read_text())
