@@ -91,13 +91,17 @@ def host_environment(settings: dict[str, Any], azurite: AzuriteInfo, engine: Eng
 
 def api_banner(settings: dict[str, Any], environ: Mapping[str, str] | None = None) -> str:
     """Which protocol the app will speak to the engine (the environment wins over local.settings.json)."""
+    from shared.settings import SettingsError, api_dialect
+
     outer = os.environ if environ is None else environ
-    api = outer.get("FORM_RECOGNIZER_API") or settings.get("Values", {}).get("FORM_RECOGNIZER_API") or "v2.1"
-    if api.lower().lstrip("v") in ("2024-11-30", "4.0"):
-        return "the app speaks Document Intelligence v4.0 (2024-11-30)"
-    if api.lower().lstrip("v") == "2.0-preview":
-        return "the app speaks the 2019 Form Recognizer v2.0-preview routes"
-    return "the app speaks Form Recognizer v2.1"
+    raw = outer.get("FORM_RECOGNIZER_API") or settings.get("Values", {}).get("FORM_RECOGNIZER_API") or "v2.1"
+    try:
+        api = api_dialect(raw)
+    except SettingsError:
+        return f"FORM_RECOGNIZER_API={raw!r} is not an API the app speaks"
+    names = {"v2.1": "Form Recognizer v2.1", "2024-11-30": "Document Intelligence v4.0 (2024-11-30)",
+             "2.0-preview": "the 2019 Form Recognizer v2.0-preview routes"}
+    return f"the app speaks {names.get(api, f'Form Recognizer 3.x ({api})')}"
 
 
 def review_url(port: int, token: str) -> str:

@@ -319,7 +319,7 @@ def _parse(env: Mapping[str, str], s: Setting) -> object:
     if s.kind == "table":
         return _table(env, s.env)
     if s.kind == "api":
-        return _api(_value(env, s.env))
+        return api_dialect(_value(env, s.env))
     if s.kind == "choice":
         value = _value(env, s.env).lower()
         if value not in s.choices:
@@ -333,7 +333,7 @@ def _parse(env: Mapping[str, str], s: Setting) -> object:
     return _value(env, s.env)
 
 
-def _api(api: str) -> str:
+def api_dialect(api: str) -> str:
     """The dialect a value names (a leading `v` optional; 4.0, 3.1 and 3.0 name the dated versions)."""
     aliases = {"2.1": "v2.1", "4.0": "2024-11-30", "3.1": "2023-07-31", "3.0": "2022-08-31"}
     bare = api.lower().lstrip("v")

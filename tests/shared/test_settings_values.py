@@ -32,7 +32,7 @@ def test_settings_defaults_follow_the_spec() -> None:
         ({"FORM_RECOGNIZER_ENDPOINT": "http://e"}, "storage is not configured"),
         ({**BASE_ENV, "TRAINING_THRESHOLD": "ten"}, "TRAINING_THRESHOLD must be an integer"),
         ({**BASE_ENV, "TRAINING_THRESHOLD": "0"}, "at least 1"),
-        ({**BASE_ENV, "FORM_RECOGNIZER_API": "v3.0"}, "FORM_RECOGNIZER_API must be one of"),
+        ({**BASE_ENV, "FORM_RECOGNIZER_API": "v9.0"}, "FORM_RECOGNIZER_API must be one of"),
         ({**BASE_ENV, "SAS_EXPIRY_MINUTES": "600"}, "at most 120"),
         ({**BASE_ENV, "FORMS_CONTAINER": "t"}, "FORMS_CONTAINER must be 3-63 lowercase"),
         ({**BASE_ENV, "FORMS_CONTAINER": "My_Forms"}, "FORMS_CONTAINER must be 3-63 lowercase"),
@@ -62,5 +62,7 @@ def test_settings_accept_the_v4_dialect_by_its_date_or_version() -> None:
     base = {"FORMS_STORAGE": "UseDevelopmentStorage=true", "FORM_RECOGNIZER_ENDPOINT": "http://127.0.0.1:1"}
     for value in ("2024-11-30", "v4.0", "4.0"):
         assert load_settings({**base, "FORM_RECOGNIZER_API": value}).fr_api == "2024-11-30"
+    for value, dialect in (("2023-07-31", "2023-07-31"), ("v3.1", "2023-07-31"), ("3.0", "2022-08-31")):
+        assert load_settings({**base, "FORM_RECOGNIZER_API": value}).fr_api == dialect  # Form Recognizer 3.x
     with pytest.raises(SettingsError, match="2024-11-30"):
-        load_settings({**base, "FORM_RECOGNIZER_API": "2023-07-31"})
+        load_settings({**base, "FORM_RECOGNIZER_API": "2025-01-01"})
