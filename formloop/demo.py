@@ -41,7 +41,8 @@ DEMO_SETTINGS = {"TRAINING_THRESHOLD": "5", "POLL_SCHEDULE": "*/5 * * * * *"}
 OCR_DEADLINE_S = 600.0
 TRAIN_DEADLINE_S = 600.0
 PREDICT_DEADLINE_S = 300.0
-FINISHED = {"succeeded", "failed", "timedout", "poisoned"}
+UNCHANGED = "unchanged"  # no run: the labels are the ones the current model was trained on
+FINISHED = {"succeeded", "failed", "timedout", "poisoned", UNCHANGED}
 
 
 def _progress(console: Console) -> Progress:
@@ -85,10 +86,22 @@ def _latest_run(connection_string: str, api: str = "") -> dict[str, Any]:
     return dict(min(rows, key=lambda r: r["RowKey"])) if rows else {}  # run ids sort newest first
 
 
-def _run_status(connection_string: str) -> str:
-    """The latest training run's status for the demo folder, '' while there is none."""
+def _run_status(connection_string: str, since: str = "") -> str:
+    """The status of the demo folder's training run requested since `since` ('' while there is none);
+    `unchanged` when the pipeline decided since then that the labeled set needs no new run (a demo run
+    again on the same storage: the old run's status is not this one's)."""
     latest = _latest_run(connection_string)
-    return str(latest.get("Status") or latest.get("status") or "")
+    if str(latest.get("requestedAt") or latest.get("submittedAt") or "") >= since:
+        return str(latest.get("Status") or latest.get("status") or "")
+    try:
+        table = TableServiceClient.from_connection_string(connection_string).get_table_client("TrainingRuns")
+        state = dict(table.get_entity(encode_key(FOLDER), STATE_KEY))
+    except ResourceNotFoundError:
+        return ""
+    decided = str(state.get("lastDecisionAt") or "") >= since
+    if decided and "unchanged" in str(state.get("lastDecision") or "") and state.get("currentModelId"):
+        return UNCHANGED
+    return ""
 
 
 def _app_api(connection_string: str) -> str:
@@ -269,12 +282,14 @@ def run_demo(console: Console, connection_string: str, host: subprocess.Popen[by
             if time.monotonic() > deadline:
                 raise StackError(f"training did not finish within {TRAIN_DEADLINE_S:.0f} s; see {host_log}")
             time.sleep(1)
-            status = _run_status(connection_string)
-            progress.update(train, description=f"Training: {status or 'waiting for the threshold'}")
+            status = _run_status(connection_string, since)
+            shown = ("not needed: the labels are the ones the current model was trained on"
+                     if status == UNCHANGED else status or "waiting for the threshold")
+            progress.update(train, description=f"Training: {shown}")
         progress.update(train, total=1, completed=1)
 
         row = None
-        if status.lower() == "succeeded":  # the model is current by then: the run ends after that
+        if status.lower() in ("succeeded", UNCHANGED):  # a model is current by then
             new = progress.add_task(f"New form {NEW_FORM}: OCR + prediction", total=None)
             blob = container.get_blob_client(f"{FOLDER}/{NEW_FORM}")
             etag = str(blob.upload_blob((SAMPLE_DIR / NEW_FORM).read_bytes(), overwrite=True)["etag"])

@@ -36,6 +36,7 @@ from shared.names import FIELDS_FILE, folder_prefix, join, labels_name, ocr_name
 from shared.predictions.field_values import compare, labeled_values, predicted_fields
 from shared.settings import Settings
 from shared.training.holdout import Holdout
+from shared.wording import counted
 
 log = logging.getLogger(__name__)
 SWITCHED = "switched"  # replaced a current model of another API version (FORM_RECOGNIZER_API changed)
@@ -201,8 +202,9 @@ def _decide(settings: Settings, client: FormRecognizerClient, records: Records, 
                                      f"({'; '.join(skipped)}); promoted without a comparison", figures)
     verdict = "promoted" if (new.accuracy or 0) >= (old.accuracy or 0) else "held"
     worse = "not worse than" if verdict == "promoted" else "worse than"
-    reason = (f"{new.agreed}/{new.fields} fields right on {new.documents} held-back forms against "
+    reason = (f"{new.agreed}/{new.fields} fields right on {counted(new.documents, 'held-back form')} against "
               f"{old.agreed}/{old.fields} for the current model {current}: {worse} it")
     if run.get("newTrainingForms") is not None:
-        reason += f"; it trained on {run['newTrainingForms']} labeled form(s) the current model did not"
+        learned = counted(int(run["newTrainingForms"]), "labeled form")
+        reason += f"; it trained on {learned} the current model did not"
     return Promotion(verdict, reason, {**figures, "comparison": HOLDOUT})

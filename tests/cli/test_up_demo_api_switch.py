@@ -42,3 +42,8 @@ def test_the_demo_on_another_api_version_trains_a_model_for_it_and_says_so(tmp_p
     assert "New form Form_5.jpg: prediction succeeded" in out and "Extracted by purchase-orders-" in out
     assert "(API 2024-11-30)" in flat and "│ 2024-11-30 │ ready │ yes" in flat and "│ switched" in flat
     assert "was trained for API v2.1, which FORM_RECOGNIZER_API=2024-11-30 cannot use" in flat
+
+    again = " ".join(_demo(app_dir, tmp_path / "state", FORM_RECOGNIZER_API="2024-11-30").split())
+    assert "Training: not needed: the labels are the ones the current model was trained on" in again
+    assert "Training: succeeded" not in again  # the earlier run's status is not this demo's
+    assert "New form Form_5.jpg: prediction succeeded" in again

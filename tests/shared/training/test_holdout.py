@@ -63,7 +63,7 @@ def test_a_retrain_never_trains_on_the_current_models_set_again(stack: Stack, da
     assert _trained_on(stack, str(second["modelId"])) == _trained_on(stack, str(first["modelId"])) | {seventh}
     assert second["comparison"] == "holdout" and second["newTrainingForms"] == 1
     assert second["holdoutDocuments"] == 1 and second["comparedWith"] == first["modelId"]
-    assert second["promotionReason"].endswith("; it trained on 1 labeled form(s) the current model did not")
+    assert second["promotionReason"].endswith("; it trained on 1 labeled form the current model did not")
 
     # changed labels on a form the current model trained on are something new: then every new form may be
     # held back (here the eighth, still new to whichever model is current)
