@@ -32,6 +32,8 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folder", help="only this folder (form type)")
     parser.add_argument("--limit", type=int, default=50, help="rows per table (default 50)")
+    parser.add_argument("--full", action="store_true",
+                        help="show every text whole (errors, names) instead of cutting it to fit the table")
     add_connection_arguments(parser)
 
 
@@ -78,6 +80,59 @@ def settings_or_report(args: argparse.Namespace, console: Any) -> Any:
     except SettingsError as exc:
         console.print(f"[red]{exc}[/red]")
         return None
+
+
+def _whole(value: Any, width: int = 0) -> str:
+    return "" if value is None else str(value)
+
+
+def _nested_documents(records: Any, folder: str) -> list[dict[str, Any]]:
+    """Documents rows of the folders inside `folder` (their partitions are its key + an encoded '/')."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from shared.names import encode_key
+
+    low = encode_key(f"{folder}/")
+    high = low[:-1] + chr(ord(low[-1]) + 1)
+    try:
+        return [dict(r) for r in records.documents.query_entities(
+            "PartitionKey ge @low and PartitionKey lt @high", parameters={"low": low, "high": high})]
+    except ResourceNotFoundError:
+        return []
+
+
+def _print_folders(console: Any, records: Any, folder: str | None, limit: int) -> None:
+    """One line per folder: its forms, how many are read and labeled, its model and last decision; a
+    folder inside another is a folder of its own, and the table says so."""
+    from rich.table import Table
+
+    from shared.clients.records import FOLDER_STATE_KEY
+
+    rows = _query(records.documents, folder, 10 * limit)
+    if folder is not None:
+        rows += _nested_documents(records, folder)
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        if row.get("status") == "deleted":
+            continue
+        c = counts.setdefault(str(row.get("folder", "")), [0, 0, 0])
+        c[0] += 1
+        c[1] += row.get("status") == "succeeded"
+        c[2] += row.get("labelsStatus") == "valid"
+    if not counts:
+        return
+    states = {name: records.get(records.runs, name, FOLDER_STATE_KEY) or {} for name in counts}
+    table = Table(title=f"Folders ({len(counts)})")
+    for col in ("folder", "forms", "read", "labeled", "current model", "last decision"):
+        table.add_column(col)
+    for name in sorted(counts)[:limit]:
+        forms, read, labeled = counts[name]
+        parent = next((p for p in sorted(counts, key=len, reverse=True) if name.startswith(f"{p}/")), None)
+        shown = f"{name or '(root)'}" + (f" (inside {parent}: a folder of its own)" if parent else "")
+        state = states.get(name) or {}
+        table.add_row(shown, str(forms), str(read), str(labeled), str(state.get("currentModelId") or "-"),
+                      _short(state.get("lastDecision") or "-", 70))
+    console.print(table)
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -159,7 +214,9 @@ def run_status(args: argparse.Namespace) -> int:
         return 2
     folder: str | None = getattr(args, "folder", None)
     limit: int = int(getattr(args, "limit", 50) or 50)
+    short = _whole if getattr(args, "full", False) else _short
     records = Records(settings)
+    _print_folders(console, records, folder, limit)
 
     docs = sorted(
         _query(records.documents, folder, limit), key=lambda r: (r.get("folder", ""), r.get("document", ""))
@@ -172,13 +229,13 @@ def run_status(args: argparse.Namespace) -> int:
         code = row.get("errorCode") or row.get("labelsErrorCode") or ""
         labels = row.get("labelsStatus") or ""
         table.add_row(
-            _short(row.get("folder"), 24),
-            _short(row.get("document"), 40),
+            short(row.get("folder"), 24),
+            short(row.get("document"), 40),
             str(row.get("status", "")),
             str(row.get("pages", "")),
             str(row.get("ocrDurationSeconds", "")),
             labels,
-            _short(f"{code}: {error}" if code else error),
+            short(f"{code}: {error}" if code else error),
         )
     console.print(table)
 
@@ -191,15 +248,15 @@ def run_status(args: argparse.Namespace) -> int:
     for row in runs[:limit]:
         error = f"{row.get('errorCode')}: {row.get('errorMessage')}" if row.get("errorCode") else ""
         table.add_row(
-            _short(row.get("folder"), 24),
+            short(row.get("folder"), 24),
             str(row.get("runId", "")),
             str(row.get("status", "")),
             str(row.get("labeledCount", "")),
-            _short(row.get("modelId"), 36),
+            short(row.get("modelId"), 36),
             _accuracy(row.get("averageModelAccuracy")),
             str(row.get("submittedAt", "")),
             str(row.get("finishedAt", "")),
-            _short(error),
+            short(error),
         )
     console.print(table)
     for state in states:
@@ -231,14 +288,14 @@ def run_status(args: argparse.Namespace) -> int:
                 review += f" ({low} low)"
             error = f"{row.get('errorCode')}: {row.get('errorMessage')}" if row.get("errorCode") else ""
             table.add_row(
-                _short(row.get("folder"), 24),
-                _short(row.get("document"), 40),
-                _short(row.get("modelId"), 36),
+                short(row.get("folder"), 24),
+                short(row.get("document"), 40),
+                short(row.get("modelId"), 36),
                 str(row.get("status", "")),
                 _fields_found(row),
                 _accuracy(row.get("lowestConfidence")),
                 review,
-                _short(error, 40),
+                short(error, 40),
             )
         console.print(table)
     else:
@@ -253,7 +310,7 @@ def run_status(args: argparse.Namespace) -> int:
         table.add_column(col)
     for row in models[:limit]:
         table.add_row(
-            _short(row.get("folder"), 24),
+            short(row.get("folder"), 24),
             str(row.get("modelId", "")),
             str(row.get("apiVersion") or ""),
             str(row.get("status", "")),

@@ -220,3 +220,19 @@ def test_promote_creates_the_prediction_queue_when_the_app_has_not_yet(trained: 
     queue = queue_service(stack.settings).get_queue_client(stack.settings.prediction_queue)
     asked = [json.loads(m.content) for m in queue.peek_messages()]
     assert asked == [{"folder": "by-hand", "modelId": "model-a"}]
+
+
+def test_status_lists_nested_folders_as_folders_of_their_own_and_full_shows_whole_errors(
+    trained: Trained, cli: Cli
+) -> None:
+    long_error = "the engine said: " + "a very long reason " * 20 + "END"
+    trained.stack.records.merge_document(f"{FOLDER}/test", "x.pdf", status="failed", errorCode="InvalidImage",
+                                         errorMessage=long_error)
+    code, out, err = cli("status", "--folder", FOLDER)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "Folders (2)" in flat and f"{FOLDER}/test (inside {FOLDER}: a folder of its own)" in flat
+    code, out, err = cli("status", "--folder", f"{FOLDER}/test")
+    assert code == 0 and "END" not in out  # cut to fit by default
+    code, out, err = cli("status", "--folder", f"{FOLDER}/test", "--full")
+    assert code == 0 and "END" in out
