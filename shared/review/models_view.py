@@ -19,7 +19,7 @@ PAGE_REASON = "promoted by hand (review page)"
 MODEL_KEYS = ("modelId", "status", "isCurrent", "createdDateTime", "trainingDocumentCount", "labeledCount",
               "averageModelAccuracy", "promotion", "promotionReason", "candidateAccuracy", "currentAccuracy",
               "holdoutDocuments", "comparedWith", "reviewedDocuments", "reviewedAccuracy",
-              "reviewedConfidentAccuracy", "apiVersion", "errors")
+              "reviewedConfidentAccuracy", "apiVersion", "errors", "comparison", "newTrainingForms")
 
 
 def folder_models(records: Records, folder: str) -> list[dict[str, Any]]:

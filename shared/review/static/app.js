@@ -501,8 +501,10 @@ async function loadModels() {
     return el("tr", {},
       el("th", { scope: "row", text: m.modelId }),
       el("td", { text: `${m.status}${m.isCurrent ? " (current)" : ""}` }),
-      el("td", { text: `${m.trainingDocumentCount ?? "?"} forms` }),
-      el("td", { text: `${m.promotion || "–"}: ${m.promotionReason || ""}` }),
+      el("td", { text: `${m.trainingDocumentCount ?? "?"} forms${m.newTrainingForms != null
+        ? ` (${m.newTrainingForms} the model before it did not see)` : ""} · API ${m.apiVersion || "v2.1"}` }),
+      el("td", { text: `${m.promotion || "–"}: ${m.promotionReason || ""}${m.comparison === "none"
+        ? " (no comparison)" : ""}` }),
       el("td", { text: m.reviewedAccuracy != null ? `${pct(m.reviewedAccuracy)} of fields right in ${m.reviewedDocuments} reviews` : "no reviews" }),
       el("td", { text: fields || "–" }),
       el("td", {}, action));
