@@ -1,4 +1,6 @@
-"""Read a v2.x Layout result into normalised pages and words.
+"""Read a Layout result into normalised pages and words: the v2.x shape, or the v3/v4 one that Document
+Intelligence Studio writes (converted by engine/custom/v3_ocr.py), so labels drawn on either train the
+same way through v2.1 and v4.0.
 
 Everything downstream works in page-normalised coordinates (0-1 of width/height) because label boxes
 are normalised and because pixel and inch units must look the same to the model.
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from engine.custom.v3_ocr import is_v4_layout, to_v2_layout
 
 
 @dataclass
@@ -79,10 +83,12 @@ def parse_ocr(payload: dict[str, Any]) -> OcrDocument:
     """Accept the full operation envelope (as `.ocr.json` holds it) or a bare analyzeResult."""
     if not isinstance(payload, dict):
         raise OcrFormatError("OCR JSON must be an object")
+    if is_v4_layout(payload):
+        payload = to_v2_layout(payload)
     result = payload.get("analyzeResult", payload)
     if not isinstance(result, dict) or not isinstance(result.get("readResults"), list):
-        raise OcrFormatError("OCR JSON has no analyzeResult.readResults "
-                             "(only the v2.x Layout format is read)")
+        raise OcrFormatError("OCR JSON has neither analyzeResult.readResults (v2.x Layout) "
+                             "nor analyzeResult.pages (v3/v4 Layout)")
     pages: list[Page] = []
     for i, rr in enumerate(result["readResults"]):
         try:

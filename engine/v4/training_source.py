@@ -1,9 +1,7 @@
 """Training data as Document Intelligence Studio writes it, seen through engine.custom's TrainingSource.
 
-Two differences from v2 data, both handled here so engine.custom.training stays as it is:
-- `<doc>.ocr.json` may be a v3/v4 Layout result: it is handed to training converted to the v2.1 shape
-  (engine.v4.ocr_file); anything else is passed through unchanged (a v2 file, or a broken one that
-  training then reports as `InvalidOcrFile`).
+Its `<doc>.ocr.json` may be a v3/v4 Layout result: engine.custom reads both shapes (for v2.1 training
+too), so nothing is converted here. What is handled here:
 - `azureBlobFileListSource`: only the documents named in the JSONL file list (`{"file": "<path>"}` per
   line), their `.labels.json` / `.ocr.json`, and the `fields.json` beside them take part.
 """
@@ -15,7 +13,6 @@ import posixpath
 
 from engine.custom.source import TrainingSource
 from engine.v4.errors import V4Error
-from engine.v4.ocr_file import is_v4_layout, to_v2_layout
 
 
 def read_file_list(source: TrainingSource, path: str) -> list[str]:
@@ -60,11 +57,4 @@ class StudioSource:
         return names if self.allowed is None else [n for n in names if n in self.allowed]
 
     def read(self, name: str) -> bytes:
-        data = self.inner.read(name)
-        if not name.endswith(".ocr.json"):
-            return data
-        try:
-            payload = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError):
-            return data
-        return json.dumps(to_v2_layout(payload)).encode() if is_v4_layout(payload) else data
+        return self.inner.read(name)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.page.polygons import quad_of, rect_of, union
 from engine.v4.convert.content import ContentIndex, PageText, Span, build_content, merge_spans
-from engine.v4.convert.geometry import quad_of, rect_of, union
 from engine.v4.convert.paragraphs import group_lines
 from engine.v4.convert.tables import cell_locator, convert_table, page_tables
 from engine.v4.convert.text_index import OffsetMap

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+from engine.page.polygons import rect_of
 from engine.v4.convert.content import LineText, PageText
-from engine.v4.convert.geometry import rect_of
 
 MAX_PITCH = 2.0  # top-to-top distance in line heights (body text ~1.7; a line of digits has a short box)
 MAX_SHIFT = 1.0  # line heights the left edges (or centres) may differ by

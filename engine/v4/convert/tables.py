@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from engine.page.polygons import Rect, center, contains, quad_of, rect_of, union
 from engine.v4.convert.content import ContentIndex, LineText, PageText, Span, mark_text, merge_spans
-from engine.v4.convert.geometry import Rect, center, contains, quad_of, rect_of, union
 from engine.v4.convert.paragraphs import CellOf
 from engine.v4.convert.text_index import OffsetMap
 

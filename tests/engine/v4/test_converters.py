@@ -11,6 +11,7 @@ import pytest
 
 from engine.custom.source import DirSource
 from engine.custom.training import run_training
+from engine.custom.v3_ocr import is_v4_layout, to_v2_layout
 from engine.errors import ApiError
 from engine.v4.build import parse_build_request
 from engine.v4.convert.content import Span, merge_spans
@@ -18,7 +19,6 @@ from engine.v4.convert.custom_result import documents
 from engine.v4.convert.layout_result import convert_layout, layout_result
 from engine.v4.convert.text_index import OffsetMap
 from engine.v4.errors import V4Error, from_v2
-from engine.v4.ocr_file import is_v4_layout, to_v2_layout
 from engine.v4.training_source import StudioSource, read_file_list
 from tests.helpers.paths import DATA_DIR
 
@@ -235,8 +235,8 @@ def _studio_folder(root: Path, with_ocr: bool = True) -> None:
 
 def test_studio_data_with_v4_ocr_files_trains_like_v2(tmp_path: Path) -> None:
     _studio_folder(tmp_path)
-    source = StudioSource(DirSource(tmp_path))
-    assert "readResults" in json.loads(source.read("train/Form_1.jpg.ocr.json"))
+    source = DirSource(tmp_path)  # v2.1 training reads the v4 files as they are (no StudioSource needed)
+    assert "pages" in json.loads(source.read("train/Form_1.jpg.ocr.json"))["analyzeResult"]
     outcome = run_training(source, "train/", True, True, lambda data: pytest.fail("no OCR needed"), "po")
     assert outcome.status == "ready", outcome.train_result
     assert all(d["status"] == "succeeded" for d in outcome.train_result["trainingDocuments"])

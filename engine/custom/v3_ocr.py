@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from engine.v4.convert.geometry import quad_of, rect_of
+from engine.page.polygons import quad_of, rect_of
 
 
 def is_v4_layout(payload: Any) -> bool:

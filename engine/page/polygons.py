@@ -1,4 +1,4 @@
-"""Polygon helpers shared by the v4 converters (polygons are flat [x1, y1, x2, y2, ...] lists)."""
+"""Polygon helpers of the v4 converters and the v3/v4 `.ocr.json` reader (flat [x1, y1, x2, y2, ...])."""
 
 from __future__ import annotations
 
