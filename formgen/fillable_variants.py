@@ -13,6 +13,8 @@ so the PDF stays well-formed apart from the defect itself.
 | `rotated_page` | a portrait page with `/Rotate 90`: shown landscape, the text running downwards |
 | `missing_field_type` | `Name`'s field dictionary has no `/FT` (and no parent to inherit one from) |
 | `kids_not_dictionary` | `Name` is the kid of a field `Applicant` whose `/Kids` also holds a number, a name |
+| `orphan_widgets` | `/Fields` omits the widgets, `/NeedAppearances true`, stale or no appearances |
+| `short_multiline` | a small multi-line `Address` (three lines) beside a caption in a larger font |
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from contextlib import contextmanager
 from reportlab.pdfbase.acroform import PDFFromString
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
 
-from formgen.fillable import FillableCanvas
+from formgen.fillable import FIELD_FONT, FillableCanvas
 
 DEFAULT_VALUE = "Jane Q. Public"
 DEFAULT_REFERENCE = "REF-1001"
 NAME_BASELINE = 120.0
 NAME_X = 130.0
+ADDRESS = "Test Company\r\n1422 Pine Parkway\r\nSpringfield, IL 62704"
+STALE_VALUE = "Old Name"
+ADDRESS_BASELINE = 200.0
 OUTSIDE_SHIFT = 700.0  # points the `Name` widget moves right: its x0 becomes 826 > 612 (Letter width)
 
 Mutate = Callable[[PDFDictionary], None]
@@ -134,10 +139,69 @@ def kids_not_dictionary(value: str = DEFAULT_VALUE, reference: str = DEFAULT_REF
     return form.finish()
 
 
+def orphan_widgets(value: str = DEFAULT_VALUE, reference: str = DEFAULT_REFERENCE, address: str = ADDRESS,
+                   listed: tuple[str, ...] = ()) -> bytes:
+    """Widgets outside the field tree, as some writers leave them: `/Fields` lists only `listed` (empty by
+    default) and the AcroForm says `/NeedAppearances true`, so viewers draw every value from `/V`.
+
+    `Name`'s appearance is stale (it draws STALE_VALUE, its `/V` is `value`); `Reference` is right aligned
+    (`/Q 2`) and has no appearance; `Address` is a multi-line field (`address` with CR LF line breaks),
+    auto-sized (`/DA` size 0), without appearance.
+    """
+    form = FillableCanvas()
+
+    def edit(widget: PDFDictionary) -> None:
+        name = widget.dict["T"].s
+        if name == "Name":  # the appearance shows what the field held before it was changed
+            widget.dict["V"] = widget.dict["DV"] = PDFString(value)
+            return
+        del widget.dict["AP"]
+        if name == "Reference":
+            widget.dict["Q"] = 2
+        elif name == "Address":
+            widget.dict["V"] = widget.dict["DV"] = PDFString(address)
+            widget.dict["DA"] = PDFString("/Helv 0 Tf 0 g")
+
+    form.text(50, 70, "VARIANT TEST FORM", 14, "sans-bold")
+    form.text(50, NAME_BASELINE, "Name:")
+    form.text(50, 160, "Reference:")
+    form.text(50, ADDRESS_BASELINE, "Address:")
+    with _editing_widgets(form, edit):
+        form.value("Name", NAME_X, NAME_BASELINE, STALE_VALUE, width=300)
+        form.value("Reference", NAME_X, 160, reference, width=200)
+        form.multiline("Address", NAME_X, ADDRESS_BASELINE, address.replace("\r\n", "\n"), width=200)
+    fields = form.form.fields
+    names = ("Name", "Reference", "Address")
+    fields[:] = [ref for ref, name in zip(list(fields), names, strict=True) if name in listed]
+    form.form.extras["NeedAppearances"] = PDFFromString("true")
+    return form.finish()
+
+
+def short_multiline(value: str = DEFAULT_VALUE, reference: str = DEFAULT_REFERENCE, address: str = ADDRESS,
+                    size: float = 6.0) -> bytes:
+    """A healthy multi-line field `Address` (`address`, CR LF line breaks, drawn at `size` pt: three lines in
+    a field 26 pt high) beside the caption "Address" set in 16 pt bold, taller than two of its lines."""
+    form = _form(value, reference)
+    form.text(50, ADDRESS_BASELINE, "Address", 16, "sans-bold")
+    lines = address.split("\r\n")
+
+    def line_breaks(widget: PDFDictionary) -> None:
+        widget.dict["V"] = widget.dict["DV"] = PDFString(address)
+
+    with _editing_widgets(form, line_breaks):
+        bottom = form._y(ADDRESS_BASELINE + 10)
+        form.form.textfield(name="Address", value="\n".join(lines), x=NAME_X, y=bottom, width=200,
+                            height=26, fontName=FIELD_FONT, fontSize=size, borderWidth=1,
+                            fieldFlags="multiline", fillColor=None, borderColor=None, textColor=None)
+    return form.finish()
+
+
 VARIANTS: dict[str, Callable[..., bytes]] = {
     "no_appearance_stream": no_appearance_stream,
     "widget_outside_page": widget_outside_page,
     "rotated_page": rotated_page,
     "missing_field_type": missing_field_type,
     "kids_not_dictionary": kids_not_dictionary,
+    "orphan_widgets": orphan_widgets,
+    "short_multiline": short_multiline,
 }

@@ -21,6 +21,7 @@ from engine.page.model import PageText, Quad
 from engine.pdf.form import (
     init_form,
     is_pure_xfa,
+    needs_appearances,
     pure_xfa_error,
 )
 from engine.pdf.page import read_pdf_page, render_page
@@ -70,11 +71,12 @@ def _pdf_pages(data: bytes, wanted: list[int] | None, ocr: OcrEngine,
                 raise pure_xfa_error()
             form = init_form(doc)  # before any page is loaded, as PDFium's form API needs
             count = len(doc)
+        redraw = form is not None and needs_appearances(data)
         numbers = wanted or list(range(1, count + 1))
         check_page_range(numbers, count)
         for n in numbers:
             with PDFIUM:
-                read = read_pdf_page(doc, n, form, tables)
+                read = read_pdf_page(doc, n, form, tables, redraw_fields=redraw)
             if isinstance(read, PageText):
                 yield read
                 continue

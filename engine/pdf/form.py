@@ -4,7 +4,10 @@ The values people type into a fillable PDF live in form fields, each drawn by it
 stream; the page's own text is the blank form. The engine reads them in two steps:
 
 1. `read_widgets` lists every visible widget with its type, rectangle, value and state through
-   PDFium's form API (pypdfium2, `init_forms` done when the document is opened);
+   PDFium's form API (pypdfium2, `init_forms` done when the document is opened); where the field tree
+   omits widgets, a field has a value but no appearance, or the AcroForm says /NeedAppearances, PDFium's
+   page view is built first, which adds those widgets to the form and draws every such field from its
+   value (font size from /DA or auto, /Q, multi-line), as its viewer and the review page's image show it;
 2. the page is *flattened* (`FPDFPage_Flatten`): every widget's normal appearance becomes page
    content, so PDFium's text page gives the typed characters exactly where they are drawn, in the
    font, size, alignment and comb spacing of the appearance. The alternative, laying the value out
@@ -14,14 +17,14 @@ stream; the page's own text is the blank form. The engine reads them in two step
 From the widgets come what the text page cannot tell: check boxes and radio buttons become selection
 marks with the state their appearance shows (`/AS`), the glyph their appearance draws (a ZapfDingbats
 check) is not a word, a comb field is one word per cell (as the cloud reads a nine-digit comb field as
-nine words), and a field with a value but no appearance stream still shows its value (one line, left
-aligned, the field's font size or the rectangle's height).
+nine words); `engine.pdf.field_text` turns the flattened text into the fields' words.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import re
 import threading
 from dataclasses import dataclass
 
@@ -29,19 +32,18 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from engine.errors import ApiError
-from engine.page.model import SelectionMark, Word
-from engine.page.rect_grid import RectGrid
-from engine.pdf.frame import PT_PER_INCH, PageFrame
+from engine.page.model import SelectionMark
+from engine.pdf.frame import PageFrame
 
 log = logging.getLogger("engine.pdf.form")
 
 COMB_FLAG = 1 << 24  # PDF 32000-1, table 228: text field flag bit 25
+MULTILINE_FLAG = 1 << 12  # text field flag bit 13
 _HIDDEN = (pdfium_c.FPDF_ANNOT_FLAG_HIDDEN | pdfium_c.FPDF_ANNOT_FLAG_INVISIBLE
            | pdfium_c.FPDF_ANNOT_FLAG_NOVIEW)
 _MARK_TYPES = {pdfium_c.FPDF_FORMFIELD_CHECKBOX: "checkbox", pdfium_c.FPDF_FORMFIELD_RADIOBUTTON: "radio"}
 _TEXT_TYPES = {pdfium_c.FPDF_FORMFIELD_TEXTFIELD: "text", pdfium_c.FPDF_FORMFIELD_COMBOBOX: "choice",
                pdfium_c.FPDF_FORMFIELD_LISTBOX: "choice"}
-AVG_CHAR_EM = 0.5  # Helvetica's mean advance, for values drawn without an appearance stream
 _BUF_CHARS = 4096
 
 
@@ -58,6 +60,8 @@ class Widget:
     checked: bool = False
     comb_cells: int = 0  # MaxLen of a comb field, else 0
     font_size: float = 0.0  # points; 0 = auto
+    multiline: bool = False
+    align: int = 0  # /Q: 0 left, 1 centred, 2 right
     pdf_rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # user space: l, b, r, t
 
 
@@ -129,36 +133,91 @@ def _read_widget(form: ctypes.c_void_p, annot: ctypes.c_void_p, frame: PageFrame
     size = ctypes.c_float(0)
     if pdfium_c.FPDFAnnot_GetFontSize(form, annot, ctypes.byref(size)):
         widget.font_size = max(0.0, float(size.value))
-    if kind == "text" and pdfium_c.FPDFAnnot_GetFormFieldFlags(form, annot) & COMB_FLAG:
+    flags = pdfium_c.FPDFAnnot_GetFormFieldFlags(form, annot)
+    if kind == "text" and flags & COMB_FLAG:
         widget.comb_cells = _max_len(annot)
+    widget.multiline = kind == "text" and bool(flags & MULTILINE_FLAG) and not widget.comb_cells
+    q = ctypes.c_float(0)
+    if pdfium_c.FPDFAnnot_GetNumberValue(annot, b"Q", ctypes.byref(q)):
+        widget.align = int(q.value) if int(q.value) in (0, 1, 2) else 0
     return widget
 
 
-def read_widgets(page: pdfium.PdfPage, form: ctypes.c_void_p, frame: PageFrame) -> list[Widget]:
-    """Visible text, choice, check box and radio widgets of the page (others and broken ones skipped)."""
+def read_widgets(page: pdfium.PdfPage, form: ctypes.c_void_p, frame: PageFrame, *,
+                 redraw: bool = False) -> list[Widget]:
+    """Visible text, choice, check box and radio widgets of the page (others and broken ones skipped).
+
+    With `redraw` (the AcroForm's /NeedAppearances) or where `needs_view` says so, PDFium's page view is
+    built for the read and closed after it: it adds the widgets the field tree omits to the form and
+    writes each field's appearance from its value, which the flattening then draws.
+    """
+    view = redraw or needs_view(page, form)
+    if view:
+        pdfium_c.FORM_OnAfterLoadPage(page.raw, form)
     widgets: list[Widget] = []
-    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
-        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
-        if not annot:
-            continue
-        try:
-            widget = _read_widget(form, annot, frame)
-        finally:
-            pdfium_c.FPDFPage_CloseAnnot(annot)
-        if widget is not None:
-            widgets.append(widget)
+    try:
+        for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
+            annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
+            if not annot:
+                continue
+            try:
+                widget = _read_widget(form, annot, frame)
+            finally:
+                pdfium_c.FPDFPage_CloseAnnot(annot)
+            if widget is not None:
+                widgets.append(widget)
+    finally:
+        if view:
+            pdfium_c.FORM_OnBeforeClosePage(page.raw, form)
     return widgets
 
 
 def load_page(doc: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
     """A page without PDFium's interactive page view (`FORM_OnAfterLoadPage`, which pypdfium2 calls for
-    a document with a form): reading fields needs only the form handle, and the view cost 3 ms per load."""
+    a document with a form): reading fields needs only the form handle, and the view cost 3 ms per load
+    (`read_widgets` builds it only for the pages that need it)."""
     raw = pdfium_c.FPDF_LoadPage(doc.raw, index)
     if not raw:
         raise pdfium.PdfiumError(f"Failed to load page {index + 1}.")
     page = pdfium.PdfPage(raw, doc, None)
     doc._add_kid(page)  # as PdfDocument.get_page does: closing the document closes its pages first
     return page
+
+
+_NEED_APPEARANCES = re.compile(rb"/NeedAppearances\s*true")
+
+
+def needs_appearances(data: bytes) -> bool:
+    """Whether the AcroForm asks viewers to draw every field from its value (`/NeedAppearances true`).
+
+    PDFium's API does not show the catalog, so the file's bytes are searched; an AcroForm inside a
+    compressed object stream is missed (its stale appearances are then read as they are drawn).
+    """
+    return _NEED_APPEARANCES.search(data) is not None
+
+
+def needs_view(page: pdfium.PdfPage, form: ctypes.c_void_p) -> bool:
+    """Whether PDFium's page view must be built before the widgets are read and flattened: a widget the
+    field tree does not list (its type reads unknown until the view adds it to the form), or a text or
+    choice field with a value but no appearance. The view makes PDFium draw such a field from `/V`,
+    `/DA`, `/Q` and its flags, as its viewer does (and as the review page's image shows it)."""
+    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_WIDGET:
+                continue
+            ftype = pdfium_c.FPDFAnnot_GetFormFieldType(form, annot)
+            if ftype == -1 and (pdfium_c.FPDFAnnot_HasKey(annot, b"FT")
+                                or pdfium_c.FPDFAnnot_HasKey(annot, b"Parent")):
+                return True
+            if (ftype in _TEXT_TYPES and not pdfium_c.FPDFAnnot_HasKey(annot, b"AP")
+                    and _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, form, annot).strip()):
+                return True
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return False
 
 
 def flatten(page: pdfium.PdfPage) -> bool:
@@ -170,67 +229,6 @@ def widget_marks(widgets: list[Widget]) -> list[SelectionMark]:
     """Check boxes and radio buttons with the state their appearance shows: exact, so confidence 0.99."""
     return [SelectionMark(w.x0, w.y0, w.x1, w.y1, w.checked, 0.99)
             for w in widgets if w.kind in ("checkbox", "radio")]
-
-
-def split_comb_cells(words: list[Word], widgets: list[Widget]) -> list[Word]:
-    """A word drawn in a comb field becomes one word per cell, each the cell's character."""
-    combs = [w for w in widgets if w.comb_cells > 1]
-    if not combs:
-        return words
-    grid = RectGrid(((c.x0, c.y0, c.x1, c.y1) for c in combs), cell=0.5)
-    out: list[Word] = []
-    for word in words:
-        hit = grid.find((word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2) if len(word.text) > 1 else None
-        comb = combs[hit] if hit is not None else None
-        if comb is None:
-            out.append(word)
-            continue
-        cell = (comb.x1 - comb.x0) / comb.comb_cells
-        step = (word.x1 - word.x0) / len(word.text)  # the characters' own spacing (= cell width)
-        for i, ch in enumerate(word.text):
-            left = word.x0 + i * step
-            mid = left + step / 2
-            index = min(comb.comb_cells - 1, max(0, int((mid - comb.x0) / cell)))
-            # The character's box inside its cell: as wide as the glyph advance, never past the cell.
-            c0 = max(comb.x0 + index * cell, left)
-            c1 = min(comb.x0 + (index + 1) * cell, left + step)
-            out.append(Word(ch, c0, word.y0, max(c1, c0 + 1e-3), word.y1, word.confidence))
-    return out
-
-
-def synthesized_words(widgets: list[Widget], words: list[Word]) -> list[Word]:
-    """Words for fields that hold a value but drew nothing: the value, one line, left aligned.
-
-    A PDF whose writer set /NeedAppearances instead of drawing the value still shows it in every
-    viewer (the viewer draws it); without this the value would be lost to the reader.
-    """
-    filled = [w for w in widgets if w.kind in ("text", "choice") and w.value.strip()]
-    if not filled:
-        return []
-    grid = RectGrid(((w.x0, w.y0, w.x1, w.y1) for w in filled), cell=0.5)
-    drawn = {grid.find((t.x0 + t.x1) / 2, (t.y0 + t.y1) / 2) for t in words}
-    out: list[Word] = []
-    for i, w in enumerate(filled):
-        if i in drawn:
-            continue  # its appearance drew the value
-        height_pt = (w.y1 - w.y0) * PT_PER_INCH
-        size_pt = w.font_size or min(12.0, max(4.0, 0.7 * height_pt))
-        size = size_pt / PT_PER_INCH
-        pad = 2.0 / PT_PER_INCH
-        top = w.y0 + max(0.0, ((w.y1 - w.y0) - size) / 2)
-        first_line = w.value.splitlines()[0] if w.value.splitlines() else w.value
-        if w.comb_cells > 1:
-            cell = (w.x1 - w.x0) / w.comb_cells
-            out.extend(Word(ch, w.x0 + (i + 0.2) * cell, top, w.x0 + (i + 0.8) * cell, top + size)
-                       for i, ch in enumerate(first_line[: w.comb_cells]) if not ch.isspace())
-            continue
-        x = w.x0 + pad
-        for token in first_line.split(" "):
-            width = len(token) * AVG_CHAR_EM * size
-            if token:
-                out.append(Word(token, x, top, min(x + width, w.x1), top + size))
-            x += width + AVG_CHAR_EM * size
-    return out
 
 
 def init_form(doc: pdfium.PdfDocument) -> ctypes.c_void_p | None:

@@ -12,14 +12,13 @@ from PIL import Image
 
 from engine.page.lines import group_words, reading_order
 from engine.page.model import PageText
+from engine.pdf.field_text import field_lines, split_comb_cells, synthesized_words
 from engine.pdf.form import (
     flatten,
     load_page,
     merge_marks,
     on_page,
     read_widgets,
-    split_comb_cells,
-    synthesized_words,
     widget_marks,
 )
 from engine.pdf.frame import PageFrame, to_upright
@@ -45,9 +44,11 @@ class RenderedPage:
 
 
 def read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None,
-                   tables: dict[int, list[Table]] | None = None) -> PageText | RenderedPage:
+                  tables: dict[int, list[Table]] | None = None, *,
+                  redraw_fields: bool = False) -> PageText | RenderedPage:
     """The page from its text layer and form fields, or (neither) its rendering; its ruled tables go
-    into `tables[n]` when asked for."""
+    into `tables[n]` when asked for. `redraw_fields` (the AcroForm's /NeedAppearances): every field is
+    drawn from its value, as viewers do, not from its (maybe stale) appearance."""
     page = load_page(doc, n - 1)
     try:
         w_pt, h_pt = page.get_size()  # as displayed, /Rotate applied
@@ -56,7 +57,7 @@ def read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None,
         rotation = page.get_rotation() % 360
         upright = (height, width) if rotation in (90, 270) else (width, height)
         frame = PageFrame(page, upright=True)
-        widgets = read_widgets(page, form, frame) if form else []
+        widgets = read_widgets(page, form, frame, redraw=redraw_fields) if form else []
         own_objects = None
         if widgets:
             own_objects = pdfium_c.FPDFPage_CountObjects(page.raw)
@@ -72,18 +73,21 @@ def read_pdf_page(doc: pdfium.PdfDocument, n: int, form: ctypes.c_void_p | None,
                                frame=frame)
         finally:
             textpage.close()
+        fixed: list = []  # the lines of multi-line fields, grouped inside each field
         if widgets:
             words = split_comb_cells(words, widgets) + synthesized_words(widgets, words)
             words = [w for w in words if on_page(w.x0, w.y0, w.x1, w.y1, *upright)]
+            fixed, words = field_lines(words, widgets)
         # A scan with a stray stamp or page number in its text layer still needs OCR.
-        if len(words) >= MIN_TEXT_LAYER_WORDS or ((words or widgets) and not mostly_image(page)):
+        n_words = len(words) + sum(len(line.words) for line in fixed)
+        if n_words >= MIN_TEXT_LAYER_WORDS or ((n_words or widgets) and not mostly_image(page)):
             drawn_marks = drawn.marks
             if rotation:
                 for m in drawn_marks:
                     m.x0, m.y0, m.x1, m.y1 = to_upright((m.x0, m.y0, m.x1, m.y1), rotation, (width, height))
             marks = merge_marks(widget_marks(widgets), drawn_marks)
             marks = [m for m in marks if on_page(m.x0, m.y0, m.x1, m.y1, *upright)]
-            lines = reading_order(group_words(words))
+            lines = reading_order(group_words(words) + fixed)
             if tables is not None:
                 tables[n] = pdf_tables(page, lines, marks, own_objects)
             return PageText(number=n, width=width, height=height, unit="inch",
