@@ -54,6 +54,9 @@ def words_key(words: list[Word]) -> frozenset:
 
 
 ROW_MERGE_GAP = 2.5  # OCR lines side by side closer than this many line heights are one row
+# ...and comb cells (lines of one-character words) this far apart: a comb's groups (SSN 3-2-4, EIN 2-7) stand
+# a cell apart, and a reader that gives each cell or group a line of its own must not cut the value up
+COMB_MERGE_GAP = 4.5
 
 
 def _line_box(ln: list[Word]) -> tuple[float, float, float, float]:
@@ -65,6 +68,7 @@ def merge_rows(lines: list[list[Word]], h: float) -> list[list[Word]]:
     """Join OCR lines that continue each other on the same row: OCR engines split lines at gaps
     differently, and a value must not depend on where one did."""
     boxes = [_line_box(ln) for ln in lines]
+    cells = [all(len(w.text) == 1 for w in ln) for ln in lines]
     parent = list(range(len(lines)))
 
     def find(i: int) -> int:
@@ -76,10 +80,13 @@ def merge_rows(lines: list[list[Word]], h: float) -> list[list[Word]]:
     order = sorted(range(len(lines)), key=lambda i: boxes[i][0])
     for a_pos, i in enumerate(order):
         a = boxes[i]
+        reach = (COMB_MERGE_GAP if cells[i] else ROW_MERGE_GAP) * h
         for j in order[a_pos + 1:]:
             b = boxes[j]
-            if b[0] - a[2] > ROW_MERGE_GAP * h:
+            if b[0] - a[2] > reach:
                 break
+            if b[0] - a[2] > ROW_MERGE_GAP * h and not cells[j]:
+                continue
             overlap = min(a[3], b[3]) - max(a[1], b[1])
             if overlap >= 0.5 * min(a[3] - a[1], b[3] - b[1]) and b[0] >= a[2] - 0.5 * h:
                 parent[find(j)] = find(i)
