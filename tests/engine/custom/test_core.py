@@ -113,8 +113,11 @@ def test_ocr_reader_accepts_envelope_or_bare_result_and_rejects_other_json() -> 
     assert doc.pages[0].unit == "inch" and doc.pages[0].words
     assert all(0 <= v <= 1.01 for w in doc.pages[0].words for v in w.box)
     assert len(parse_ocr(env["analyzeResult"]).pages) == len(doc.pages)
-    with pytest.raises(OcrFormatError):
-        parse_ocr(_json(EXAMPLES / "testdata.jpg.2021-09-30-preview.ocr.json"))
+    studio = parse_ocr(_json(EXAMPLES / "testdata.jpg.2021-09-30-preview.ocr.json"))  # the v3 layout format
+    assert studio.pages[0].words and all(0 <= v <= 1.01 for w in studio.pages[0].words for v in w.box)
+    for other in ({"status": "succeeded"}, {"analyzeResult": {"content": "text only"}}, []):
+        with pytest.raises(OcrFormatError):
+            parse_ocr(other)  # type: ignore[arg-type]
 
 
 def test_typed_values() -> None:
