@@ -37,8 +37,13 @@ def _offset(item: dict[str, Any]) -> int | None:
     return int(span["offset"]) if isinstance(span, dict) and "offset" in span else None
 
 
+def _polygon(item: dict[str, Any]) -> Any:
+    """`polygon` (v3 GA, v4), or `boundingBox` (the 2021-09-30-preview format Studio wrote first)."""
+    return item.get("polygon") or item.get("boundingBox")
+
+
 def _word(w: dict[str, Any], unit: str) -> dict[str, Any] | None:
-    box = _box(w.get("polygon"), unit)
+    box = _box(_polygon(w), unit)
     if box is None:
         return None
     return {"boundingBox": box, "text": str(w.get("content", "")),
@@ -68,7 +73,7 @@ def _page(p: dict[str, Any], index: int) -> dict[str, Any]:
             loose.append((order, word))
     lines: list[dict[str, Any]] = []
     for i, ln in enumerate(lines_in):
-        box = _box(ln.get("polygon"), unit)
+        box = _box(_polygon(ln), unit)
         if members[i] and box is not None:
             lines.append({"boundingBox": box, "text": str(ln.get("content", "")), "words": members[i]})
         else:
@@ -76,7 +81,7 @@ def _page(p: dict[str, Any], index: int) -> dict[str, Any]:
     lines += [{"boundingBox": w["boundingBox"], "text": w["text"], "words": [w]} for _, w in loose]
     marks = []
     for m in p.get("selectionMarks") or []:
-        box = _box(m.get("polygon"), unit)
+        box = _box(_polygon(m), unit)
         if box is not None:
             marks.append({"boundingBox": box, "confidence": float(m.get("confidence", 1.0)),
                           "state": "selected" if m.get("state") == "selected" else "unselected"})

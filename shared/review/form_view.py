@@ -59,13 +59,13 @@ def _read_page(raw: dict[str, Any], number: int, words: list[dict[str, Any]], po
         number, float(raw.get("width") or 0), float(raw.get("height") or 0), str(raw.get("unit") or "")
     )
     for w in words:
-        box = _box(w.get(poly), page.width, page.height)
+        box = _box((w.get(poly) or w.get("boundingBox")), page.width, page.height)
         if box:
             page.words.append(
                 Word(f"{number}.{len(page.words)}", str(w.get(text, "")), box, w.get("confidence"))
             )
     for m in raw.get("selectionMarks") or []:
-        box = _box(m.get(poly), page.width, page.height)
+        box = _box((m.get(poly) or m.get("boundingBox")), page.width, page.height)
         if box:
             page.marks.append(
                 Word(f"{number}.m{len(page.marks)}", str(m.get("state", "")), box, m.get("confidence"))
