@@ -521,6 +521,78 @@ def draw_ruled_tables(c: FormCanvas, d: FormData) -> None:
     c.text(LEFT + 16, 754, "Approved by the customer", 9)
 
 
+# ---------------------------------------------------------------- applicant form: captions inside the boxes
+
+APPLICANT_FIELDS = (
+    FieldSpec("FamilyName", "string"),
+    FieldSpec("GivenNames", "string"),
+    FieldSpec("DateOfBirth", "date"),
+    FieldSpec("Country", "string"),
+    FieldSpec("Relationship", "string"),
+    FieldSpec("IncomeSource", "string"),
+    FieldSpec("Occupation", "string"),
+    FieldSpec("ArrivalDate", "date"),
+    FieldSpec("RequesterAddress", "string"),
+)
+# Mostly one word, sometimes two: a model trained on one-word values must keep the space of a two-word one.
+COUNTRIES = ("Germany", "France", "Canada", "Mexico", "Spain", "Italy", "Japan", "Ireland", "United Kingdom",
+             "New Zealand", "South Africa")
+RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "family member", "guardian")
+INCOME_SOURCES = ("salary", "pension", "savings", "bonuses, commissions", "rental income", "benefits")
+OCCUPATIONS = ("Teacher", "Engineer", "Nurse", "Accountant", "Electrician", "Chef", "Pharmacist")
+
+
+def make_applicant(rng: random.Random) -> FormData:
+    """Several optional fields, so empty boxes (only their printed caption) are common."""
+    born = gen.date(rng, 1950, 2004)
+    arrived = gen.date(rng, 2015, 2024)
+    requester = f"{gen.company(rng)}\n{gen.street(rng)}\n{gen.city_line(rng)}"
+    v = {
+        "FamilyName": rng.choice(gen.LAST_NAMES),
+        "GivenNames": rng.choice(gen.FIRST_NAMES) + (f" {rng.choice(gen.FIRST_NAMES)}" if rng.random() < 0.3
+                                                     else ""),
+        "DateOfBirth": born.strftime("%m/%d/%Y"),
+        "Country": rng.choice(COUNTRIES) if rng.random() < 0.7 else "",
+        "Relationship": rng.choice(RELATIONSHIPS) if rng.random() < 0.6 else "",
+        "IncomeSource": rng.choice(INCOME_SOURCES) if rng.random() < 0.7 else "",
+        "Occupation": rng.choice(OCCUPATIONS),
+        "ArrivalDate": arrived.strftime("%m/%d/%Y") if rng.random() < 0.6 else "",
+        "RequesterAddress": requester if rng.random() < 0.5 else "",
+    }
+    return FormData(v)
+
+
+def draw_applicant(c: FormCanvas, d: FormData) -> None:
+    """Each value sits in a box whose caption is printed small in its top-left corner: on a form left
+    empty, the caption is the only text where the value would be. Occupation follows "See instructions"
+    on its row."""
+    v = d.values
+    c.text(LEFT, 64, "APPLICATION FOR A RESIDENCE PERMIT", 15, "sans-bold")
+    c.text(LEFT, 80, "Part 1. Information about the applicant", 9)
+    boxes = (
+        ("Family name", "FamilyName", LEFT, 100, 250),
+        ("Given names", "GivenNames", 306, 100, 256),
+        ("Date of birth (MM/DD/YYYY)", "DateOfBirth", LEFT, 140, 160),
+        ("Country", "Country", 216, 140, 170),
+        ("Relationship to the sponsor", "Relationship", 392, 140, 170),
+        ("Source of income", "IncomeSource", LEFT, 180, 250),
+        ("Date (MM/DD/YYYY)", "ArrivalDate", 306, 180, 256),
+    )
+    for caption, key, x, top, width in boxes:
+        c.box(x, top, width, 34)
+        c.text(x + 3, top + 9, caption, 7)
+        c.value(key, x + 6, top + 27, v[key], width=width - 10)
+    c.text(LEFT, 240, "Occupation", 9, "sans-bold")
+    c.text(LEFT + 110, 240, "See instructions", 9)
+    c.value("Occupation", LEFT + 190, 240, v["Occupation"], width=200)
+    c.line(LEFT + 188, 244, LEFT + 400, 244)
+    c.box(LEFT, 262, 300, 70)
+    c.text(LEFT + 3, 271, "Requester's name and address (optional)", 7)
+    c.multiline("RequesterAddress", LEFT + 6, 288, v["RequesterAddress"], step=13, width=288)
+    c.text(LEFT, 360, "I declare that the information given is true and complete.", 9)
+    c.text(LEFT, 740, "Form RP-1 (rev. 2024)", 7)
+
+
 LAYOUTS: dict[str, Layout] = {
     layout.name: layout
     for layout in (
@@ -530,5 +602,6 @@ LAYOUTS: dict[str, Layout] = {
         Layout("registration", REGISTRATION_FIELDS, make_registration, draw_registration),
         Layout("tax_form", TAX_FIELDS, make_tax_form, draw_tax_form),
         Layout("ruled_tables", TABLES_FIELDS, make_ruled_tables, draw_ruled_tables),
+        Layout("applicant", APPLICANT_FIELDS, make_applicant, draw_applicant),
     )
 }

@@ -31,12 +31,14 @@ from engine.custom.scoring.spans import (
     norm_text,
     span_of_words,
 )
+from engine.custom.scoring.template import context_of, template_hits, template_words
 from engine.custom.scoring.values import typed_value
 
 FEATURES = (
     "dy_med", "dx_med", "dl_med", "dr_med", "dy_best", "dx_best", "d_abs", "shape_sim", "const_sim",
     "value_sim", "nwords_out", "len_diff", "left_ctx", "right_ctx", "bol_match", "eol_match", "left_break",
-    "right_break", "inner_gap", "nlines_diff", "ml_align", "type_ok", "is_mark",
+    "right_break", "inner_gap", "nlines_diff", "ml_align", "type_ok", "is_mark", "tmpl_share", "tmpl_edge",
+    "cut_left", "cut_right",
 )
 MAX_ANCHORS_KEPT = 12
 ANCHORS_USED = 5
@@ -92,7 +94,8 @@ def example_of(doc: TrainDoc, mf: MatchedField) -> dict[str, Any] | None:
             "nwords": len(span.words),
             "nlines": span.nlines, "left_ctx": span.left_ctx, "right_ctx": span.right_ctx,
             "bol": span.left_ctx == BOL, "eol": span.right_ctx == EOL, "is_mark": mf.mark is not None,
-            "anchors": {t: list(c) for t, c in pi.anchors.items()}}
+            "anchors": {t: list(c) for t, c in pi.anchors.items()},
+            "context": [] if mf.mark is not None else context_of(pi, span.box, span.words)}
 
 
 def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_docs: int) -> dict[str, Any]:
@@ -118,6 +121,7 @@ def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_d
         ranked.append((dist + 3 * std + 0.05 * (1 - len(offs) / n), text, mean, std))
     ranked.sort(key=lambda x: x[0])
     values = sorted({e["text"] for e in examples})
+    on_page = [e for e in examples if e["page"] == page and not e["is_mark"]]
     return {
         "name": name, "type": ftype, "n": n, "present": n / max(1, n_docs), "page": page,
         "is_mark": sum(e["is_mark"] for e in examples) * 2 > n,
@@ -127,6 +131,7 @@ def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_d
         "values": values, "constant": n >= 2 and len(values) == 1,
         "prefix": _common_prefix([e["raw_text"] for e in examples]),
         "nospace": n >= 2 and all(" " not in e["raw_text"].strip() for e in examples),
+        "template": template_words([e.get("context", []) for e in on_page]),
         "framed": any(v[:1] in _FRAME_CHARS or v[-1:] in _FRAME_CHARS for v in values if v),
         "shapes": sorted({text_shape(e["text"]) for e in examples}),
         "lengths": sorted({len(e["text"]) for e in examples}),
@@ -164,8 +169,8 @@ def fix_text(fs: dict[str, Any], text: str) -> str:
     e.g. "P0123" -> "PO123" when every labeled value starts with "PO"."""
     if not fs.get("framed", True):  # no labeled value starts or ends with a frame-like character:
         text = text.strip(_FRAME_CHARS + " ") or text  # a scanned box side read as `|`, `[`, `{`
-    if fs.get("nospace"):  # every labeled value was one token: OCR split it (e-mails, phone numbers)
-        text = "".join(text.split())
+    if fs.get("nospace"):  # every labeled value was one token: OCR may have split it (e-mails, phones)
+        text = rejoin_split(text)
     if fs.get("type") in ("number", "integer", "date", "time") and not typed_value(fs["type"], text):
         digits = text.translate(_AS_DIGIT)
         if typed_value(fs["type"], digits):
@@ -176,6 +181,26 @@ def fix_text(fs: dict[str, Any], text: str) -> str:
     if text[: len(prefix)].translate(_CONFUSABLE) == prefix.translate(_CONFUSABLE):
         return prefix + text[len(prefix):]
     return text
+
+
+_SPACED_AFTER = ",;:)!?"  # punctuation that is followed by a space in ordinary text ("bonuses, commissions")
+_SPACED_BEFORE = "(&"
+
+
+def rejoin_split(text: str) -> str:
+    """Join words where OCR splits one token: at punctuation ("jo@ x.com", "555- 0100") or inside a number
+    ("12 345"). Words of letters (or letters then digits) keep their space: "United Kingdom" and
+    "family member" are two words even where every training value was one (issue 19 item 3)."""
+    parts = text.split()
+    out = parts[:1]
+    for p in parts[1:]:
+        a, b = out[-1][-1], p[0]
+        if (not a.isalnum() and a not in _SPACED_AFTER) or (not b.isalnum() and b not in _SPACED_BEFORE) or (
+                a.isdigit() and b.isdigit()):
+            out[-1] += p
+        else:
+            out.append(p)
+    return " ".join(out)
 
 
 DocExamples = dict[str, dict[str, Any]]  # field name -> the training facts of its labeled value
@@ -237,7 +262,8 @@ class _SimCache:
 
 
 def span_features(fs: dict[str, Any], span: Span, pi: PageIndex, pred: tuple[np.ndarray, np.ndarray],
-                  sims: _SimCache, use_values: bool = True) -> list[float]:
+                  sims: _SimCache, use_values: bool = True, tmpl: frozenset = frozenset()) -> list[float]:
+    """The FEATURES of one span; `tmpl` holds the keys of the words standing where template words stood."""
     h = pi.h
     l, t, r, _b = span.box  # noqa: E741
     med, best = pred
@@ -251,7 +277,8 @@ def span_features(fs: dict[str, Any], span: Span, pi: PageIndex, pred: tuple[np.
         is_mark = 1.0 if fs["is_mark"] else -1.0
         return [lg(t - med[2]), lg(min(abs(dl), abs(dr))), lg(dl), lg(dr), lg(t - best[2]),
                 lg(min(abs(l - best[0]), abs(r - best[1]))), lg(math.hypot(t - at, l - al)),
-                1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, is_mark]
+                1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, is_mark,
+                0.0, 0.0, 0.0, 0.0]
     text = norm_text(span.text)
     shape_sim = sims.best(text_shape(span.text), fs["shapes"])
     value_sim = sims.best(text, fs["values"]) if use_values else 0.0
@@ -271,8 +298,27 @@ def span_features(fs: dict[str, Any], span: Span, pi: PageIndex, pred: tuple[np.
         fs["bol"] if bol else 1 - fs["bol"], fs["eol"] if eol else 1 - fs["eol"],
         1.0 if span.gap_left > 0.8 else 0.0, 1.0 if span.gap_right > 0.8 else 0.0,
         math.log1p(span.inner_gap), float(abs(span.nlines - fs["nlines_typical"])), math.log1p(span.ml_align),
-        type_ok, -1.0 if fs["is_mark"] else 0.0,
+        type_ok, -1.0 if fs["is_mark"] else 0.0, *_template_features(span, tmpl, h),
     ]
+
+
+CUT_GAP = 0.8  # words closer than this many line heights belong to one phrase (about two spaces)
+
+
+def _template_features(span: Span, tmpl: frozenset, h: float) -> tuple[float, float, float, float]:
+    """(share of the span's words that are template words, whether its first or last word is one, whether
+    it starts / ends inside a phrase: a close neighbour that is not template text). A value ends where the
+    printed text begins or at a gap, never between two words of the same phrase ("Soccer | Coach")."""
+    if not span.words:
+        return 0.0, 0.0, 0.0, 0.0
+    hits = [(w.page, w.line, w.index) in tmpl for w in span.words]
+    first, last = span.words[0], span.words[-1]
+    lw, rw = span.left_word, span.right_word
+    cut_left = lw is not None and (first.box[0] - lw.box[2]) / h < CUT_GAP and (lw.page, lw.line, lw.index) \
+        not in tmpl and not hits[0]
+    cut_right = rw is not None and (rw.box[0] - last.box[2]) / h < CUT_GAP and (rw.page, rw.line, rw.index) \
+        not in tmpl and not hits[-1]
+    return (sum(hits) / len(hits), 1.0 if hits[0] or hits[-1] else 0.0, float(cut_left), float(cut_right))
 
 
 def field_candidates(fs: dict[str, Any], pages: dict[int, PageIndex], sims: _SimCache,
@@ -285,6 +331,7 @@ def field_candidates(fs: dict[str, Any], pages: dict[int, PageIndex], sims: _Sim
     med = pred[0]
     h = pi.h
     spans: list[Span] = []
+    tmpl: frozenset = frozenset()
     if fs["is_mark"]:
         spans = [mark_span(pi, m) for m in pi.page.marks
                  if abs(m.box[1] - med[2]) < RADIUS_V * h and abs(m.box[0] - med[0]) < RADIUS_H * h]
@@ -299,7 +346,13 @@ def field_candidates(fs: dict[str, Any], pages: dict[int, PageIndex], sims: _Sim
                 if abs(w.box[1] - med[2]) > RADIUS_V * h or not lo_x <= w.box[0] <= hi_x:
                     continue
                 spans.extend(grow_spans(pi, li, pos, max_words, max_lines))
-    rows = [span_features(fs, s, pi, pred, sims, use_values) for s in spans]
+        if fs.get("template"):
+            near = list({(w.page, w.line, w.index): w for s in spans for w in s.words}.values())
+            hits = template_hits(fs, near, med, h)
+            tmpl = frozenset((w.page, w.line, w.index) for w, hit in zip(near, hits, strict=True) if hit)
+            # Text that stands where the template stood on the training forms is never the value by itself.
+            spans = [s for s in spans if not all((w.page, w.line, w.index) in tmpl for w in s.words)]
+    rows = [span_features(fs, s, pi, pred, sims, use_values, tmpl) for s in spans]
     return spans, np.array(rows, dtype=float).reshape(len(rows), len(FEATURES))
 
 

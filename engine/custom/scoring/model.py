@@ -235,9 +235,11 @@ def analyze_pages(model: dict[str, Any], pages: dict[int, PageIndex]) -> dict[st
     """Pick every field of the model in one document and attach a calibrated confidence."""
     sims = new_sim_cache()
     cands: dict[str, tuple[list[Span], np.ndarray]] = {}
+    # A model saved before features were added scores the columns it was trained on.
+    cols = [FEATURES.index(f) for f in model.get("features", FEATURES) if f in FEATURES]
     for name, fs in model["fields"].items():
         spans, X = field_candidates(fs, pages, sims, model.get("use_values", True))
-        cands[name] = (spans, score_rows(model["scorer"], X))
+        cands[name] = (spans, score_rows(model["scorer"], X[:, cols]))
     picks = decode(cands, model["threshold"], model["fields"])
     for name, pick in picks.items():
         acc = model["field_accuracy"].get(name, 0.5)

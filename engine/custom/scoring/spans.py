@@ -40,6 +40,8 @@ class Span:
     gap_right: float
     inner_gap: float
     ml_align: float  # horizontal misalignment of continuation lines, in line heights
+    left_word: Word | None = None  # the word just before / after the span on its row, if any
+    right_word: Word | None = None
 
     @property
     def key(self) -> frozenset:
@@ -163,15 +165,17 @@ def grow_spans(pi: PageIndex, line_no: int, start: int, max_words: int, max_line
                 inner = max(inner, (w.box[0] - prev.box[2]) / h)
         words.append(w)
         box = _union(box, w.box)
-        if idx + 1 < len(cur):
-            right_ctx = norm_text(cur[idx + 1].text)
-            gap_right = (cur[idx + 1].box[0] - w.box[2]) / h
+        right_word = cur[idx + 1] if idx + 1 < len(cur) else None
+        if right_word is not None:
+            right_ctx = norm_text(right_word.text)
+            gap_right = (right_word.box[0] - w.box[2]) / h
         else:
             right_ctx, gap_right = EOL, 99.0
         out.append(Span(page=pi.page.number, words=list(words), mark=None, box=box,
                         text=" ".join(x.text for x in words), nlines=nlines, left_ctx=left_ctx,
                         right_ctx=right_ctx, gap_left=gap_left, gap_right=gap_right, inner_gap=inner,
-                        ml_align=ml_align))
+                        ml_align=ml_align, left_word=line[start - 1] if start > 0 else None,
+                        right_word=right_word))
         if idx + 1 < len(cur):
             idx += 1
         elif nlines < max_lines and cur_line in pi.next_line:
