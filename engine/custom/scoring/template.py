@@ -65,6 +65,8 @@ def template_words(contexts: list[list[list[Any]]]) -> list[list[Any]]:
             continue
         taken: list[list[float]] = []  # clusters of one offset, each kept once
         for _, off in seen:
+            if abs(off[2]) < 0.6 and off[0] > -0.5 and off[1] < 0.5:
+                continue  # where the value itself stands: a second copy of it (overlaid fields), not print
             if any(_near(off, t) for t in taken):
                 continue
             taken.append(off)
@@ -80,9 +82,15 @@ def template_hits(fs: dict[str, Any], words: list[Word], pred: Any, h: float) ->
     if not tmpl:
         return [False] * len(words)
     left, right, top = pred[0], pred[1], pred[2]
+    # A word that was a whole training value is a value here: a grid of fields that are "0" on every form
+    # puts a neighbour's "0" one row off, within the tolerance of a prediction that is itself a row off.
+    own = set(fs.get("values", []))
     out = []
     for w in words:
         text = norm_text(w.text)
+        if text in own:
+            out.append(False)
+            continue
         cx, cy = (w.box[0] + w.box[2]) / 2, (w.box[1] + w.box[3]) / 2
         off = [(cx - left) / h, (cx - right) / h, (cy - top) / h]
         out.append(any(t[0] == text and _near(off, t[1:]) for t in tmpl))
