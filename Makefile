@@ -21,10 +21,11 @@ install: $(STAMP_PY) $(STAMP_NODE) system
 system:
 	@scripts/ensure-system-packages.sh
 
-$(STAMP_PY): requirements.txt engine/requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP_PY): requirements.txt engine/requirements.txt engine/requirements-nodeps.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r engine/requirements-nodeps.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 

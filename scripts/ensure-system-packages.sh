@@ -2,8 +2,7 @@
 # Installs the Debian packages the local stack needs when they are missing:
 # Tesseract (with English and orientation data, and the Latin script model the engine uses to restore
 # accents the English model cannot spell) for the engine's OCR, DejaVu fonts for the synthetic form
-# generator, and the GL and GLib runtime libraries OpenCV loads (the field-region reader, RapidOCR, imports
-# it; minimal Debian images lack libGL.so.1), and Chromium, which the review page's browser tests drive
+# generator, and Chromium, which the review page's browser tests drive
 # with Playwright (Playwright's own browser download cannot work offline). Prints what to do when it
 # cannot install them itself.
 set -euo pipefail
@@ -19,9 +18,6 @@ if command -v tesseract >/dev/null 2>&1; then
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -x /usr/bin/chromium ] || need+=(chromium)
-libs=$(/sbin/ldconfig -p 2>/dev/null || true)
-grep -q 'libGL\.so\.1 ' <<<"$libs" || need+=(libgl1)
-grep -q 'libgthread-2\.0\.so\.0 ' <<<"$libs" || need+=(libglib2.0-0)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -46,7 +46,7 @@ _LOOK_ALIKE = str.maketrans({"0": "O", "o": "O", "1": "I", "l": "I", "|": "I", "
 @functools.cache
 def _say_unavailable() -> None:
     log.warning("the field-region reader (rapidocr-onnxruntime) cannot be imported; hand-printed values "
-                "are left as Tesseract read them (install engine/requirements.txt; OpenCV needs libGL.so.1)")
+                "are left as Tesseract read them (install engine/requirements.txt and engine/requirements-nodeps.txt: `make install`)")
 
 
 def _region(span: Span, image: Image.Image, scale: float) -> tuple[int, int, int, int] | None:
