@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,8 @@ from shared.predictions.field_values import labeled_values, norm
 from shared.predictions.predict import predict_form
 from shared.settings import load_settings
 from shared.training.manual import MANUAL_REASON, promote
-from shared.training.poll import poll_training_runs
-from shared.training.start import start_training_if_due
 from tests.helpers.pipeline import Stack, fast_client, pipeline_env
+from tests.helpers.training import train_to_end
 
 FOLDER = "orders"
 NEW_FORMS = {"New_1.jpg": 2, "New_2.jpg": 3}  # predicted form → the sample it is a copy of
@@ -40,17 +38,8 @@ def _labels(data_dir: Path, src: int, document: str, drop: str = "") -> bytes:
 
 
 def _train_to_end(stack: Stack) -> dict[str, Any]:
-    decision = start_training_if_due(stack.settings, FOLDER, stack.client, stack.records)
-    assert decision.train, decision.reason
-    deadline = time.monotonic() + 240
-    while (run := stack.records.run(FOLDER, decision.run_id)) and run["status"] in (
-            "claimed", "submitted", "running"):
-        assert time.monotonic() < deadline, "training did not finish"
-        poll_training_runs(stack.settings, stack.client, stack.records)
-        time.sleep(0.5)
-    assert run and run["status"] == "succeeded", run
-    model = stack.records.model(FOLDER, str(run["modelId"]))
-    assert model and model["status"] == "ready"
+    model = train_to_end(stack, FOLDER)[1]
+    assert model["status"] == "ready"
     return model
 
 

@@ -4,7 +4,6 @@ model is promoted only when it is not worse on held-back forms (real Azurite, re
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,11 @@ from shared.clients.delivered import DeliveredBlob
 from shared.clients.formrecognizer import FormRecognizerError
 from shared.clients.storage import blob_service, queue_service
 from shared.predictions.predict import predict_form
-from shared.training.poll import poll_training_runs
-from shared.training.start import start_training_if_due
 from shared.triggers.blob import on_blob
 from shared.triggers.prediction_request import on_prediction_request
 from shared.triggers.sweep import sweep
 from tests.helpers.pipeline import Stack, fast_client, prepare_labeled_folder
+from tests.helpers.training import train_to_end
 
 PO = "purchase-orders"
 
@@ -36,18 +34,7 @@ def _labels(data_dir: Path, src: int, document: str, corrupt: bool = False) -> b
 
 
 def _train_to_end(stack: Stack, folder: str, timeout: float = 240) -> dict[str, Any]:
-    decision = start_training_if_due(stack.settings, folder, stack.client, stack.records)
-    assert decision.train, decision.reason
-    deadline = time.monotonic() + timeout
-    while (run := stack.records.run(folder, decision.run_id)) and run["status"] in (
-            "claimed", "submitted", "running"):
-        assert time.monotonic() < deadline, "training did not finish"
-        poll_training_runs(stack.settings, stack.client, stack.records)
-        time.sleep(0.5)
-    assert run and run["status"] == "succeeded", run
-    model = stack.records.model(folder, str(run["modelId"]))
-    assert model
-    return model
+    return train_to_end(stack, folder, timeout)[1]
 
 
 def _deliver(stack: Stack, name: str, data: bytes) -> str:
