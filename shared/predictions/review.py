@@ -30,17 +30,17 @@ class ReviewOutcome:
     comparison: Comparison | None = None
 
 
-def review_form(settings: Settings, records: Records, source_name: str,
-                labels_raw: bytes | None = None) -> ReviewOutcome:
-    """Compare a form's valid labels with its prediction and record the review."""
+def compare_with_prediction(settings: Settings, records: Records, source_name: str,
+                            labels_raw: bytes | None = None) -> tuple[ReviewOutcome, dict[str, Any] | None]:
+    """What a review of these labels finds (nothing is written), and the form's Predictions row. The
+    review page shows it right after a save; `review_form` records it."""
     folder, doc = folder_of(source_name), basename(source_name)
     prediction = records.prediction(folder, doc)
     if not prediction or prediction.get("status") != "succeeded":
-        return ReviewOutcome("no-prediction")
+        return ReviewOutcome("no-prediction"), prediction
     model_id = str(prediction["modelId"])
     if records.trained_on(model_id, doc):
-        records.merge_prediction(folder, doc, reviewStatus="trainedOn")
-        return ReviewOutcome("trained-on", model_id)
+        return ReviewOutcome("trained-on", model_id), prediction
     container = blob_service(settings).get_container_client(settings.forms_container)
 
     def read_blob(name: str) -> bytes:
@@ -50,9 +50,22 @@ def review_form(settings: Settings, records: Records, source_name: str,
         try:
             labels_raw = read_blob(labels_name(source_name))
         except ResourceNotFoundError:
-            return ReviewOutcome("gone", model_id)
+            return ReviewOutcome("gone", model_id), prediction
     predicted = stored_fields(prediction, read_blob)  # whole fields even where the row has a slim copy
     result = compare(predicted, labeled_values(labels_raw), settings.review_confidence)
+    return ReviewOutcome("reviewed", model_id, result), prediction
+
+
+def review_form(settings: Settings, records: Records, source_name: str,
+                labels_raw: bytes | None = None) -> ReviewOutcome:
+    """Compare a form's valid labels with its prediction and record the review."""
+    folder, doc = folder_of(source_name), basename(source_name)
+    outcome, prediction = compare_with_prediction(settings, records, source_name, labels_raw)
+    if outcome.status == "trained-on":
+        records.merge_prediction(folder, doc, reviewStatus="trainedOn")
+    if outcome.status != "reviewed" or outcome.comparison is None or prediction is None:
+        return outcome
+    model_id, result = outcome.model_id, outcome.comparison
     records.merge(records.reviews, model_id, doc, modelId=model_id, folder=folder, document=doc,
                   fields=result.fields, agreed=len(result.agreed), corrected=len(result.corrected),
                   missed=len(result.missed), spurious=len(result.spurious), corrections=result.corrected,
@@ -63,7 +76,7 @@ def review_form(settings: Settings, records: Records, source_name: str,
     refresh_model_accuracy(records, folder, model_id)
     log.info("review of %s by %s: %d of %d fields agreed", source_name, model_id, len(result.agreed),
              result.fields)
-    return ReviewOutcome("reviewed", model_id, result)
+    return outcome
 
 
 def refresh_model_accuracy(records: Records, folder: str, model_id: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from shared.clients.storage import blob_service
 from shared.forms.label_format import check_document_name
 from shared.forms.labels import check_content
 from shared.names import join, labels_name, ocr_name
-from shared.predictions.field_values import compare, labeled_values, stored_fields
+from shared.predictions.review import compare_with_prediction
 from shared.review.form_view import MARK_TEXTS, Page, read_pages, read_schema
 from shared.review.web import ApiError
 from shared.settings import Settings
@@ -139,21 +139,14 @@ def preview_review(settings: Settings, records: Records, folder: str, doc: str,
                    raw: bytes) -> dict[str, Any] | None:
     """What the review of these labels says (the pipeline records the same in Reviews)."""
     try:
-        row = records.prediction(folder, doc)
-    except ResourceNotFoundError:
+        outcome, _row = compare_with_prediction(settings, records, join(folder, doc), raw)
+    except ResourceNotFoundError:  # no Predictions table yet
         return None
-    if not row or row.get("status") != "succeeded":
+    if outcome.status == "trained-on":
+        return {"modelId": outcome.model_id, "trainedOn": True}
+    result = outcome.comparison
+    if outcome.status != "reviewed" or result is None:
         return None
-    model_id = str(row.get("modelId"))
-    if records.trained_on(model_id, doc):
-        return {"modelId": model_id, "trainedOn": True}
-    container = blob_service(settings).get_container_client(settings.forms_container)
-
-    def read_blob(name: str) -> bytes:
-        return bytes(container.get_blob_client(name).download_blob().readall())
-
-    result = compare(stored_fields(row, read_blob), labeled_values(raw), settings.review_confidence)
-    return {"modelId": model_id, "trainedOn": False, "fields": result.fields, "agreed": len(result.agreed),
-            "corrected": len(result.corrected), "missed": len(result.missed),
+    return {"modelId": outcome.model_id, "trainedOn": False, "fields": result.fields,
+            "agreed": len(result.agreed), "corrected": len(result.corrected), "missed": len(result.missed),
             "spurious": len(result.spurious), "corrections": result.corrected}
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence
@@ -77,13 +78,15 @@ def _frame(data: bytes, number: int) -> Image.Image:
         raise ApiError(404, "NoSuchPage", f"the form has {n} page(s), not a page {number}")
 
 
-def page_png(name: str, etag: str, data: bytes, number: int) -> bytes:
-    """The page as PNG bytes; recent pages are kept (by blob version), so paging back is instant."""
+def page_png(name: str, etag: str, number: int, load: Callable[[], bytes]) -> bytes:
+    """The page as PNG bytes; recent pages are kept (by blob version), so paging back is instant and
+    `load` (the form's bytes) is called only when the page is not kept."""
     key = (name, etag, number)
     with _LOCK:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+    data = load()
     try:
         image = _render_pdf(data, number) if _is_pdf(data) else _frame(data, number)
     except (pdfium.PdfiumError, OSError, Image.DecompressionBombError, ValueError) as exc:

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError, ResourceModifiedError, ResourceNotFoundError
 
 from shared.clients.records import Records
 from shared.clients.storage import blob_service
@@ -68,11 +69,19 @@ def _page_image(settings: Settings, req: Request) -> Response:
         raise ApiError(400, "BadPage", "page is a number from 1") from exc
     blob = blob_service(settings).get_blob_client(settings.forms_container, join(folder, doc))
     try:
-        download = blob.download_blob()
-        data = download.readall()
+        etag = str(blob.get_blob_properties().etag)  # a page already drawn for this version is not read again
     except ResourceNotFoundError as exc:
         raise ApiError(404, "NoSuchForm", f"there is no form {doc!r} in folder {folder!r}") from exc
-    png = page_images.page_png(join(folder, doc), str(download.properties.etag), data, number)
+
+    def load() -> bytes:
+        try:
+            download = blob.download_blob(etag=etag, match_condition=MatchConditions.IfNotModified)
+            return bytes(download.readall())
+        except (ResourceNotFoundError, ResourceModifiedError) as exc:
+            raise ApiError(409, "FormChanged",
+                           f"{doc} was replaced or deleted while it was shown: reload the form") from exc
+
+    png = page_images.page_png(join(folder, doc), etag, number, load)
     return Response(200, png, {"Content-Type": "image/png", "Cache-Control": "private, max-age=3600"})
 
 

@@ -356,7 +356,7 @@ def _consecutive_free_ports(count: int) -> list[socket.socket]:
         except OSError:
             for sock in held:
                 sock.close()
-    pytest.skip(f"no {count} consecutive free loopback ports")
+    pytest.fail(f"no {count} consecutive free loopback ports in 50 tries: the machine is short of ports")
 
 
 def test_twenty_taken_ports_are_a_startup_error(http_host: Callable[..., HttpHost]) -> None:

@@ -15,13 +15,14 @@ from formloop.stack import AzuriteInfo, EngineInfo, start_devhost
 from shared.clients.records import Records
 from shared.clients.storage import blob_service, ensure_resources
 from shared.settings import Settings, load_settings
-from tests.helpers.paths import REPO_ROOT
+from tests.helpers.paths import DATA_DIR, REPO_ROOT
 from tests.helpers.pipeline import make_app_dir, pipeline_env
 
 CHROMIUM = "/usr/bin/chromium"
 # As the machine notes say: no background traffic, a new profile, no sandbox (tests run as root).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+JOBS = DATA_DIR / "job-application"
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TOKEN = "browser-test-token-0123456789abcdef"
 
@@ -68,6 +69,16 @@ class ReviewHost:
                 raise AssertionError(f"timed out waiting for {what}:\n{self.tail()}")
             time.sleep(0.3)
 
+    def open(self, page: Any) -> None:
+        """Open the page with the token, as the address `formloop up` prints; returns once a page shows."""
+        page.goto(self.login_url)
+        page.wait_for_selector("body[data-page-shown]", timeout=30000)
+
+    def upload_job_applications(self, *names: str, folder: str = "jobs") -> None:
+        """The bundled job applications (with their `.ocr.json`) and their fields.json."""
+        for name in ("fields.json", *(n for doc in names for n in (doc, f"{doc}.ocr.json"))):
+            self.upload(f"{folder}/{name}", (JOBS / name).read_bytes())
+
     def tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
 
@@ -89,3 +100,8 @@ def start_review_host(azurite: AzuriteInfo, engine: EngineInfo, root: Path, **ov
         time.sleep(0.1)
     port = int(port_file.read_text().strip())
     return ReviewHost(settings, Records(settings), proc, log, f"http://127.0.0.1:{port}")
+
+
+def field_value(page: Any, name: str) -> str:
+    """What the page shows as a field's value ('—' when it is empty)."""
+    return page.locator(f'#field-list button[data-field="{name}"] .value').text_content()

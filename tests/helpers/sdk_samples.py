@@ -168,3 +168,17 @@ def write_sample_forms(root: Path) -> None:
     _selection_mark_form().save(root / "forms" / "form_selection_mark.png")
     _fonts_page().save(root / "add_ons" / "fonts_and_languages.png")
     _small_print_page().save(root / "add_ons" / "highres.png")
+
+
+def assert_every_sample_listed(samples: SampleSet, expect: dict[str, tuple[str, ...]]) -> None:
+    """Every sample of the set is either run (with what it must print) or named as out of scope."""
+    assert samples.files() == set(samples.in_scope) | set(samples.out_of_scope)
+    assert set(expect) == set(samples.in_scope)
+
+
+def assert_sample_prints(folder: RunFolder, samples: SampleSet, name: str, env: dict[str, str],
+                         expect: dict[str, tuple[str, ...]]) -> None:
+    """Run one sample unchanged and check it printed what it prints against the cloud service."""
+    out = folder.run(samples.folder, name, env)
+    for expected in expect[name]:
+        assert expected in out, f"{name} did not print {expected!r}:\n{out[-3000:]}"

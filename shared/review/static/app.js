@@ -11,7 +11,7 @@ const state = {
   folder: "", folders: [], queue: null, filter: { state: "", field: "" },
   doc: "", form: null, page: 1, zoom: "fit", fieldTypes: [],
   fields: [], selected: "", values: {}, undo: [], regionMode: false, cursor: -1,
-  schemaEtag: null, busy: false,
+  schemaEtag: null, busy: false, wordText: new Map(), markState: new Map(),
 };
 
 const $ = (id) => document.getElementById(id);
@@ -141,6 +141,8 @@ async function openForm(doc, keepResult = false, reload = false) {
   if (ticket !== opening) return;  // another form was asked for meanwhile: that one wins
   state.doc = doc;
   state.form = form;
+  state.wordText = new Map(form.pages.flatMap((p) => p.words.map((w) => [w.id, w.text])));  // once per form
+  state.markState = new Map(form.pages.flatMap((p) => p.marks.map((m) => [m.id, m.state])));
   state.page = 1;
   state.undo = [];
   state.cursor = -1;
@@ -265,14 +267,8 @@ function renderOverlay() {
 function valueText(name) {
   const v = state.values[name];
   if (!v) return "";
-  if (v.words) {
-    const words = new Map(state.form.pages.flatMap((p) => p.words.map((w) => [w.id, w.text])));
-    return orderIds(v.words).map((id) => words.get(id) ?? "").join(" ");
-  }
-  if (v.mark) {
-    const mark = state.form.pages.flatMap((p) => p.marks).find((m) => m.id === v.mark);
-    return v.state || mark?.state || "";
-  }
+  if (v.words) return orderIds(v.words).map((id) => state.wordText.get(id) ?? "").join(" ");
+  if (v.mark) return v.state || state.markState.get(v.mark) || "";
   if (v.region) return v.region.text || "(region)";
   return "";
 }

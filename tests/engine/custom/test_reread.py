@@ -88,7 +88,6 @@ def test_word_segments_align_the_two_readings() -> None:
     assert reread.word_segments(["0/0029"], "10/01/2023") == ["10/01/2023"]
 
 
-@pytest.mark.skipif(not rapid_region.available(), reason="rapidocr-onnxruntime not installed")
 def test_typed_purchase_order_keeps_what_tesseract_read_right() -> None:
     """Real data: trained on the five purchase orders' cloud `.ocr.json`, Form_1 read by the engine and its
     unsure values re-read: the address stays as Tesseract read it (it came back garbled before)."""

@@ -94,7 +94,6 @@ def _irs() -> tuple[list[TrainDoc], list[OcrDocument], dict[str, str]]:
     return docs, ocrs, types
 
 
-@pytest.mark.skipif(not (IRS / "fields.json").exists(), reason="tests/data/irs-1040 not present")
 def test_real_tax_return_empty_spouse_fields_and_two_word_occupation() -> None:
     """f1040_4 is filed single: its spouse boxes are empty and hold only their printed captions
     ("Last name", "Spouse's social security number"); f1040_7's spouse is a "UX Designer"."""

@@ -9,12 +9,16 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from formloop.stack import AzuriteInfo
+from shared.clients.records import Records
 from shared.clients.storage import blob_service
 from shared.forms.label_format import validate_labels
 from shared.review.routes import handle
 from shared.review.web import Request, Response
+from shared.settings import load_settings
 from tests.helpers.paths import DATA_DIR
 from tests.helpers.pipeline import Stack
+from tests.helpers.traffic import counted
 
 TOKEN = "s" * 32
 JOBS = DATA_DIR / "job-application"
@@ -294,3 +298,26 @@ def test_a_form_that_cannot_be_drawn_gets_a_clear_error(api: Api, name: str, dat
     assert refused["error"]["code"] == "CannotShow" and "cannot be shown" in refused["error"]["message"]
     view = api.json("GET", "form", folder="jobs", doc=name)
     assert view["pageCount"] == 0 and view["ocr"]["ready"] is False
+
+
+def test_a_page_already_drawn_is_served_without_reading_the_form_again(
+    azurite: AzuriteInfo, stack: Stack
+) -> None:
+    """Paging back and forth over a big form must not download it per page view: a kept page costs one
+    properties request; a new version of the form is drawn again (bytes counted on the wire)."""
+    big = (JOBS / "ceo.pdf").read_bytes() + b"\n%" + b"x" * (3 * 1024 * 1024)  # 3 MB of trailing comment
+    with counted(azurite) as traffic:
+        env = {**stack.env, "FORMS_STORAGE": traffic.azurite.connection_string}
+        settings = load_settings(env)
+        api = Api(Stack(settings, Records(settings), stack.client, env))
+        api.stack.upload("big/ceo.pdf", big)
+        traffic.reset()
+        first = api.call("GET", "page", folder="big", doc="ceo.pdf", page="1")
+        assert first.status == 200 and traffic.received > len(big)
+        traffic.reset()
+        again = api.call("GET", "page", folder="big", doc="ceo.pdf", page="1")
+        assert again.body == first.body and traffic.total < 10_000
+        api.stack.upload("big/ceo.pdf", big + b"x")
+        traffic.reset()
+        assert api.call("GET", "page", folder="big", doc="ceo.pdf", page="1").status == 200
+        assert traffic.received > len(big)

@@ -10,17 +10,10 @@ from typing import Any
 
 from formgen.generate import GeneratedForm, generate
 from shared.predictions.field_values import labeled_values
-from tests.helpers.browser import TOKEN, ReviewHost
-from tests.helpers.paths import DATA_DIR
+from tests.helpers.browser import JOBS, TOKEN, ReviewHost, field_value
 
 FIELDS = [("InvoiceNumber", "string"), ("CustomerName", "string"), ("Total", "number")]
 XSS = "<img src=x onerror=alert(1)>"
-JOBS = DATA_DIR / "job-application"
-
-
-def _open(page: Any, host: ReviewHost) -> None:
-    page.goto(host.login_url)
-    page.wait_for_selector("body[data-page-shown]", timeout=30000)
 
 
 def _word(page: Any, text: str) -> Any:
@@ -47,10 +40,6 @@ def _wait_text(page: Any, selector: str, text: str, exact: bool = False, timeout
         raise AssertionError(f"waited for {text!r} in {selector}; the page shows {shown}") from exc
 
 
-def _field_value(page: Any, name: str) -> str:
-    return page.locator(f'#field-list button[data-field="{name}"] .value').text_content()
-
-
 def _label_by_clicks(page: Any, form: GeneratedForm) -> None:
     values = form.values
     page.keyboard.press("1")
@@ -60,7 +49,7 @@ def _label_by_clicks(page: Any, form: GeneratedForm) -> None:
     _drag_over(page, _word(page, first), _word(page, last))
     page.keyboard.press("3")
     _word(page, values["Total"]).click()
-    assert _field_value(page, "CustomerName") == values["CustomerName"]
+    assert field_value(page, "CustomerName") == values["CustomerName"]
     page.keyboard.press("Enter")
     _wait_text(page, "#result", f"Saved 3 labels for {form.path.name}")
 
@@ -80,7 +69,7 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
         host.upload(f"scratch/{form.path.name}", form.path.read_bytes())
     host.wait_for("the OCR of 5 forms", lambda: all(host.exists(f"scratch/{f.path.name}.ocr.json")
                                                     for f in forms[:5]))
-    _open(page, host)
+    host.open(page)
     dialog = page.get_by_role("dialog", name="Fields of this folder")
     assert dialog.is_visible()  # no fields.json yet: the page asks for the fields first
     for n, (name, ftype) in enumerate(FIELDS, start=1):
@@ -114,7 +103,7 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
     queue.get_by_role("button", name=forms[5].path.name).click()
     _wait_text(page, "#doc-name", forms[5].path.name, exact=True)
     target = forms[5]
-    assert _field_value(page, "InvoiceNumber") == target.values["InvoiceNumber"]  # pre-labeled
+    assert field_value(page, "InvoiceNumber") == target.values["InvoiceNumber"]  # pre-labeled
     page.keyboard.press("3")
     page.keyboard.press("Delete")
     _word(page, target.values["Tax"]).click()  # the person says the total is another number
@@ -139,19 +128,14 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
     assert (review["agreed"], review["corrected"], review["fields"]) == (3, 0, 3)
 
 
-def _jobs(host: ReviewHost, folder: str = "jobs") -> None:
-    for name in ("ceo.pdf", "ceo.pdf.ocr.json", "fields.json"):
-        host.upload(f"{folder}/{name}", (JOBS / name).read_bytes())
-
-
 def test_a_concurrent_save_is_refused_with_who_and_nothing_is_lost(
     review_host: ReviewHost, chromium: Any, page: Any
 ) -> None:
     host = review_host
-    _jobs(host)
+    host.upload_job_applications("ceo.pdf")
     other = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     for tab in (page, other):
-        _open(tab, host)
+        host.open(tab)
     page.keyboard.press("1")
     _word(page, "CEO").click()
     page.keyboard.press("Enter")
@@ -164,7 +148,7 @@ def test_a_concurrent_save_is_refused_with_who_and_nothing_is_lost(
     alert.wait_for(state="visible")
     assert "token holder saved labels for this form" in alert.text_content()
     assert host.read("jobs/ceo.pdf.labels.json") == mine  # nothing overwritten
-    assert _field_value(other, "Name of Candidate") == "Jane"  # and the second person's edit is kept
+    assert field_value(other, "Name of Candidate") == "Jane"  # and the second person's edit is kept
     other.context.close()
 
 
@@ -175,18 +159,18 @@ def test_form_text_is_shown_as_text_never_run(review_host: ReviewHost, page: Any
     host.upload("hostile/ceo.pdf", (JOBS / "ceo.pdf").read_bytes())
     host.upload("hostile/ceo.pdf.ocr.json", json.dumps(ocr).encode())
     host.upload("hostile/fields.json", (JOBS / "fields.json").read_bytes())
-    _open(page, host)
+    host.open(page)
     word = page.locator('#overlay .word[data-id="1.0"]')
     assert word.get_attribute("title") == XSS
     page.keyboard.press("1")
     word.click()
-    assert _field_value(page, "Job Application Type") == XSS
+    assert field_value(page, "Job Application Type") == XSS
     assert page.locator("img[src='x']").count() == 0 and page.dialogs == []
 
 
 def test_without_the_token_nobody_gets_in(review_host: ReviewHost, page: Any) -> None:
     host = review_host
-    _jobs(host)
+    host.upload_job_applications("ceo.pdf")
     response = page.goto(host.page_url)
     assert response.status == 401 and "formloop up" in page.content()
     assert page.request.get(f"{host.base}/api/review/queue?folder=jobs").status == 401

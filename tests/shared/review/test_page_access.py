@@ -11,14 +11,6 @@ from typing import Any
 
 from shared.predictions.field_values import labeled_values
 from tests.helpers.browser import AXE, ReviewHost
-from tests.helpers.paths import DATA_DIR
-
-JOBS = DATA_DIR / "job-application"
-
-
-def _jobs(host: ReviewHost) -> None:
-    for name in ("ceo.pdf", "ceo.pdf.ocr.json", "fields.json", "fullstack.pdf", "fullstack.pdf.ocr.json"):
-        host.upload(f"jobs/{name}", (JOBS / name).read_bytes())
 
 
 def _axe(page: Any) -> list[dict[str, Any]]:
@@ -39,11 +31,10 @@ def _describe(violations: list[dict[str, Any]]) -> str:
 
 
 def test_axe_finds_no_serious_violation(review_host: ReviewHost, chromium: Any) -> None:
-    _jobs(review_host)
+    review_host.upload_job_applications("ceo.pdf", "fullstack.pdf")
     context = chromium.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)  # to load axe
     page = context.new_page()
-    page.goto(review_host.login_url)
-    page.wait_for_selector("body[data-page-shown]")
+    review_host.open(page)
     assert not (found := _axe(page)), _describe(found)
     page.get_by_role("button", name="Edit fields").click()
     assert not (found := _axe(page)), _describe(found)
@@ -55,9 +46,8 @@ def test_axe_finds_no_serious_violation(review_host: ReviewHost, chromium: Any) 
 
 
 def test_controls_have_roles_and_names(review_host: ReviewHost, page: Any) -> None:
-    _jobs(review_host)
-    page.goto(review_host.login_url)
-    page.wait_for_selector("body[data-page-shown]")
+    review_host.upload_job_applications("ceo.pdf", "fullstack.pdf")
+    review_host.open(page)
     for role, name in (
         ("combobox", "Folder"),
         ("list", "Forms in review order"),
@@ -77,9 +67,8 @@ def test_controls_have_roles_and_names(review_host: ReviewHost, page: Any) -> No
 
 
 def test_a_form_is_labeled_and_saved_with_the_keyboard_alone(review_host: ReviewHost, page: Any) -> None:
-    _jobs(review_host)
-    page.goto(review_host.login_url)
-    page.wait_for_selector("body[data-page-shown]")
+    review_host.upload_job_applications("ceo.pdf", "fullstack.pdf")
+    review_host.open(page)
     seen = []
     for _ in range(60):  # Tab through the page until the page view has the focus
         page.keyboard.press("Tab")
@@ -108,9 +97,8 @@ def test_a_form_is_labeled_and_saved_with_the_keyboard_alone(review_host: Review
 
 def test_screenshot_for_the_readme(review_host: ReviewHost, page: Any, tmp_path: Path) -> None:
     """The README's picture of the page is made here: REVIEW_SCREENSHOT=docs/images/review-page.png."""
-    _jobs(review_host)
-    page.goto(review_host.login_url)
-    page.wait_for_selector("body[data-page-shown]")
+    review_host.upload_job_applications("ceo.pdf", "fullstack.pdf")
+    review_host.open(page)
     page.keyboard.press("2")
     page.locator('#overlay .word[data-text="Jane"]').click()
     page.locator('#overlay .word[data-text="Doe"]').click()

@@ -13,16 +13,7 @@ from PIL import Image
 
 from formgen.generate import generate
 from shared.predictions.field_values import labeled_values
-from tests.helpers.browser import ReviewHost
-
-
-def _open(page: Any, host: ReviewHost) -> None:
-    page.goto(host.login_url)
-    page.wait_for_selector("body[data-page-shown]", timeout=30000)
-
-
-def _value(page: Any, name: str) -> str:
-    return page.locator(f'#field-list button[data-field="{name}"] .value').text_content()
+from tests.helpers.browser import ReviewHost, field_value
 
 
 def test_check_box_by_click_region_by_drawing_then_undo_and_clear(
@@ -33,16 +24,16 @@ def test_check_box_by_click_region_by_drawing_then_undo_and_clear(
     host.upload("reg/fields.json", (form.path.parent / "fields.json").read_bytes())
     host.upload(f"reg/{form.path.name}", form.path.read_bytes())
     host.wait_for("its OCR", lambda: host.exists(f"reg/{form.path.name}.ocr.json"))
-    _open(page, host)
+    host.open(page)
     fields = page.get_by_role("list", name="Fields of this form")
 
     mark = page.locator("#overlay .mark").first
     state = page.evaluate("() => document.querySelector('#overlay .mark').title.replace('check box: ', '')")
     fields.get_by_role("button", name="MembershipFamily: empty").click()
     mark.click()
-    assert _value(page, "MembershipFamily") == state
+    assert field_value(page, "MembershipFamily") == state
     page.keyboard.press("Control+z")
-    assert _value(page, "MembershipFamily") == "—"  # undone
+    assert field_value(page, "MembershipFamily") == "—"  # undone
     mark.click()
 
     fields.get_by_role("button", name="SignatureDate: empty").click()
@@ -56,9 +47,9 @@ def test_check_box_by_click_region_by_drawing_then_undo_and_clear(
 
     fields.get_by_role("button", name="FirstName: empty").click()
     page.locator(f'#overlay .word[data-text="{form.values["FirstName"]}"]').click()
-    assert _value(page, "FirstName") == form.values["FirstName"]
+    assert field_value(page, "FirstName") == form.values["FirstName"]
     page.keyboard.press("Delete")  # cleared: the saved file leaves the field out
-    assert _value(page, "FirstName") == "—"
+    assert field_value(page, "FirstName") == "—"
 
     page.get_by_role("application").focus()
     page.keyboard.press("Enter")
@@ -81,7 +72,7 @@ def test_images_of_every_kind_show_at_their_own_size(review_host: ReviewHost, pa
     name = f"photo.{fmt.lower()}"
     review_host.upload("kinds/fields.json", b'{"fields": [{"fieldKey": "A", "fieldType": "string"}]}')
     review_host.upload(f"kinds/{name}", out.getvalue())
-    _open(page, review_host)
+    review_host.open(page)
     page.get_by_role("button", name="Actual size (100%)").click()
     size = page.evaluate(
         "() => { const i = document.getElementById('page-img'); "

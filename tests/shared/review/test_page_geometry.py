@@ -20,8 +20,7 @@ DARK = 140
 
 
 def _open_at_100(page: Any, host: ReviewHost, doc: str) -> None:
-    page.goto(host.login_url)
-    page.wait_for_selector("body[data-page-shown]", timeout=30000)
+    host.open(page)
     page.get_by_role("list", name="Forms in review order").get_by_role("button", name=doc).click()
     page.wait_for_function("doc => (document.body.dataset.pageShown || '').startsWith(doc + '#')", arg=doc)
     page.get_by_role("button", name="Actual size (100%)").click()
