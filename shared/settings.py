@@ -165,7 +165,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting the app uses, parsed and checked once (frozen, so clients can be cached on it)."""
+    """Every setting the app uses, parsed and checked once (frozen, so clients can be cached on it). Built by
+    `load_settings` only: the defaults live in `SETTINGS`, nowhere else."""
 
     connection_string: str
     blob_service_uri: str
@@ -195,27 +196,27 @@ class Settings:
     http_retry_budget_seconds: float
     sweep_interval_seconds: float
     sweep_grace_seconds: float
-    training_request_delay_seconds: int = 1
-    ocr_claim_seconds: float = 60.0
-    ocr_max_attempts: int = 10
-    predictions_table: str = "Predictions"
-    reviews_table: str = "Reviews"
-    prediction_queue: str = "prediction-requests"
-    snapshot_container: str = "training-sets"
-    review_confidence: float = 0.8
-    repredict_limit: int = 200
-    promotion_holdout_share: float = 0.2
-    promotion_holdout_max: int = 10
-    review_auth: str = "token"
-    review_token: str = ""
-    review_role: str = "Reviewer"
-    entra_tenant_id: str = ""
-    entra_client_id: str = ""
-    entra_client_secret: str = ""
-    review_session_key: str = ""
-    entra_authority: str = "https://login.microsoftonline.com"
-    training_source_auth: str = "sas"
-    timer_run_on_startup: str = "true"
+    training_request_delay_seconds: int
+    ocr_claim_seconds: float
+    ocr_max_attempts: int
+    predictions_table: str
+    reviews_table: str
+    prediction_queue: str
+    snapshot_container: str
+    review_confidence: float
+    repredict_limit: int
+    promotion_holdout_share: float
+    promotion_holdout_max: int
+    review_auth: str
+    review_token: str
+    review_role: str
+    entra_tenant_id: str
+    entra_client_id: str
+    entra_client_secret: str
+    review_session_key: str
+    entra_authority: str
+    training_source_auth: str
+    timer_run_on_startup: str
 
     @property
     def submission_deadline_seconds(self) -> float:
