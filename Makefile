@@ -3,10 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP_PY := $(VENV)/.installed
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
 STAMP_NODE := node_modules/.installed
 
-.PHONY: help install system samples run up test lint bench clean reset
+.PHONY: help install install-run system system-browser samples run up test lint bench clean reset
 
 help:
 	@echo "make run    - install what is missing, start the local stack and run the demo on the sample forms"
@@ -16,22 +17,33 @@ help:
 	@echo "make clean  - remove caches (keeps the local stack's data in .formloop/)"
 	@echo "make reset  - delete the local stack's data: .formloop/ (forms, labels, tables, models)"
 
-install: $(STAMP_PY) $(STAMP_NODE) system
+# `make run` installs the local stack only (requirements-local.txt); `make test` adds the test tools
+# (requirements-dev.txt: pytest, ruff, Playwright, the official SDKs...) and Chromium.
+install-run: $(STAMP_RUN) $(STAMP_NODE) system
+
+install: $(STAMP_DEV) $(STAMP_NODE) system-browser
 
 system:
 	@scripts/ensure-system-packages.sh
 
-$(STAMP_PY): requirements.txt engine/requirements.txt engine/requirements-nodeps.txt requirements-dev.txt pyproject.toml
+system-browser:
+	@scripts/ensure-system-packages.sh --browser
+
+$(STAMP_RUN): requirements.txt engine/requirements.txt engine/requirements-nodeps.txt requirements-local.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-local.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r engine/requirements-nodeps.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
+$(STAMP_DEV): $(STAMP_RUN) requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
 # The Azure SDKs' own samples (only in their source packages) for tests/engine/samples, fetched by
 # `make test` (not `make run`, which needs none of them) into .cache/sdk-samples/
-samples: $(STAMP_PY)
+samples: $(STAMP_DEV)
 	@$(BIN)/python scripts/fetch_sdk_samples.py
 
 $(STAMP_NODE): package.json package-lock.json
@@ -39,13 +51,13 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-run: install
+run: install-run
 	$(BIN)/formloop up --demo
 
-up: install
+up: install-run
 	$(BIN)/formloop up
 
-lint: $(STAMP_PY)
+lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 
 test: install samples lint

@@ -2,9 +2,9 @@
 # Installs the Debian packages the local stack needs when they are missing:
 # Tesseract (with English and orientation data, and the Latin script model the engine uses to restore
 # accents the English model cannot spell) for the engine's OCR, DejaVu fonts for the synthetic form
-# generator, and Chromium, which the review page's browser tests drive
-# with Playwright (Playwright's own browser download cannot work offline). Prints what to do when it
-# cannot install them itself.
+# generator, and, with `--browser` (what `make test` passes), Chromium, which the review page's browser
+# tests drive with Playwright (Playwright's own browser download cannot work offline; `make run` needs no
+# browser). Prints what to do when it cannot install them itself.
 set -euo pipefail
 
 need=()
@@ -17,7 +17,9 @@ if command -v tesseract >/dev/null 2>&1; then
   grep -qxE '(script/)?Latin' <<<"$langs" || need+=(tesseract-ocr-script-latn)
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ "${1:-}" = "--browser" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -120,25 +120,48 @@ def _closure(names: set[str]) -> set[str]:
     return seen
 
 
-def test_the_deployed_app_needs_nothing_outside_its_requirements() -> None:
-    """function_app.py and shared/ run in Azure with requirements.txt alone (not the engine's or dev ones)."""
+def _listed(requirements: Path) -> set[str]:
+    """Distribution names a requirements file pins, following its `-r` includes."""
+    import re
+
+    names: set[str] = set()
+    for line in requirements.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            names |= _listed(requirements.parent / line[3:].strip())
+        elif line:
+            names.add(re.split(r"[ ;<>=!~\[]", line, maxsplit=1)[0])
+    return names
+
+
+# What each install serves: the deployed app (Azure installs requirements.txt alone) and the local stack
+# that `make run` installs (requirements-local.txt plus the models-only wheel installed without its deps).
+INSTALLS = {
+    "deployed app": (["requirements.txt"], ["function_app.py", "shared"]),
+    "local stack (make run)": (["requirements-local.txt", "engine/requirements-nodeps.txt"],
+                               ["function_app.py", "shared", "engine", "devhost", "formloop"]),
+}
+
+
+@pytest.mark.parametrize("install", sorted(INSTALLS))
+def test_each_install_needs_nothing_outside_its_requirements(install: str) -> None:
+    """Test tools (pytest, Playwright, reportlab...) stay in requirements-dev.txt, out of what a user runs."""
     import re
     import sys
     from importlib.metadata import packages_distributions
 
-    listed = {re.split(r"[ ;<>=!~\[]", line.strip(), maxsplit=1)[0]
-              for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")}
-    allowed = _closure(listed)
+    files, roots = INSTALLS[install]
+    allowed = _closure(set().union(*(_listed(ROOT / f) for f in files)))
     providers = packages_distributions()
-    paths = [ROOT / "function_app.py", *(ROOT / "shared").rglob("*.py")]
+    paths = [p for r in roots for p in ([ROOT / r] if r.endswith(".py") else (ROOT / r).rglob("*.py"))]
+    own = {Path(r).stem for r in roots}
     missing = set()
     for path in paths:
         for module in _imports(path):
             top = module.split(".")[0]
-            if top in sys.stdlib_module_names or top in ("shared", "__future__"):
+            if top in sys.stdlib_module_names or top in own or top == "__future__":
                 continue
             dists = {re.sub(r"[-_.]+", "-", d).lower() for d in providers.get(top, [top])}
             if not dists & allowed:
                 missing.add(f"{top} ({path.relative_to(ROOT)})")
-    assert not missing, f"imported by the app but not in requirements.txt: {sorted(missing)}"
+    assert not missing, f"imported by the {install} but not in {files}: {sorted(missing)}"

@@ -33,7 +33,7 @@ def test_the_region_reader_runs_on_headless_opencv() -> None:
     engine = (REPO_ROOT / "engine" / "requirements.txt").read_text()
     assert "rapidocr-onnxruntime==" in nodeps and "\nrapidocr" not in engine
     assert "opencv-python-headless==" in engine
-    assert "--no-deps -r engine/requirements-nodeps.txt" in _dry_run("-B", ".venv/.installed")
+    assert "--no-deps -r engine/requirements-nodeps.txt" in _dry_run("-B", ".venv/.installed-run")
     try:
         version("opencv-python")
         full = True
@@ -43,3 +43,35 @@ def test_the_region_reader_runs_on_headless_opencv() -> None:
     from engine.ocr import rapid_region
 
     assert rapid_region.available()
+
+
+def test_make_run_installs_the_local_stack_without_the_test_tools() -> None:
+    """A user's `make run` gets requirements-local.txt and no browser; `make test` adds the test tools
+    (requirements-dev.txt, which includes the local stack's) and Chromium (issue 21 item 7)."""
+    run = _dry_run("-B", "run")
+    assert "-r requirements-local.txt" in run and "requirements-dev.txt" not in run
+    assert "ensure-system-packages.sh\n" in run and "--browser" not in run
+    test = _dry_run("-B", "install")
+    assert "-r requirements-dev.txt" in test and "ensure-system-packages.sh --browser" in test
+    dev = (REPO_ROOT / "requirements-dev.txt").read_text()
+    assert "-r requirements-local.txt" in dev
+    local = (REPO_ROOT / "requirements-local.txt").read_text()
+    for tool in ("pytest", "playwright", "ruff", "reportlab"):
+        assert f"\n{tool}==" not in local and f"\n{tool}==" in dev
+
+
+def test_azurite_loads_an_empty_telemetry_client_and_the_stack_disables_telemetry() -> None:
+    """Azurite requires applicationinsights (with OpenTelemetry ~290 MB of node_modules) only to send
+    telemetry; package.json overrides it with an empty stand-in, which is safe because the stack always
+    starts Azurite with --disableTelemetry."""
+    import json
+
+    package = json.loads((REPO_ROOT / "package.json").read_text())
+    assert package["overrides"]["applicationinsights"] == "file:./scripts/azurite-no-telemetry"
+    installed = REPO_ROOT / "node_modules" / "azurite" / "node_modules" / "applicationinsights"
+    top = REPO_ROOT / "node_modules" / "applicationinsights"
+    resolved = (installed if installed.exists() else top).resolve()
+    assert resolved == (REPO_ROOT / "scripts" / "azurite-no-telemetry").resolve()
+    telemetry = REPO_ROOT / "node_modules" / "@opentelemetry"
+    assert not telemetry.exists() or not any(telemetry.iterdir())
+    assert "--disableTelemetry" in (REPO_ROOT / "formloop" / "stack.py").read_text()

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from engine.custom.matching import MatchedField
 from engine.custom.scoring.features import (
@@ -25,6 +24,7 @@ from engine.custom.scoring.features import (
     new_sim_cache,
     stats_from_examples,
 )
+from engine.custom.scoring.logistic import fit_logistic
 from engine.custom.scoring.spans import PageIndex, Span, norm_text, words_key
 
 FORMAT_VERSION = 1
@@ -58,10 +58,8 @@ def _fit_scorer(X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     if y.min() == y.max():
         return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": [0.0] * X.shape[1],
                 "intercept": 0.0 if y.max() else -5.0}
-    lr = LogisticRegression(C=1.0, max_iter=500)
-    lr.fit((X - mean) / scale, y)
-    return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": lr.coef_[0].tolist(),
-            "intercept": float(lr.intercept_[0])}
+    coef, intercept = fit_logistic((X - mean) / scale, y)
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": coef.tolist(), "intercept": intercept}
 
 
 def score_rows(scorer: dict[str, Any], X: np.ndarray) -> np.ndarray:
@@ -110,9 +108,8 @@ def _platt(points: list[tuple[list[float], bool]]) -> dict[str, Any]:
     y = np.array([1] * len(points) + [0] * len(points))
     targets = [t_pos if c else t_neg for _, c in points]
     w = np.array(targets + [1 - t for t in targets])
-    lr = LogisticRegression(C=1.0, max_iter=500)
-    lr.fit(X, y, sample_weight=w)
-    return {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0])}
+    coef, intercept = fit_logistic(X, y, sample_weight=w)
+    return {"coef": coef.tolist(), "intercept": intercept}
 
 
 def _calib_x(score: float, field_acc: float) -> list[float]:
