@@ -5,6 +5,10 @@ per field (the union of the fields of every model that predicted the folder, sor
 `document`, the `modelId` that read it, its `lowestConfidence` and `reviewStatus`, so a spreadsheet
 can filter the forms a person should still check. Values are the text the model read (its typed
 value when there is no text). Connection options as `formloop status`.
+
+Dynamic tables (line items) do not fit one row per form: the JSON nests them (`"Items": [{"Description":
+…}, …]`), the CSV leaves them out, and `--tables` writes one row per line item instead (document, table,
+row, a column per table column).
 """
 
 from __future__ import annotations
@@ -25,12 +29,16 @@ from shared.predictions.field_values import stored_fields
 
 FIXED_COLUMNS = ("document", "modelId", "lowestConfidence", "reviewStatus")
 FIELD_PREFIX = "field:"  # for a field named like a fixed column; it must not overwrite it
+ITEM_COLUMNS = ("document", "modelId", "table", "row")
+_CELL = re.compile(r"^([^/]+)/(\d+)/([^/]+)$")  # a dynamic table's cell: Items/0/Description
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folder", required=True, help="the folder (form type) whose forms to export")
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
     parser.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    parser.add_argument("--tables", action="store_true",
+                        help="one row per line item of the table fields (document, table, row, columns)")
     add_connection_arguments(parser)
 
 
@@ -43,13 +51,34 @@ def field_text(found: dict[str, Any]) -> str:
     return "" if value is None else str(value)
 
 
-def result_table(predictions: list[dict[str, Any]],
-                 read_blob: Callable[[str], bytes] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
-    """(columns, rows) for the succeeded predictions, by document name."""
+def _per_form(predictions: list[dict[str, Any]], read_blob: Callable[[str], bytes] | None
+              ) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
     done = sorted((r for r in predictions if r.get("status") == "succeeded"),
                   key=lambda r: str(r.get("document", "")))
-    per_form = [(row, stored_fields(row, read_blob)) for row in done]
-    names = sorted({name for _, fields in per_form for name in fields})
+    return [(row, stored_fields(row, read_blob)) for row in done]
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def _line_items(fields: dict[str, dict[str, Any]]) -> dict[str, dict[int, dict[str, str]]]:
+    """{table: {row: {column: text}}} of the dynamic tables among a form's fields."""
+    out: dict[str, dict[int, dict[str, str]]] = {}
+    for name, found in fields.items():
+        m = _CELL.match(name)
+        if m:
+            table, row, col = _unescape(m[1]), int(m[2]), _unescape(m[3])
+            out.setdefault(table, {}).setdefault(row, {})[col] = field_text(found)
+    return out
+
+
+def result_table(predictions: list[dict[str, Any]], read_blob: Callable[[str], bytes] | None = None,
+                 nest_tables: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, rows) for the succeeded predictions, by document name: a column per field; dynamic
+    tables left out, or with `nest_tables` (JSON) one list of row objects per table."""
+    per_form = _per_form(predictions, read_blob)
+    names = sorted({name for _, fields in per_form for name in fields if not _CELL.match(name)})
     column = {name: FIELD_PREFIX + name if name in FIXED_COLUMNS else name for name in names}
     rows: list[dict[str, Any]] = []
     for row, fields in per_form:
@@ -62,8 +91,31 @@ def result_table(predictions: list[dict[str, Any]],
         }
         for name in names:
             out[column[name]] = field_text(fields[name]) if name in fields else ""
+        if nest_tables:
+            for table, items in sorted(_line_items(fields).items()):
+                out[table] = [items[i] for i in sorted(items)]
         rows.append(out)
     return [*FIXED_COLUMNS, *(column[n] for n in names)], rows
+
+
+def line_item_table(predictions: list[dict[str, Any]], read_blob: Callable[[str], bytes] | None = None
+                    ) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, rows) with one row per line item: document, modelId, table, row (from 0), and a column
+    per table column (the union over the tables, in first-seen order)."""
+    rows: list[dict[str, Any]] = []
+    columns: dict[str, None] = {}
+    for form, fields in _per_form(predictions, read_blob):
+        for table, items in sorted(_line_items(fields).items()):
+            for index in sorted(items):
+                row = {"document": str(form.get("document", "")), "modelId": str(form.get("modelId", "")),
+                       "table": table, "row": index}
+                for col, text in items[index].items():
+                    key = FIELD_PREFIX + col if col in ITEM_COLUMNS else col
+                    columns.setdefault(key)
+                    row[key] = text
+                rows.append(row)
+    names = list(columns)
+    return [*ITEM_COLUMNS, *names], [{**dict.fromkeys(names, ""), **r} for r in rows]
 
 
 _FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.,])")  # what a spreadsheet would run; "-5.00" is a number
@@ -135,13 +187,18 @@ def run_results(args: argparse.Namespace) -> int:
             predictions = list(records.folder_predictions(folder).values())
         except ResourceNotFoundError:  # the table appears with its first row
             predictions = []
-        columns, rows = result_table(predictions, read_blob)
+        if args.tables:
+            columns, rows = line_item_table(predictions, read_blob)
+        else:
+            columns, rows = result_table(predictions, read_blob, nest_tables=args.format == "json")
     except AzureError as exc:
         console.print(f"[red]storage error:[/red] {exc}", highlight=False)
         return 1
     if not rows:
         message = (_no_folder_message(container, folder) if not predictions else "") or \
             _no_results_message(folder, predictions)
+        if args.tables and any(r.get("status") == "succeeded" for r in predictions):
+            message = f"no line items in folder {folder!r}: its models extract no table field with rows"
         console.print(f"[red]{message}[/red]", highlight=False)
         return 1
     target = args.out.open("w", encoding="utf-8", newline="") if args.out else nullcontext(sys.stdout)
@@ -151,7 +208,10 @@ def run_results(args: argparse.Namespace) -> int:
         else:
             write_csv(stream, columns, rows)
         stream.flush()
-    if args.out:
+    if args.out and args.tables:
+        width = len(columns) - len(ITEM_COLUMNS)
+        console.print(f"wrote {len(rows)} line items × {width} columns to {args.out}", highlight=False)
+    elif args.out:
         console.print(f"wrote {len(rows)} forms × {len(columns) - len(FIXED_COLUMNS)} fields to {args.out}",
                       highlight=False)
     return 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.custom.table_fields.paths import DYNAMIC, join_path
+
 FIELD_TYPES = ("string", "number", "integer", "date", "time", "selectionMark")
 
 
@@ -118,16 +120,75 @@ def parse_labels(data: Any) -> LabelFile:
     return _parse_v1_format(data) if is_v1 else _parse_tool_format(data)
 
 
-def parse_fields(data: Any) -> dict[str, str]:
-    """`fields.json` -> {field name: type}; types the model cannot extract map to string."""
-    if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
-        raise LabelFormatError("fields.json must be an object with a 'fields' list")
+def _scalar_type(ftype: Any) -> str:
+    ftype = str(ftype or "string")
+    if ftype == "checkbox":
+        ftype = "selectionMark"
+    return ftype if ftype in FIELD_TYPES else "string"
+
+
+def _definition_fields(data: dict[str, Any], name: Any, where: str) -> list[dict[str, Any]]:
+    definition = (data.get("definitions") or {}).get(name) if isinstance(name, str) else None
+    fields = definition.get("fields") if isinstance(definition, dict) else None
+    if not isinstance(fields, list):
+        raise LabelFormatError(f"{where}: its item type '{name}' is not in 'definitions'")
+    return [f for f in fields if isinstance(f, dict) and isinstance(f.get("fieldKey"), str)]
+
+
+def _tool_fields(data: dict[str, Any]) -> dict[str, str]:
+    """The labeling tool's `fields` list: scalars, `array` tables (columns in `definitions[itemType]`) and
+    `object` tables (rows in `fields`, each row's type a definition listing the columns)."""
     out: dict[str, str] = {}
     for i, f in enumerate(data["fields"]):
         if not isinstance(f, dict) or not isinstance(f.get("fieldKey"), str):
             raise LabelFormatError(f"fields[{i}] has no 'fieldKey'")
-        ftype = str(f.get("fieldType") or "string")
-        if ftype == "checkbox":
-            ftype = "selectionMark"
-        out[f["fieldKey"]] = ftype if ftype in FIELD_TYPES else "string"
+        key, ftype = f["fieldKey"], f.get("fieldType")
+        where = f"fields[{i}] ({key})"
+        if ftype == "array":
+            out[join_path(key)] = "array"
+            for col in _definition_fields(data, f.get("itemType"), where):
+                out[join_path(key, DYNAMIC, col["fieldKey"])] = _scalar_type(col.get("fieldType"))
+        elif ftype == "object":
+            out[join_path(key)] = "object"
+            for row in f.get("fields") or []:
+                if not isinstance(row, dict) or not isinstance(row.get("fieldKey"), str):
+                    continue
+                if row.get("fieldType") in (data.get("definitions") or {}):
+                    for col in _definition_fields(data, row["fieldType"], where):
+                        cell = join_path(key, row["fieldKey"], col["fieldKey"])
+                        out[cell] = _scalar_type(col.get("fieldType"))
+                else:
+                    out[join_path(key, row["fieldKey"])] = _scalar_type(row.get("fieldType"))
+        else:
+            out[join_path(key)] = _scalar_type(ftype)
     return out
+
+
+def _schema_fields(schema: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """The 2024-11-30 `fieldSchema` ({name: {type, items: {properties}} | {type: object, properties}})."""
+    out: dict[str, str] = {}
+    for key, spec in schema.items():
+        spec = spec if isinstance(spec, dict) else {}
+        ftype, name = spec.get("type"), prefix + join_path(key)
+        if ftype == "array":
+            out[name] = "array"
+            props = (spec.get("items") or {}).get("properties") or {}
+            out.update({f"{name}/{DYNAMIC}/{join_path(col)}": _scalar_type((c or {}).get("type"))
+                        for col, c in props.items()})
+        elif ftype == "object":
+            out[name] = "object"
+            out.update(_schema_fields(spec.get("properties") or {}, name + "/"))
+        else:
+            out[name] = _scalar_type(ftype)
+    return out
+
+
+def parse_fields(data: Any) -> dict[str, str]:
+    """`fields.json` -> {field name: type}; types the model cannot extract map to string. Tables add their
+    cells' types by path: `Items/*/Description` for a dynamic table's column, `Table/Row/Column` for a
+    fixed one (the table itself is `array` or `object`)."""
+    if isinstance(data, dict) and isinstance(data.get("fieldSchema"), dict):
+        return _schema_fields(data["fieldSchema"])
+    if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
+        raise LabelFormatError("fields.json must be an object with a 'fields' list (or a 'fieldSchema')")
+    return _tool_fields(data)

@@ -9,6 +9,8 @@ from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.scoring.model import Pick, analyze_pages
 from engine.custom.scoring.spans import Span, index_document
 from engine.custom.scoring.values import typed_value
+from engine.custom.table_fields.model import table_fields
+from engine.custom.table_fields.paths import nest
 from engine.custom.unlabeled import analyze_unlabeled
 
 
@@ -61,9 +63,10 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
     if page_image is not None:
         reread_unsure_fields(picks, params.get("fields", {}), page_image)
     types = params.get("field_types", {})
-    fields = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
-              sorted(picks.items())}
-    found = [f["confidence"] for f in fields.values() if f is not None]
+    scalars = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
+               sorted(picks.items())}
+    found = [f["confidence"] for f in scalars.values() if f is not None]
+    fields = nest({**scalars, **table_fields(params.get("tables") or {}, ocr, include_text)})
     page_numbers = [p.number for p in ocr.pages] or [1]
     name = info.get("modelInfo", {}).get("modelName") or model_id
     doc: dict[str, Any] = {"docType": "custom:form" if v20 else f"custom:{name}",

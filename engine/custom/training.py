@@ -22,6 +22,7 @@ from engine.custom.ocr_file import OcrDocument, OcrFormatError, parse_ocr
 from engine.custom.scoring.features import TrainDoc
 from engine.custom.scoring.model import train
 from engine.custom.source import TrainingSource, is_document, select_names
+from engine.custom.table_fields.model import TableCells, split_cells, table_accuracy, train_tables
 from engine.custom.unlabeled import train_unlabeled
 
 log = logging.getLogger("engine.custom.training")
@@ -142,6 +143,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     field_types = _field_types(source, files, prefix, run_errors) if use_labels else {}
     reports: list[DocReport] = []
     train_docs: list[TrainDoc] = []
+    table_docs: list[tuple[OcrDocument, TableCells]] = []
     ocr_docs: list[tuple[str, OcrDocument]] = []
     for name in documents:
         report = DocReport(_display_name(name, prefix))
@@ -171,7 +173,9 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
         if not matched:
             report.error("NoUsableLabels", "No label of this document could be used.", fatal=True)
             continue
-        train_docs.append(TrainDoc.build(report.documentName, ocr, matched))
+        scalars, cells = split_cells(matched)
+        train_docs.append(TrainDoc.build(report.documentName, ocr, scalars))
+        table_docs.append((ocr, cells))
     docset = set(documents)
     for f in files:
         if f.endswith(".labels.json") and f[: -len(".labels.json")] not in docset:
@@ -193,7 +197,9 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
             f"{len(train_docs)} under prefix '{prefix}' ({len(documents)} document(s) in all).")}]
         return TrainingOutcome("invalid", result)
     params, report = train(train_docs, field_types, model_name)
-    fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(report.field_accuracy.items())]
+    params["tables"] = train_tables(table_docs, field_types)
+    accuracy = {**report.field_accuracy, **{t: table_accuracy(m) for t, m in params["tables"].items()}}
+    fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(accuracy.items())]
     result["fields"] = fields
     average = sum(f["accuracy"] for f in fields) / len(fields) if fields else 0.0
     result["averageModelAccuracy"] = round(average, 3)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.custom.source import ContainerSource
+from engine.custom.table_fields.schema import field_schema
 from engine.custom.training import TrainingOutcome, run_training
 from engine.errors import ApiError
 from engine.operations import utc_now
@@ -105,10 +106,8 @@ def parse_build_request(body: Any, allowed_hosts: tuple[str, ...],
 
 def model_details(req: BuildRequest, outcome: TrainingOutcome, created: str) -> dict[str, Any]:
     """DocumentModelDetails of a successful build: one docType named after the model, its field schema
-    (fields.json types) and per-field leave-one-out accuracy as fieldConfidence."""
-    params = outcome.params or {}
-    types: dict[str, str] = params.get("field_types", {})
-    accuracy: dict[str, float] = params.get("field_accuracy", {})
+    (fields.json types; tables nested) and per-field leave-one-out accuracy as fieldConfidence."""
+    schema, confidence = field_schema(outcome.params or {})
     details: dict[str, Any] = {"modelId": req.model_id}
     if req.description is not None:
         details["description"] = req.description
@@ -121,8 +120,7 @@ def model_details(req: BuildRequest, outcome: TrainingOutcome, created: str) -> 
                                               "fileList": req.file_list}
     details["docTypes"] = {req.model_id: {
         "buildMode": req.build_mode,
-        "fieldSchema": {name: {"type": t} for name, t in sorted(types.items())},
-        "fieldConfidence": {name: accuracy.get(name, 0.0) for name in sorted(types)}}}
+        "fieldSchema": schema, "fieldConfidence": confidence}}
     warnings = _document_problems(outcome.train_result)
     warnings += [{"code": e["code"], "message": e["message"]} for e in outcome.train_result.get("errors", [])]
     if warnings:

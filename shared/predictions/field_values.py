@@ -24,26 +24,45 @@ def norm(text: str | None) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
+def _escape(part: str) -> str:
+    """A name inside a label path, as the labeling tool writes it (`/` -> `~1`, `~` -> `~0`)."""
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _cells(name: str, found: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A table field as its cells, named like their labels: `Items/0/Description` for a row of a dynamic
+    table (`valueArray`), `Table/Row/Column` for a fixed one (`valueObject`); a scalar as itself."""
+    if found.get("type") == "array" and isinstance(found.get("valueArray"), list):
+        return [cell for i, item in enumerate(found["valueArray"])
+                for cell in _cells(f"{name}/{i}", item or {})]
+    if found.get("type") == "object" and isinstance(found.get("valueObject"), dict):
+        return [cell for key, item in found["valueObject"].items()
+                for cell in _cells(f"{name}/{_escape(str(key))}", item or {})]
+    return [(name, found)]
+
+
 def predicted_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """`{name: {value, text, confidence, page, boundingBox}}` from a custom analyze result (v2.1, and
-    the 2019 preview's `understandingResults`). A field the model did not find has `text` ''."""
+    the 2019 preview's `understandingResults`). A field the model did not find has `text` ''. Table
+    fields come as one entry per cell, named as the cell's label (see `_cells`)."""
     result = body.get("analyzeResult") or {}
     out: dict[str, dict[str, Any]] = {}
     for doc in result.get("documentResults") or []:
-        for name, found in (doc.get("fields") or {}).items():
-            found = found or {}
-            value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None), found.get("text"))
-            out[str(name)] = {"value": value, "text": str(found.get("text") or ""),
-                              "confidence": found.get("confidence"), "page": found.get("page"),
-                              "boundingBox": found.get("boundingBox")}
+        for top, whole in (doc.get("fields") or {}).items():
+            for name, found in _cells(str(top), whole or {}):
+                value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None), found.get("text"))
+                out[name] = {"value": value, "text": str(found.get("text") or ""),
+                             "confidence": found.get("confidence"), "page": found.get("page"),
+                             "boundingBox": found.get("boundingBox")}
     for doc in result.get("documents") or []:  # v4.0: typed fields with content and bounding regions
-        for name, found in (doc.get("fields") or {}).items():
-            found = found or {}
-            value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None), found.get("content"))
-            region = (found.get("boundingRegions") or [{}])[0]
-            out[str(name)] = {"value": value, "text": str(found.get("content") or ""),
-                              "confidence": found.get("confidence"), "page": region.get("pageNumber"),
-                              "boundingBox": region.get("polygon")}
+        for top, whole in (doc.get("fields") or {}).items():
+            for name, found in _cells(str(top), whole or {}):
+                value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None),
+                             found.get("content"))
+                region = (found.get("boundingRegions") or [{}])[0]
+                out[name] = {"value": value, "text": str(found.get("content") or ""),
+                             "confidence": found.get("confidence"), "page": region.get("pageNumber"),
+                             "boundingBox": region.get("polygon")}
     for item in result.get("understandingResults") or []:  # 2.0-preview
         for name, found in (item.get("fields") or {}).items():
             found = found or {}

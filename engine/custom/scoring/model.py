@@ -52,12 +52,12 @@ def _logit(p: float) -> float:
 
 
 def _fit_scorer(X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+    mean = X.mean(axis=0) if len(X) else np.zeros(X.shape[1])
+    scale = X.std(axis=0) if len(X) else np.ones(X.shape[1])
     scale[scale < 1e-9] = 1.0
-    if y.min() == y.max():
+    if len(y) == 0 or y.min() == y.max():
         return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": [0.0] * X.shape[1],
-                "intercept": 0.0 if y.max() else -5.0}
+                "intercept": 0.0 if len(y) and y.max() else -5.0}
     coef, intercept = fit_logistic((X - mean) / scale, y)
     return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": coef.tolist(), "intercept": intercept}
 

@@ -24,6 +24,14 @@ def doc_type(model_id: str) -> str:
 
 
 def _field(v2: dict[str, Any], layout: LayoutV4) -> dict[str, Any]:
+    if v2.get("type") == "array":
+        items = [_field(item, layout) for item in v2.get("valueArray") or []]
+        return {"type": "array", "valueArray": items}
+    if v2.get("type") == "object":
+        # a cell the model did not find is typed and valueless, as the service answers an absent field
+        cells = {k: _field(v, layout) if v is not None else {"type": "string"}
+                 for k, v in (v2.get("valueObject") or {}).items()}
+        return {"type": "object", "valueObject": cells}
     index, offsets = layout.index, layout.offsets
     found = [index.resolve(r, by_page_number=True) for r in v2.get("elements") or []]
     spans = merge_spans(s for s in found if s is not None)
