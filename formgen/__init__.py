@@ -19,12 +19,16 @@ Files: `<layout>_<iiii>.pdf`, or for scans `.jpg` (one page) / `.tiff` (multi-pa
 `ruled_tables` (formgen/tables.py) draws one or two ruled tables (random columns, header row, merged
 cells, blank rows; rules as lines, Word-style bars or cell rectangles) and writes their truth beside the
 form as `<doc>.tables.json` (`GeneratedForm.tables_path`; cells in the v2.1 shape, boxes normalised 0..1).
+`table_layouts()` lists `invoice_items` and `invoice_items_multipage` (formgen/line_items/): invoices whose
+line items are one table field, `Items` (labels `Items/<row>/<Column>`, fields.json `array` + `definitions`),
+ruled or unruled, 1-12 or 14-30 rows; `GeneratedForm.tables` holds their truth (field -> rows of
+column -> text).
 `formgen.fillable_variants` makes small AcroForms with one defect each (no appearance stream, widget
 off the page, /Rotate 90, no /FT, /Kids with a non-dictionary).
 
 Command line: `python -m formgen LAYOUT COUNT OUT_DIR [--kind KIND] [--mark-style STYLE] [--seed N]`.
 """
 
-from formgen.generate import GeneratedForm, generate, layouts
+from formgen.generate import GeneratedForm, generate, layouts, table_layouts
 
-__all__ = ["GeneratedForm", "generate", "layouts"]
+__all__ = ["GeneratedForm", "generate", "layouts", "table_layouts"]

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from formgen.canvas import MARK_STYLES
-from formgen.generate import DEFAULT_DPI, KINDS, generate, layouts
+from formgen.generate import DEFAULT_DPI, KINDS, generate, layouts, table_layouts
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m formgen", description=__doc__)
-    parser.add_argument("layout", choices=layouts())
+    parser.add_argument("layout", choices=sorted([*layouts(), *table_layouts()]))
     parser.add_argument("count", type=int)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--kind", choices=KINDS, default="pdf")

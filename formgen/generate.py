@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +14,7 @@ from PIL import Image
 from formgen.canvas import GLYPH_SETS, MARK_STYLES, PRINTABLE_GLYPH_SETS, FormCanvas, MarkStyle, WordBox
 from formgen.fillable import FillableCanvas
 from formgen.layouts import LAYOUTS, Layout
+from formgen.line_items import TABLE_LAYOUTS, TableLayout, escape
 from formgen.scan import ScanParams, apply_point, degrade, render_pages
 
 LABELS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/labels.json"
@@ -32,26 +33,58 @@ class GeneratedForm:
     labels_path: Path
     values: dict[str, str]
     tables_path: Path | None = None  # `<doc>.tables.json`: the truth of its ruled tables (ruled_tables)
+    # Table fields (table_layouts()): field -> rows of column -> text as printed, a wrapped cell's lines
+    # joined by one space; {} for the other layouts.
+    tables: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
 def layouts() -> list[str]:
+    """The layouts whose fields are all scalar (string, number, date, selectionMark)."""
     return sorted(LAYOUTS)
 
 
+def table_layouts() -> list[str]:
+    """The layouts with a table field besides scalar ones (fields.json `array`, labels `Items/0/Amount`)."""
+    return sorted(TABLE_LAYOUTS)
+
+
 def _layout(name: str) -> Layout:
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        raise ValueError(f"unknown layout {name!r}; choose one of {', '.join(layouts())}") from None
+    found = LAYOUTS.get(name) or TABLE_LAYOUTS.get(name)
+    if found is None:
+        choices = ", ".join(sorted([*layouts(), *table_layouts()]))
+        raise ValueError(f"unknown layout {name!r}; choose one of {choices}")
+    return found
+
+
+def _tool_field(key: str, ftype: str, item_type: str | None = None) -> dict:
+    """A field as the labeling tool writes it when tables are involved (itemType and fields spelled out)."""
+    return {"fieldKey": key, "fieldType": ftype, "fieldFormat": "not-specified", "itemType": item_type,
+            "fields": None}
 
 
 def fields_document(layout: Layout) -> dict:
-    return {
+    """The layout's fields.json; a table field is an `array` whose columns are in `definitions`."""
+    doc: dict = {
         "$schema": FIELDS_SCHEMA,
         "fields": [
             {"fieldKey": f.key, "fieldType": f.type, "fieldFormat": "not-specified"} for f in layout.fields
         ],
     }
+    if isinstance(layout, TableLayout):
+        table = layout.table
+        doc["fields"].append(_tool_field(table.key, "array", table.item_type))
+        row = _tool_field(table.item_type, "object")
+        row["fields"] = [_tool_field(col.key, col.type) for col in table.columns]
+        doc["definitions"] = {table.item_type: row}
+    return doc
+
+
+def _label_keys(layout: Layout, boxes: dict[str, list[WordBox]]) -> list[str]:
+    """Scalar fields in the layout's order, then a table's cells in the order drawn (row by row)."""
+    keys = [spec.key for spec in layout.fields]
+    if isinstance(layout, TableLayout):
+        keys += [key for key in boxes if key.startswith(f"{escape(layout.table.key)}/")]
+    return keys
 
 
 def _clamp(value: float) -> float:
@@ -63,8 +96,8 @@ def labels_document(
 ) -> dict:
     """Labels in the labeling tool's format: one `value` entry per word, in the layout's field order."""
     labels = []
-    for spec in layout.fields:
-        words = boxes.get(spec.key)
+    for key in _label_keys(layout, boxes):
+        words = boxes.get(key)
         if not words:
             continue  # an empty field has no label, as when a person labels the form
         entries = []
@@ -74,7 +107,7 @@ def labels_document(
             entries.append(
                 {"page": word.page, "text": word.text, "boundingBoxes": [[_clamp(c) for c in corners]]}
             )
-        labels.append({"label": spec.key, "key": None, "value": entries})
+        labels.append({"label": key, "key": None, "value": entries})
     return {"$schema": LABELS_SCHEMA, "document": document, "labels": labels}
 
 
@@ -156,6 +189,7 @@ def generate(
     fields), "fillable-scan" (the fillable PDF printed with its fields, then scanned).
     mark_style (kinds pdf/scan): check boxes drawn as "vector" lines, "image" rasters or "glyph" characters.
     hand (kinds pdf/scan): values hand-printed (a handwriting font, formgen/fonts) instead of typed.
+    layout: one of layouts() or table_layouts(); the latter also fill `GeneratedForm.tables`.
     """
     spec = _layout(layout)
     if kind not in KINDS:
@@ -177,6 +211,8 @@ def generate(
     for index in range(start_index, start_index + count):
         data = spec.make(random.Random(f"formgen:{layout}:{seed}:{index}"))
         data.values = {key: data.values[key] for key in keys}
+        if isinstance(spec, TableLayout):
+            data.extras["style"] = spec.style(seed, index)
         style_rng = random.Random(f"formgen-style:{layout}:{seed}:{index}")
         canvas: FormCanvas
         if fillable:
@@ -202,5 +238,6 @@ def generate(
             truth = tables_document(path.name, canvas.tables, units)
             tables_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         printed = {key: " ".join(value.split()) for key, value in data.values.items()}
-        forms.append(GeneratedForm(path, labels_path, printed, tables_path))
+        table_truth = spec.truth(data) if isinstance(spec, TableLayout) else {}
+        forms.append(GeneratedForm(path, labels_path, printed, tables_path, table_truth))
     return forms
