@@ -50,6 +50,7 @@ class Page:
     height: float
     unit: str
     lines: list[list[Word]] = field(default_factory=list)
+    angle: float = 0.0  # degrees, clockwise: how far the text runs off the horizontal (a skewed scan)
     marks: list[Mark] = field(default_factory=list)
 
     @property
@@ -98,7 +99,11 @@ def parse_ocr(payload: dict[str, Any]) -> OcrDocument:
             raise OcrFormatError(f"readResults[{i}] lacks page/width/height") from exc
         if width <= 0 or height <= 0:
             raise OcrFormatError(f"readResults[{i}] has a non-positive size")
-        page = Page(number=number, width=width, height=height, unit=str(rr.get("unit", "pixel")))
+        try:
+            angle = float(rr.get("angle") or 0.0)
+        except (TypeError, ValueError):
+            angle = 0.0
+        page = Page(number=number, width=width, height=height, unit=str(rr.get("unit", "pixel")), angle=angle)
         for li, line in enumerate(rr.get("lines") or []):
             words: list[Word] = []
             for wi, w in enumerate(line.get("words") or []):

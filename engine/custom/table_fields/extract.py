@@ -63,45 +63,51 @@ def read_table(model: dict[str, Any], ocr: OcrDocument) -> list[Row]:
     starters = set(model["starters"])
     limit = max(3 * model["row_height"], 1.5 * model["max_gap"])
     rows: list[Row] = []
-    started = False
+    state = "searching"  # -> "running" (rows up to the page's end), "paused" (stopped above page furniture)
     for page in ocr.pages:
         vrows = visual_rows(page)
         head = _find_header(vrows, model)
         if head is not None:
             spans.shift = _shift(vrows[head], model)
             start = head + 1
-        elif started:
+        elif state == "running":
             start = 0  # the table goes on at the top of this page
-        elif not model["header"]:
+        elif state == "searching" and not model["header"]:
             top = model["first_top"] - model["row_height"]
             start = next((i for i, r in enumerate(vrows) if r.bottom >= top), len(vrows))
         else:
-            continue
-        started = True
-        prev_bottom: float | None = None
-        ended = False
-        for vrow in vrows[start:]:
-            if _is_end(vrow, model["end"]):
-                ended = True
-                break
-            if prev_bottom is not None and vrow.top - prev_bottom > limit:
-                ended = True
-                break
-            placed = [(spans.column_of(w), w) for w in vrow.words]
-            inside = [(c, w) for c, w in placed if c is not None]
-            fit = len(inside) / len(placed)
-            if fit < MIN_FIT:
-                if rows and prev_bottom is not None:
-                    ended = True
-                    break
-                continue  # page furniture above the first row (a running head on a continued page)
-            cols = {c for c, _ in inside}
-            if not rows or prev_bottom is None or not starters or cols & starters:
-                rows.append(Row(fit=fit))
-            for c, w in inside:
-                rows[-1].add(c, w)
-            rows[-1].fit = min(rows[-1].fit, fit)
-            prev_bottom = vrow.bottom
-        if ended:
+            continue  # no caption row here: not (or no longer) the table's page
+        state, page_rows = _read_page(vrows[start:], spans, starters, limit, model["end"])
+        rows.extend(page_rows)
+        if state == "done":
             break
     return rows
+
+
+def _read_page(vrows: list[VisualRow], spans: ColumnSpans, starters: set[str], limit: float,
+               end: list[str]) -> tuple[str, list[Row]]:
+    """The rows from the top of `vrows` down, and why reading stopped: "done" (the text that ends the
+    table), "paused" (a gap or a line that fits no column: the table may go on below a caption row on
+    the next page) or "running" (the page ended)."""
+    rows: list[Row] = []
+    prev_bottom: float | None = None
+    for vrow in vrows:
+        if _is_end(vrow, end):
+            return "done", rows
+        if prev_bottom is not None and vrow.top - prev_bottom > limit:
+            return "paused", rows
+        placed = [(spans.column_of(w), w) for w in vrow.words]
+        inside = [(c, w) for c, w in placed if c is not None]
+        fit = len(inside) / len(placed)
+        if fit < MIN_FIT:
+            if rows:
+                return "paused", rows
+            continue  # page furniture above the first row (a running head on a continued page)
+        cols = {c for c, _ in inside}
+        if not rows or not starters or cols & starters:
+            rows.append(Row(fit=fit))
+        for c, w in inside:
+            rows[-1].add(c, w)
+        rows[-1].fit = min(rows[-1].fit, fit)
+        prev_bottom = vrow.bottom
+    return "running", rows

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.custom.matching import MatchedField
 from engine.custom.ocr_file import OcrDocument
-from engine.custom.table_fields.rows import VisualRow, token, visual_rows, word_height
+from engine.custom.table_fields.rows import VisualRow, slope, token, visual_rows, word_height
 
 Rows = dict[int, dict[str, MatchedField]]  # row index -> column -> the cell's matched words
 
@@ -42,9 +42,12 @@ class _Acc:
     docs: int = 0
 
 
-def _row_box(cells: dict[str, MatchedField]) -> tuple[int, float, float]:
+def _row_box(cells: dict[str, MatchedField], ocr: OcrDocument) -> tuple[int, float, float]:
+    """(page, top, bottom) of a labeled row on the straightened page."""
     words = [w for mf in cells.values() for w in mf.words]
-    return words[0].page, min(w.box[1] for w in words), max(w.box[3] for w in words)
+    page = ocr.page(words[0].page)
+    row = VisualRow(words, slope(page) if page else 0.0)
+    return words[0].page, row.top, row.bottom
 
 
 def _row_above(vrows: list[VisualRow], top: float) -> VisualRow | None:
@@ -66,7 +69,7 @@ def learn_table(columns: list[str], examples: list[TableExample]) -> dict[str, A
         if not rows:
             continue
         acc.docs += 1
-        boxes = [_row_box(cells) for cells in rows.values()]
+        boxes = [_row_box(cells, ex.ocr) for cells in rows.values()]
         for cells in rows.values():
             acc.rows += 1
             for col, mf in cells.items():

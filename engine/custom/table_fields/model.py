@@ -40,8 +40,8 @@ def _columns(table: str, field_types: dict[str, str], examples: list[TableExampl
 
 
 def cell_text(words: list[Word]) -> str:
-    ordered = sorted(words, key=lambda w: (w.page, round((w.box[1] + w.box[3]) / 2, 3), w.box[0]))
-    return " ".join(w.text for w in ordered)
+    """The words as read: visual line by line, left to right within a line (extract keeps that order)."""
+    return " ".join(w.text for w in words)
 
 
 def _loo(columns: list[str], examples: list[TableExample]) -> tuple[dict[str, float], float]:

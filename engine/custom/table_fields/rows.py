@@ -8,6 +8,7 @@ split halfway.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from statistics import median
 
@@ -16,17 +17,32 @@ from engine.custom.ocr_file import Page, Word
 TOKEN_CHARS = str.maketrans("", "", ".,:;()#*")
 
 
+def slope(page: Page) -> float:
+    """How much a text line's normalised y grows per unit of normalised x on this page (a skewed scan's
+    rows climb or fall across the page; Layout reports the angle and keeps the scan's coordinates)."""
+    return math.tan(math.radians(page.angle)) * page.width / page.height
+
+
+def level_y(y: float, x: float, k: float) -> float:
+    """y as it would be on the straightened page (rotated about the left edge)."""
+    return y - k * x
+
+
 @dataclass
 class VisualRow:
     words: list[Word]  # left to right
+    k: float = 0.0  # the page's slope
+
+    def _y(self, w: Word, edge: int) -> float:
+        return level_y(w.box[edge], (w.box[0] + w.box[2]) / 2, self.k)
 
     @property
     def top(self) -> float:
-        return min(w.box[1] for w in self.words)
+        return min(self._y(w, 1) for w in self.words)
 
     @property
     def bottom(self) -> float:
-        return max(w.box[3] for w in self.words)
+        return max(self._y(w, 3) for w in self.words)
 
     def tokens(self) -> set[str]:
         return {t for w in self.words if (t := token(w.text))}
@@ -43,22 +59,28 @@ def word_height(words: list[Word]) -> float:
 
 
 def visual_rows(page: Page) -> list[VisualRow]:
-    """Words grouped by vertical centre (within half a typical word height), top to bottom."""
-    words = sorted(page.words, key=lambda w: (w.box[1] + w.box[3]) / 2)
+    """Words grouped by vertical centre on the straightened page (within half a typical word height),
+    top to bottom."""
+    k = slope(page)
+
+    def centre(w: Word) -> float:
+        return level_y((w.box[1] + w.box[3]) / 2, (w.box[0] + w.box[2]) / 2, k)
+
+    words = sorted(page.words, key=centre)
     if not words:
         return []
     tol = 0.5 * word_height(words)
     rows: list[list[Word]] = []
-    centre = -1.0
+    mean = -1.0
     for w in words:
-        c = (w.box[1] + w.box[3]) / 2
-        if rows and abs(c - centre) <= tol:
+        c = centre(w)
+        if rows and abs(c - mean) <= tol:
             rows[-1].append(w)
-            centre = sum((x.box[1] + x.box[3]) / 2 for x in rows[-1]) / len(rows[-1])
+            mean = sum(centre(x) for x in rows[-1]) / len(rows[-1])
         else:
             rows.append([w])
-            centre = c
-    return [VisualRow(sorted(r, key=lambda w: w.box[0])) for r in rows]
+            mean = c
+    return [VisualRow(sorted(r, key=lambda w: w.box[0]), k) for r in rows]
 
 
 @dataclass
