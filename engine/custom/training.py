@@ -22,7 +22,8 @@ from engine.custom.ocr_file import OcrDocument, OcrFormatError, parse_ocr
 from engine.custom.scoring.features import TrainDoc
 from engine.custom.scoring.model import train
 from engine.custom.source import TrainingSource, is_document, select_names
-from engine.custom.table_fields.model import TableCells, split_cells, table_accuracy, train_tables
+from engine.custom.table_fields.model import TableCells, split_cells, table_accuracy_fields, train_tables
+from engine.custom.table_fields.paths import join_path
 from engine.custom.unlabeled import train_unlabeled
 
 log = logging.getLogger("engine.custom.training")
@@ -198,9 +199,11 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
         return TrainingOutcome("invalid", result)
     params, report = train(train_docs, field_types, model_name)
     params["tables"] = train_tables(table_docs, field_types)
-    accuracy = {**report.field_accuracy, **{t: table_accuracy(m) for t, m in params["tables"].items()}}
+    accuracy = {**report.field_accuracy, **table_accuracy_fields(params["tables"])}
     fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(accuracy.items())]
     result["fields"] = fields
-    average = sum(f["accuracy"] for f in fields) / len(fields) if fields else 0.0
+    tables = {join_path(t) for t in params["tables"]}
+    top = [v for k, v in accuracy.items() if k in report.field_accuracy or k in tables]
+    average = sum(top) / len(top) if top else 0.0  # a table counts once, not once per column
     result["averageModelAccuracy"] = round(average, 3)
     return TrainingOutcome("ready", result, params=params)

@@ -86,6 +86,17 @@ def table_accuracy(model: dict[str, Any]) -> float:
     return round(sum(acc.values()) / len(acc), 3) if acc else 0.0
 
 
+def table_accuracy_fields(tables: dict[str, Any]) -> dict[str, float]:
+    """trainResult `fields` entries of the tables: the table (mean of its columns) and each column as
+    `Items/*/Description` (its share of cells read exactly, leave-one-out)."""
+    out: dict[str, float] = {}
+    for name, model in tables.items():
+        out[join_path(name)] = table_accuracy(model)
+        for col, acc in (model.get("column_accuracy") or {}).items():
+            out[join_path(name, DYNAMIC, col)] = acc
+    return out
+
+
 def _polygon(words: list[Word]) -> list[float]:
     xs = [v for w in words for v in w.polygon[0::2]]
     ys = [v for w in words for v in w.polygon[1::2]]

@@ -91,6 +91,8 @@ def test_training_reports_the_tables_leave_one_out_accuracy(trained: dict[str, A
     assert model["column_accuracy"] == dict.fromkeys(COLUMNS, 1.0)  # each form read by the other four
     assert model["row_count_accuracy"] == 1.0
     assert {"fieldName": "Maintenance", "accuracy": 1.0} in trained["result"]["fields"]
+    assert {"fieldName": "Maintenance/*/Mileage", "accuracy": 1.0} in trained["result"]["fields"]  # per column
+    assert trained["result"]["averageModelAccuracy"] == 1.0
     schema, confidence = field_schema(trained["params"])
     assert schema["Maintenance"] == {"type": "array", "items": {"type": "object", "properties": {
         "Date": {"type": "string"}, "Operation": {"type": "string"}, "Mileage": {"type": "number"},
