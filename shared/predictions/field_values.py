@@ -8,6 +8,7 @@ state (`selected`/`unselected`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,14 +121,34 @@ class Comparison:
     spurious: list[str] = field(default_factory=list)  # found by the model, not labeled
     confident_fields: int = 0  # predicted at or above the review confidence...
     confident_agreed: int = 0  # ...and of those, right
+    # per dynamic table: {"predictedRows", "labeledRows", "rowsRight"} (its cells are fields above)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def fields(self) -> int:
         return len(self.agreed) + len(self.corrected) + len(self.missed) + len(self.spurious)
 
 
+_CELL = re.compile(r"^([^/]+)/(\d+)/[^/]+$")  # a dynamic table's cell: Items/0/Description
+
+
+def table_rows(names: list[str]) -> dict[str, int]:
+    """{table: rows} counted from cell names (a row counts when any of its cells is there)."""
+    rows: dict[str, set[int]] = {}
+    for name in names:
+        m = _CELL.match(name)
+        if m:
+            rows.setdefault(m[1], set()).add(int(m[2]))
+    return {t: len(r) for t, r in rows.items()}
+
+
 def compare(predicted: dict[str, dict[str, Any]], labeled: dict[str, str], confident_at: float) -> Comparison:
     result = Comparison()
+    found = table_rows([n for n, f in predicted.items() if str((f or {}).get("text") or "").strip()])
+    truth = table_rows([n for n, t in labeled.items() if t.strip()])
+    for table in sorted(set(found) | set(truth)):
+        n, m = found.get(table, 0), truth.get(table, 0)
+        result.tables[table] = {"predictedRows": n, "labeledRows": m, "rowsRight": n == m}
     for name in sorted(set(predicted) | set(labeled)):
         found = predicted.get(name) or {}
         text = str(found.get("text") or "")

@@ -71,7 +71,7 @@ def review_form(settings: Settings, records: Records, source_name: str,
                   missed=len(result.missed), spurious=len(result.spurious), corrections=result.corrected,
                   missedFields=result.missed, spuriousFields=result.spurious,
                   confidentFields=result.confident_fields, confidentAgreed=result.confident_agreed,
-                  sourceEtag=prediction.get("sourceEtag"), reviewedAt=now_iso())
+                  tableRows=result.tables, sourceEtag=prediction.get("sourceEtag"), reviewedAt=now_iso())
     records.merge_prediction(folder, doc, reviewStatus="reviewed", reviewedAt=now_iso())
     refresh_model_accuracy(records, folder, model_id)
     log.info("review of %s by %s: %d of %d fields agreed", source_name, model_id, len(result.agreed),
