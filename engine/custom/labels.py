@@ -1,12 +1,16 @@
 """Parse label files in both formats in use, and `fields.json`.
 
 Formats: the labeling tool's (`document`, `labels[{label, value[{page, text, boundingBoxes}]}]`, optional
-`$schema`, `labelingState`, `labelType`) and the 2019 "v1.0" one (`docName`, `labels[{fieldKey, fieldValue,
-regions[{pageNumber, polygon}]}]`). Both become the same `LabelFile` so nothing downstream cares.
+`$schema`, `labelingState`, `labelType`), the 2019 "v1.0" one (`docName`, `labels[{fieldKey, fieldValue,
+regions[{pageNumber, polygon}]}]`) and Document Intelligence 2024-11-30's (`fieldLabels: {name: {type,
+content, boundingRegions[{pageNumber, polygon}]} | {valueArray} | {valueObject}}`, polygons in the page's
+unit, tables nested). All become the same `LabelFile` (tables as cell paths, `Items/0/Description`) so
+nothing downstream cares.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +42,22 @@ class FieldLabel:
 class LabelFile:
     document: str
     labels: list[FieldLabel] = field(default_factory=list)
-    format: str = "labels"  # "labels" (labeling tool) or "v1.0"
+    format: str = "labels"  # "labels" (labeling tool), "v1.0" or "2024-11-30"
+    in_page_units: bool = False  # boxes in the page's unit (2024-11-30), normalised when matched
+
+    def normalised(self, page_sizes: dict[int, tuple[float, float]]) -> LabelFile:
+        """Boxes as fractions of their page (a no-op unless they are in page units)."""
+        if not self.in_page_units:
+            return self
+        out = LabelFile(self.document, format=self.format)
+        for lab in self.labels:
+            regions = []
+            for r in lab.regions:
+                w, h = page_sizes.get(r.page, (1.0, 1.0))
+                regions.append(LabelRegion(r.page, (r.box[0] / w, r.box[1] / h, r.box[2] / w, r.box[3] / h),
+                                           r.text))
+            out.labels.append(FieldLabel(lab.name, lab.text, regions, lab.label_type))
+        return out
 
 
 def _box_of(poly: Any, where: str) -> tuple[float, float, float, float]:
@@ -110,10 +129,56 @@ def _parse_v1_format(data: dict[str, Any]) -> LabelFile:
     return out
 
 
+def _check_path(name: str) -> None:
+    """A table cell's label is `Table/<row>/<Column>`: no empty part, and `~` only as `~0` or `~1`."""
+    if "/" in name and any(not part for part in name.split("/")):
+        raise LabelFormatError(f"label '{name}': a table cell is named Table/<row>/<Column>, no part empty")
+    if re.search(r"~(?![01])", name):
+        raise LabelFormatError(f"label '{name}': '~' in a name is written '~0' (and '/' as '~1')")
+
+
+def _field_labels(data: dict[str, Any]) -> LabelFile:
+    """The 2024-11-30 `fieldLabels`: nested values flattened into cell paths, boxes in page units."""
+    out = LabelFile(document=str(data.get("document") or ""), format="2024-11-30", in_page_units=True)
+
+    def walk(name: str, node: Any) -> None:
+        if not isinstance(node, dict):
+            raise LabelFormatError(f"fieldLabels '{name}' must be an object")
+        if isinstance(node.get("valueArray"), list):
+            for i, item in enumerate(node["valueArray"]):
+                walk(f"{name}/{i}", item)
+            return
+        if isinstance(node.get("valueObject"), dict):
+            for key, item in node["valueObject"].items():
+                walk(f"{name}/{join_path(str(key))}", item)
+            return
+        regions = []
+        text = str(node.get("content") or "")
+        for j, reg in enumerate(node.get("boundingRegions") or []):
+            where = f"fieldLabels '{name}' boundingRegions[{j}]"
+            poly = reg.get("polygon") if isinstance(reg, dict) else None
+            if not isinstance(poly, list) or len(poly) < 8 or len(poly) % 2 or \
+                    not all(isinstance(v, int | float) and v >= 0 for v in poly):
+                raise LabelFormatError(f"{where}: a polygon is 4 or more points of non-negative numbers")
+            xs, ys = [float(v) for v in poly[0::2]], [float(v) for v in poly[1::2]]
+            regions.append(LabelRegion(page=_page_of(reg.get("pageNumber"), where),
+                                       box=(min(xs), min(ys), max(xs), max(ys)), text=text))
+        out.labels.append(FieldLabel(name=name, text=text, regions=regions))
+
+    for key, node in data["fieldLabels"].items():
+        walk(join_path(str(key)), node)
+    return out
+
+
 def parse_labels(data: Any) -> LabelFile:
-    """Parse a decoded label JSON of either format; raise LabelFormatError with a reason."""
+    """Parse a decoded label JSON of any accepted format; raise LabelFormatError with a reason."""
+    if isinstance(data, dict) and isinstance(data.get("fieldLabels"), dict):
+        return _field_labels(data)
     if not isinstance(data, dict) or not isinstance(data.get("labels"), list):
-        raise LabelFormatError("a label file must be an object with a 'labels' list")
+        raise LabelFormatError("a label file must be an object with a 'labels' list (or 'fieldLabels')")
+    for lab in data["labels"]:
+        if isinstance(lab, dict) and isinstance(lab.get("label"), str):
+            _check_path(lab["label"])
     first = next((lab for lab in data["labels"] if isinstance(lab, dict)), None)
     is_v1 = str(data.get("version", "")).lower().startswith("v1") or (
         first is not None and "fieldKey" in first and "label" not in first)

@@ -45,6 +45,7 @@ def match_labels(labels: LabelFile, ocr: OcrDocument,
     """Return the matched fields and one message per label that could not be used."""
     matched: dict[str, MatchedField] = {}
     problems: list[str] = []
+    labels = labels.normalised({p.number: (p.width, p.height) for p in ocr.pages})
     for lab in labels.labels:
         if lab.name in matched:
             problems.append(f"Label '{lab.name}' appears more than once; the first one is used.")

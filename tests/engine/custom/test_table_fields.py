@@ -91,7 +91,7 @@ def test_training_reports_the_tables_leave_one_out_accuracy(trained: dict[str, A
     assert model["column_accuracy"] == dict.fromkeys(COLUMNS, 1.0)  # each form read by the other four
     assert model["row_count_accuracy"] == 1.0
     assert {"fieldName": "Maintenance", "accuracy": 1.0} in trained["result"]["fields"]
-    assert {"fieldName": "Maintenance/*/Mileage", "accuracy": 1.0} in trained["result"]["fields"]  # per column
+    assert {"fieldName": "Maintenance/*/Mileage", "accuracy": 1.0} in trained["result"]["fields"]
     assert trained["result"]["averageModelAccuracy"] == 1.0
     schema, confidence = field_schema(trained["params"])
     assert schema["Maintenance"] == {"type": "array", "items": {"type": "object", "properties": {
@@ -153,3 +153,45 @@ def test_a_fixed_table_is_answered_as_an_object_of_named_rows(tmp_path: Path) ->
         assert {c: cells[c]["text"] for c in COLUMNS} == row
     schema, _ = field_schema(outcome.params)
     assert schema["Service"]["properties"]["First"]["properties"]["Date"] == {"type": "string"}
+
+
+def _field_labels(pdf: Path) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The same labels in Document Intelligence 2024-11-30's format: nested `fieldLabels`, polygons in
+    inches (the unit Layout gives a PDF page)."""
+    labels, truth = maintenance_labels(pdf)
+    width, height = 8.5, 11.0  # the records are US Letter
+    rows: dict[int, dict[str, Any]] = {}
+    for lab in labels["labels"]:
+        _, row, col = dynamic_cell(lab["label"]) or ("", 0, "")
+        regions = [{"pageNumber": v["page"], "polygon": [round(c * (width if i % 2 == 0 else height), 4)
+                                                         for i, c in enumerate(v["boundingBoxes"][0])]}
+                   for v in lab["value"]]
+        content = " ".join(v["text"] for v in lab["value"])
+        rows.setdefault(row, {})[col] = {"type": "string", "content": content, "boundingRegions": regions,
+                                         "spans": [], "kind": "confirmed"}
+    items = [{"type": "object", "valueObject": rows[r]} for r in sorted(rows)]
+    return {"$schema": "https://schema.ai.azure.com/documentintelligence/2024-11-30/labels.json",
+            "fieldLabels": {"Maintenance": {"type": "array", "valueArray": items}}}, truth
+
+
+def test_the_2024_11_30_labels_format_trains_the_same_table(tmp_path: Path) -> None:
+    schema = {"fieldSchema": {"Maintenance": {"type": "array", "items": {"type": "object", "properties": {
+        c: {"type": "number" if c == "Mileage" else "string"} for c in COLUMNS}}}}}
+    folder = _folder(tmp_path, RECORDS, _field_labels, schema)
+    outcome = run_training(DirSource(folder), "", False, True, _layout)
+    assert outcome.status == "ready", outcome.train_result
+    model = outcome.params["tables"]["Maintenance"]
+    assert model["column_accuracy"] == dict.fromkeys(COLUMNS, 1.0) and model["types"]["Mileage"] == "number"
+    result = build_result("m", {}, outcome.params, _layout(RECORDS[2].read_bytes()), include_text=False)
+    assert _rows(result) == maintenance_labels(RECORDS[2])[1]
+
+
+@pytest.mark.parametrize(("name", "why"), [("Items//Description", "no part empty"),
+                                           ("Items/0/Unit~price", "'~' in a name")])
+def test_a_malformed_cell_label_is_refused_with_its_reason(name: str, why: str) -> None:
+    from engine.custom.labels import LabelFormatError, parse_labels
+
+    labels = {"document": "a.pdf", "labels": [{"label": name, "value": [
+        {"page": 1, "text": "x", "boundingBoxes": [[0.1, 0.1, 0.2, 0.1, 0.2, 0.2, 0.1, 0.2]]}]}]}
+    with pytest.raises(LabelFormatError, match=why):
+        parse_labels(labels)
