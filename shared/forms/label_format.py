@@ -5,6 +5,12 @@
 - early "v1.0" (the 2019 Feedback Loop docs):
   ``{"version": "v1.0", "docName", "labels": [{"fieldKey", "fieldValue", "regions": [{"pageNumber",
   "polygon"}]}]}``
+- Document Intelligence 2024-11-30 (custom generative models): ``{"fieldLabels": {name: {"type",
+  "content", "boundingRegions": [{"pageNumber", "polygon"}]} | {"valueArray": [...]} | {"valueObject":
+  {...}}}}``, polygons in the page's unit, tables nested.
+
+A table cell's label (labeling tool) is a path, `Items/0/Description` or `Table/Row/Column`: no part may be
+empty and a `~` inside a name is written `~0` (`/` as `~1`), as the labeling tool escapes them.
 
 Checking here, before training, is what lets a malformed file get a clear row of its own instead of
 failing (or silently weakening) a training run later.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +97,51 @@ _TOOL = _Format("labeling-tool", "document", "label", "label", "value", "value",
 _V1 = _Format("v1.0", "docName", "fieldKey", "field", "regions", "region", _check_v1_item)
 
 
+def _check_name(name: str, where: str, errors: list[str]) -> None:
+    if "/" in name and any(not part for part in name.split("/")):
+        errors.append(f"{where}: a table cell is named Table/<row>/<Column>, with no part empty")
+    elif re.search(r"~(?![01])", name):
+        errors.append(f"{where}: a '~' in a name is written '~0' (and a '/' as '~1')")
+
+
+def _check_field_labels(data: dict[str, Any], check: LabelCheck) -> None:
+    """The 2024-11-30 format: every leaf has a content and regions on pages with absolute polygons."""
+    check.format = "2024-11-30"
+    check.document = str(data.get("document") or "")
+    errors = check.errors
+
+    def walk(name: str, node: Any) -> None:
+        if not isinstance(node, dict):
+            errors.append(f"field {name!r}: must be an object")
+        elif isinstance(node.get("valueArray"), list):
+            for i, item in enumerate(node["valueArray"]):
+                walk(f"{name}/{i}", item)
+        elif isinstance(node.get("valueObject"), dict):
+            for key, item in node["valueObject"].items():
+                walk(f"{name}/{escape_name(str(key))}", item)
+        else:
+            regions = node.get("boundingRegions") or []
+            for j, region in enumerate(regions if isinstance(regions, list) else [None]):
+                where = f"field {name!r} boundingRegions[{j}]"
+                if not isinstance(region, dict):
+                    errors.append(f"{where}: must be an object")
+                    continue
+                _check_page(region.get("pageNumber"), where, errors)
+                poly = region.get("polygon")
+                if not isinstance(poly, list) or len(poly) < 8 or len(poly) % 2 or \
+                        not all(_is_number(v) and v >= 0 for v in poly):
+                    errors.append(f"{where}: a polygon is 4 or more points of non-negative numbers")
+            if regions:
+                check.field_names.append(name)
+
+    for key, node in data["fieldLabels"].items():
+        walk(escape_name(str(key)), node)
+
+
+def escape_name(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
 def _check_format(data: dict[str, Any], check: LabelCheck, fmt: _Format) -> None:
     check.format = fmt.name
     errors = check.errors
@@ -112,6 +164,7 @@ def _check_format(data: dict[str, Any], check: LabelCheck, fmt: _Format) -> None
             errors.append(f"{where}: '{fmt.name_key}' (the field name) is missing")
             continue
         where = f"{fmt.noun} {name!r}"
+        _check_name(name, where, errors)
         items = label.get(fmt.items_key)
         if not isinstance(items, list):
             errors.append(f"{where}: '{fmt.items_key}' must be a list")
@@ -126,11 +179,15 @@ def _check_format(data: dict[str, Any], check: LabelCheck, fmt: _Format) -> None
             check.field_names.append(name)
 
 
-def _max_page(data: dict[str, Any]) -> int:
-    """Highest page of a file that passed the checks (both formats)."""
-    pages = [v.get("page", 0) for lab in data.get("labels", []) for v in lab.get("value") or []]
-    pages += [r.get("pageNumber", 0) for lab in data.get("labels", []) for r in lab.get("regions") or []]
-    return max((p for p in pages if isinstance(p, int)), default=0)
+def _max_page(data: Any) -> int:
+    """Highest page of a file that passed the checks (any format: `page` of a labeling-tool value,
+    `pageNumber` of a v1.0 region or a 2024-11-30 bounding region)."""
+    if isinstance(data, list):
+        return max((_max_page(v) for v in data), default=0)
+    if not isinstance(data, dict):
+        return 0
+    own = [v for k, v in data.items() if k in ("page", "pageNumber") and isinstance(v, int)]
+    return max([*own, *(_max_page(v) for v in data.values() if isinstance(v, dict | list))], default=0)
 
 
 def check_document_name(check: LabelCheck, file_name: str) -> LabelCheck:
@@ -157,13 +214,15 @@ def validate_labels(raw: bytes) -> LabelCheck:
     if not isinstance(data, dict):
         check.errors.append("the top level must be a JSON object")
         return check
-    if "docName" in data or ("version" in data and "document" not in data):
+    if isinstance(data.get("fieldLabels"), dict):
+        _check_field_labels(data, check)
+    elif "docName" in data or ("version" in data and "document" not in data):
         _check_format(data, check, _V1)
     elif "document" in data or "labels" in data:
         _check_format(data, check, _TOOL)
     else:
-        check.errors.append("neither label format: expected 'document' + 'labels' (labeling tool) "
-                            "or 'version' + 'docName' + 'labels' (v1.0)")
+        check.errors.append("no label format: expected 'document' + 'labels' (labeling tool), "
+                            "'version' + 'docName' + 'labels' (v1.0) or 'fieldLabels' (2024-11-30)")
         return check
     check.label_count = len(check.field_names)
     if not check.errors:

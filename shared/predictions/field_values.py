@@ -97,9 +97,13 @@ def stored_fields(row: dict[str, Any],
 
 
 def labeled_values(raw: bytes) -> dict[str, str]:
-    """`{field: text}` from a labels file in either accepted format (already validated)."""
+    """`{field: text}` from a labels file in any accepted format (already validated); tables as cells
+    named like their labels (`Items/0/Description`)."""
     data = json.loads(raw)
     out: dict[str, str] = {}
+    for top, node in (data.get("fieldLabels") or {}).items():  # 2024-11-30
+        for name, leaf in _cells(_escape(str(top)), node if isinstance(node, dict) else {}):
+            out[name] = str(leaf.get("content") or "")
     for item in data.get("labels") or []:
         if not isinstance(item, dict):
             continue
