@@ -20,17 +20,19 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None 
     sign = np.where(np.asarray(y) > 0, 1.0, -1.0)
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     n_features = X.shape[1]
+    scale = 1.0 / (C * float(w.sum()))  # the loss per unit of weight, as scikit-learn scales it
 
     def loss_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
         coef, intercept = params[:n_features], params[n_features]
         margin = sign * (X @ coef + intercept)
-        loss = -C * float(np.dot(w, log_expit(margin))) + 0.5 * float(coef @ coef)
+        loss = scale * (-C * float(np.dot(w, log_expit(margin))) + 0.5 * float(coef @ coef))
         d = -C * w * sign * expit(-margin)  # d loss / d (X @ coef + intercept)
         grad = np.empty(n_features + 1)
         grad[:n_features] = X.T @ d + coef
         grad[n_features] = d.sum()
-        return loss, grad
+        return loss, scale * grad
 
+    # scikit-learn's stopping rule (gtol 1e-4 on the scaled loss), so fits cost what they cost there
     result = minimize(loss_and_grad, np.zeros(n_features + 1), jac=True, method="L-BFGS-B",
-                      options={"maxiter": max_iter, "gtol": 1e-6})
+                      options={"maxiter": max_iter, "gtol": 1e-4, "ftol": 64 * np.finfo(float).eps})
     return result.x[:n_features], float(result.x[n_features])
