@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from formloop.results import FIXED_COLUMNS, result_table, write_csv
+from formloop.results import FIXED_COLUMNS, ITEM_COLUMNS, line_item_table, result_table, write_csv
 from shared.predictions.field_values import stored_fields as prediction_fields
 
 
@@ -61,3 +61,57 @@ def test_csv_values_never_become_spreadsheet_formulas() -> None:
     assert csv_cell("+1 555") == "'+1 555" and csv_cell("@sum") == "'@sum" and csv_cell("-cmd") == "'-cmd"
     assert csv_cell("-5.00") == "-5.00" and csv_cell("-.5") == "-.5" and csv_cell("Acme") == "Acme"
     assert csv_cell(None) == "" and csv_cell(0.93) == 0.93
+
+
+# -- table fields (issue 18): the cells `Items/<row>/<Column>` of a dynamic table ------------------------
+def _cell(text: str, value: object = None) -> dict[str, object]:
+    return {"value": text if value is None else value, "text": text, "confidence": 0.9}
+
+
+def _table_rows() -> list[dict[str, object]]:
+    b = {f"Items/{r}/Description": _cell(f"thing {r}") for r in range(11)}
+    b.update({f"Items/{r}/Amount": _cell(f"{r}.00", float(r)) for r in range(11)})
+    b["Items/3/Amount"] = {"value": None, "text": "", "confidence": None}  # a cell not found
+    return [
+        _row("b.pdf", {"Total": _cell("55.00"), **b}),
+        _row("a.pdf", {
+            "Total": _cell("7.00"),
+            "Items/0/Description": _cell("Widget"), "Items/0/Quantity": _cell("", 2.0),  # value, no text
+            "Parts~1Labor/0/Unit~1Price": _cell("4.50"), "Parts~1Labor/0/row": _cell("first"),
+            "Totals/Net/Price": _cell("5.00"),  # a fixed table: a column of its own, never a line item
+        }),
+        {"document": "c.pdf", "status": "failed", "errorCode": "1022"},
+    ]
+
+
+def test_line_items_are_one_row_each_by_document_table_and_row_number() -> None:
+    columns, rows = line_item_table(_table_rows())
+    assert columns == [*ITEM_COLUMNS, "Description", "Quantity", "Unit/Price", "field:row", "Amount"]
+    assert [(r["document"], r["table"], r["row"]) for r in rows] == [
+        ("a.pdf", "Items", 0), ("a.pdf", "Parts/Labor", 0), *(("b.pdf", "Items", i) for i in range(11))]
+    assert rows[0] == {"document": "a.pdf", "modelId": "m1", "table": "Items", "row": 0,
+                       "Description": "Widget", "Quantity": "2.0", "Unit/Price": "", "field:row": "",
+                       "Amount": ""}
+    assert rows[1]["Unit/Price"] == "4.50" and rows[1]["field:row"] == "first" and rows[1]["row"] == 0
+    assert rows[2 + 10]["Description"] == "thing 10"  # row 10 after row 9, not after row 1
+    assert rows[2 + 3]["Amount"] == "" and rows[2 + 4]["Amount"] == "4.00"
+    out = io.StringIO()
+    write_csv(out, columns, rows)
+    parsed = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert len(parsed) == 13 and parsed[0]["row"] == "0" and parsed[0]["Quantity"] == "2.0"
+
+
+def test_result_table_nests_dynamic_tables_only_when_asked_and_never_makes_cells_columns() -> None:
+    columns, flat = result_table(_table_rows())
+    assert columns == [*FIXED_COLUMNS, "Total", "Totals/Net/Price"]
+    assert [r["document"] for r in flat] == ["a.pdf", "b.pdf"]
+    assert all("Items" not in r and not any(k.startswith("Items/") for k in r) for r in flat)
+    nested_columns, nested = result_table(_table_rows(), nest_tables=True)
+    assert nested_columns == columns  # the nested tables are no CSV columns
+    a, b = nested
+    assert a["Items"] == [{"Description": "Widget", "Quantity": "2.0"}]
+    assert a["Parts/Labor"] == [{"Unit/Price": "4.50", "row": "first"}]
+    assert a["Totals/Net/Price"] == "5.00" and a["Total"] == "7.00"
+    assert [item["Description"] for item in b["Items"]] == [f"thing {r}" for r in range(11)]
+    assert b["Items"][3] == {"Description": "thing 3", "Amount": ""} and "Parts/Labor" not in b
+    assert json.loads(json.dumps(nested)) == nested
