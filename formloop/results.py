@@ -79,7 +79,9 @@ def result_table(predictions: list[dict[str, Any]], read_blob: Callable[[str], b
     tables left out, or with `nest_tables` (JSON) one list of row objects per table."""
     per_form = _per_form(predictions, read_blob)
     names = sorted({name for _, fields in per_form for name in fields if not _CELL.match(name)})
-    column = {name: FIELD_PREFIX + name if name in FIXED_COLUMNS else name for name in names}
+    shown = {name: _unescape(name) if "/" not in name else name for name in names}  # "Date~1Time": Date/Time
+    column = {name: FIELD_PREFIX + shown[name] if shown[name] in FIXED_COLUMNS else shown[name]
+              for name in names}
     rows: list[dict[str, Any]] = []
     for row, fields in per_form:
         low = row.get("lowestConfidence")

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from engine.custom.results import build_result
+from engine.custom.table_fields.schema import cell_types
 from engine.errors import ApiError
 from engine.layout.analyze import analyze_layout, check_page_range, page_image
 from engine.layout.documents import SUPPORTED_V21, validate_document
@@ -140,7 +141,7 @@ def _custom_job(data: bytes, ctype: str, opts: AnalyzeOptions, d: Dialect, versi
         v2 = build_result(info["modelInfo"]["modelId"], info, params, layout, True, images)
         converted = convert_layout(layout, model_id=model_id, api_version=version,
                                    string_index_type=opts.string_index_type)
-        converted.result["documents"] = documents(v2, converted, model_id, params.get("field_types", {}))
+        converted.result["documents"] = documents(v2, converted, model_id, cell_types(params))
         return d.analyze_result(converted.result)
     return work
 

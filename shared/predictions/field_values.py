@@ -50,14 +50,14 @@ def predicted_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for doc in result.get("documentResults") or []:
         for top, whole in (doc.get("fields") or {}).items():
-            for name, found in _cells(str(top), whole or {}):
+            for name, found in _cells(_escape(str(top)), whole or {}):
                 value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None), found.get("text"))
                 out[name] = {"value": value, "text": str(found.get("text") or ""),
                              "confidence": found.get("confidence"), "page": found.get("page"),
                              "boundingBox": found.get("boundingBox")}
     for doc in result.get("documents") or []:  # v4.0: typed fields with content and bounding regions
         for top, whole in (doc.get("fields") or {}).items():
-            for name, found in _cells(str(top), whole or {}):
+            for name, found in _cells(_escape(str(top)), whole or {}):
                 value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None),
                              found.get("content"))
                 region = (found.get("boundingRegions") or [{}])[0]

@@ -20,7 +20,8 @@ FIELDS_JSON = {
     "fields": [{"fieldKey": "Maintenance", "fieldType": "array", "fieldFormat": "not-specified",
                 "itemType": "Maintenance_object", "fields": None}],
     "definitions": {"Maintenance_object": {
-        "fieldKey": "Maintenance_object", "fieldType": "object", "fieldFormat": "not-specified", "itemType": None,
+        "fieldKey": "Maintenance_object", "fieldType": "object", "fieldFormat": "not-specified",
+        "itemType": None,
         "fields": [{"fieldKey": c, "fieldType": "number" if c == "Mileage" else "string",
                     "fieldFormat": "not-specified", "itemType": None, "fields": None} for c in COLUMNS]}},
 }

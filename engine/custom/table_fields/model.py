@@ -115,7 +115,7 @@ def _cell(model: dict[str, Any], col: str, row: Row, include_text: bool) -> dict
     out: dict[str, Any] = {"type": ftype, **typed_value(ftype, text), "text": text, "page": words[0].page,
                            "boundingBox": _polygon(words), "confidence": confidence}
     if include_text:
-        out["elements"] = [w.ref for w in sorted(words, key=lambda w: (w.page, w.line, w.index))]
+        out["elements"] = [w.ref for w in words]  # in reading order, as `text`
     return out
 
 

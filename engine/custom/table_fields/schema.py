@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.custom.table_fields.model import table_accuracy
-from engine.custom.table_fields.paths import split_path
+from engine.custom.table_fields.paths import DYNAMIC, join_path, split_path
 
 
 def field_schema(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
@@ -29,3 +29,11 @@ def field_schema(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, floa
         schema[name] = {"type": "array", "items": {"type": "object", "properties": columns}}
         confidence[name] = table_accuracy(model)
     return dict(sorted(schema.items())), dict(sorted(confidence.items()))
+
+
+def cell_types(params: dict[str, Any]) -> dict[str, str]:
+    """Every field's type by label path, the dynamic tables' columns as `Items/*/Amount`."""
+    out = dict(params.get("field_types", {}))
+    for name, model in (params.get("tables") or {}).items():
+        out.update({join_path(name, DYNAMIC, c): t for c, t in model.get("types", {}).items()})
+    return out

@@ -301,3 +301,35 @@ def test_a_build_request_is_read() -> None:
     req = parse_build_request(body, ALLOWED)
     assert (req.model_id, req.build_mode, req.prefix, req.file_list) == ("PO.v1", "neural", "p/", None)
     assert req.allow_overwrite and req.tags == {"a": "b"} and req.description == "d"
+
+
+def _one_page(lines: list[list[str]]) -> dict:
+    """A v2.1 Layout page (inches) whose lines hold these words, one word per inch, a line per 0.5 inch."""
+    out = []
+    for i, words in enumerate(lines):
+        y = 1 + 0.5 * i
+        ws = [{"text": t, "boundingBox": [1 + j, y, 1.8 + j, y, 1.8 + j, y + 0.3, 1 + j, y + 0.3],
+               "confidence": 0.99} for j, t in enumerate(words)]
+        out.append({"text": " ".join(words), "boundingBox": ws[0]["boundingBox"], "words": ws})
+    return {"version": "2.1.0", "readResults": [{"page": 1, "angle": 0, "width": 8.5, "height": 11,
+                                                  "unit": "inch", "lines": out}], "pageResults": []}
+
+
+def test_table_cells_in_v4_keep_their_reading_order_and_their_column_type() -> None:
+    """A wrapped cell whose first line a reader split into two lines keeps the value's word order in
+    `content` (document order would put "returned" last), and a cell the model did not find is typed by
+    its column, not as a string."""
+    layout = _one_page([["Widget,"], ["replaced", "under"], ["warranty"]])
+    converted = convert_layout(layout)
+    refs = ["#/readResults/0/lines/0/words/0", "#/readResults/0/lines/2/words/0",
+            "#/readResults/0/lines/1/words/0", "#/readResults/0/lines/1/words/1"]
+    text = "Widget, warranty replaced under"
+    cell = {"type": "string", "valueString": text, "text": text,
+            "page": 1, "boundingBox": [1, 1, 3, 1, 3, 2.3, 1, 2.3], "confidence": 0.9, "elements": refs}
+    v2 = {"documentResults": [{"fields": {"Items": {"type": "array", "valueArray": [
+        {"type": "object", "valueObject": {"Description": cell, "Amount": None}}]}}}]}
+    doc = documents(v2, converted, "m", {"Items/*/Amount": "number"})[0]
+    row = doc["fields"]["Items"]["valueArray"][0]["valueObject"]
+    assert row["Description"]["content"] == "Widget, warranty replaced under"
+    assert row["Description"]["spans"] and row["Description"]["boundingRegions"][0]["pageNumber"] == 1
+    assert row["Amount"] == {"type": "number"}

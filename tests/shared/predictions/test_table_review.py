@@ -3,6 +3,8 @@ right or wrong on its own (a missed last row is one wrong count, not only some m
 
 from __future__ import annotations
 
+import json
+
 from shared.predictions.field_values import compare, table_rows
 
 
@@ -28,3 +30,20 @@ def test_a_row_counts_once_whatever_cells_it_has() -> None:
     assert table_rows(["T/0/a", "T/0/b", "T/3/a", "U/0/x", "Total", "Fixed/Row/Col"]) == {"T": 2, "U": 1}
     same = compare({"T/0/a": _found("x")}, {"T/0/a": "x", "T/0/b": ""}, 0.9)
     assert same.tables == {"T": {"predictedRows": 1, "labeledRows": 1, "rowsRight": True}}
+
+
+def test_a_name_with_a_slash_is_compared_as_its_label_names_it() -> None:
+    """The service answers field "Date/Time"; the labeling tool names it "Date~1Time". Both sides meet."""
+    from shared.predictions.field_values import labeled_values, predicted_fields
+
+    body = {"analyzeResult": {"documentResults": [{"fields": {
+        "Date/Time": {"type": "string", "valueString": "9:00", "text": "9:00", "confidence": 0.99},
+        "Ship/Bill": {"type": "object", "valueObject": {"Net": {"type": "object", "valueObject": {
+            "Price": {"type": "string", "text": "5", "confidence": 0.99}}}}}}}]}}
+    box = [[0, 0, 1, 0, 1, 1, 0, 1]]
+    labels = json.dumps({"document": "a.pdf", "labels": [
+        {"label": "Date~1Time", "value": [{"page": 1, "text": "9:00", "boundingBoxes": box}]},
+        {"label": "Ship~1Bill/Net/Price", "value": [{"page": 1, "text": "5", "boundingBoxes": box}]}]}).encode()
+    result = compare(predicted_fields(body), labeled_values(labels), 0.9)
+    assert sorted(result.agreed) == ["Date~1Time", "Ship~1Bill/Net/Price"]
+    assert not result.missed and not result.spurious
