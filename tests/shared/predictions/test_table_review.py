@@ -43,7 +43,8 @@ def test_a_name_with_a_slash_is_compared_as_its_label_names_it() -> None:
     box = [[0, 0, 1, 0, 1, 1, 0, 1]]
     labels = json.dumps({"document": "a.pdf", "labels": [
         {"label": "Date~1Time", "value": [{"page": 1, "text": "9:00", "boundingBoxes": box}]},
-        {"label": "Ship~1Bill/Net/Price", "value": [{"page": 1, "text": "5", "boundingBoxes": box}]}]}).encode()
+        {"label": "Ship~1Bill/Net/Price", "value": [{"page": 1, "text": "5", "boundingBoxes": box}]},
+    ]}).encode()
     result = compare(predicted_fields(body), labeled_values(labels), 0.9)
     assert sorted(result.agreed) == ["Date~1Time", "Ship~1Bill/Net/Price"]
     assert not result.missed and not result.spurious
