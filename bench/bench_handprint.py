@@ -1,9 +1,10 @@
-"""Hand-printed field values: Tesseract (as the engine runs it) against RapidOCR (PP-OCRv4, ONNX).
+"""Hand-printed field values: Tesseract (as the engine runs it) against PP-OCRv4 (ONNX, engine/ocr/ppocr.py).
 
 Run: `.venv/bin/python bench/bench_handprint.py [--quick]`. Prints markdown tables; deterministic data
-(seeded), timings naturally vary. RapidOCR is measured only when `rapidocr_onnxruntime` is importable
-(`pip install rapidocr-onnxruntime==1.4.4`: its wheel carries the det/rec ONNX models, nothing is
-downloaded); without it the Tesseract rows are printed alone.
+(seeded), timings naturally vary. The PP-OCRv4 rows need the models of the `rapidocr-onnxruntime` wheel
+(installed without its dependencies; nothing is downloaded) and onnxruntime; without them the Tesseract
+rows are printed alone. RapidOCR's own pipeline (it imports OpenCV, pyclipper and shapely) is measured
+only when it imports, for comparison.
 
 Data (bench/handprint/data.py): field-region crops of (a) the values of the three travel-insurance forms
 (text layer = truth; rendered at 150 and 300 dpi) and (b) generated hand-printed names, dates, amounts,
@@ -13,12 +14,14 @@ Recognizers, each given the same crop, one after another per crop (so machine lo
 - `tesseract page-mode`: engine.ocr.default_engine().recognize(crop), exactly the engine's call (PSM 3);
 - `tesseract line-mode`: the same engine class with PSM 7 (single text line), what a field-region reader
   would use with Tesseract;
-- `rapidocr det+rec`: RapidOCR detection + recognition (no angle classifier), 1 thread;
-- `rapidocr rec-only`: RapidOCR recognition on the whole crop (a field region is one line), 1 thread;
-- `rapid_region.read_region`: engine/ocr/rapid_region.py, the same recognition model loaded alone, plus
-  spaces put back at clear ink gaps (PP-OCR drops some between words);
+- `ppocr det+rec`: engine/ocr/ppocr.py detection + recognition, the lines' texts joined, 1 thread;
+- `ppocr rec-only`: its recognition on the whole crop (a field region is one line), 1 thread;
+- `rapid_region.read_region`: engine/ocr/rapid_region.py, ppocr det+rec plus spaces put back at clear
+  ink gaps (PP-OCR drops some between words);
 - `read_region + Tesseract line spacing`: that, taking Tesseract line-mode's spaces when both read the
-  same characters (with_spacing_of); its time includes the Tesseract read.
+  same characters (with_spacing_of); its time includes the Tesseract read;
+- `rapidocr det+rec` / `rapidocr rec-only` (only when `rapidocr_onnxruntime` imports): the same models
+  through RapidOCR 1.4.4's own OpenCV pipeline (det sized for crops, no angle classifier).
 All outputs are NFKC-normalised (PP-OCR's Chinese+English model can emit full-width punctuation) and
 whitespace-collapsed before comparison. Exact = equal strings; CER = edit distance / truth length.
 Model load time and memory are measured in a fresh subprocess per recognizer.
@@ -71,6 +74,18 @@ def tesseract_page() -> Reader:
 def tesseract_line() -> Reader:
     eng = TesseractOcr(psm=7)
     return lambda img: _join_words(eng.recognize(img))
+
+
+def ppocr_det_rec() -> Reader:
+    from engine.ocr import ppocr
+
+    return lambda img: " ".join(line.text for line in ppocr.read_lines(img))
+
+
+def ppocr_rec_only() -> Reader:
+    from engine.ocr import ppocr
+
+    return lambda img: ppocr.recognize([np.asarray(img.convert("L"))])[0][0]
 
 
 def _rapid():  # type: ignore[no-untyped-def]
@@ -134,19 +149,31 @@ def gated(below: float) -> Callable[[], Reader]:
 RECOGNIZERS: dict[str, Callable[[], Reader]] = {
     "tesseract page-mode": tesseract_page,
     "tesseract line-mode": tesseract_line,
-    "rapidocr det+rec": rapid_det_rec,
-    "rapidocr rec-only": rapid_rec_only,
+    "ppocr det+rec": ppocr_det_rec,
+    "ppocr rec-only": ppocr_rec_only,
     "rapid_region.read_region": rapid_region,
     "read_region + Tesseract line spacing": rapid_region_spaced,
     "engine: Tesseract if confident >= 0.90, else read_region": gated(0.90),
+    "rapidocr det+rec": rapid_det_rec,
+    "rapidocr rec-only": rapid_rec_only,
 }
 BASELINE = "tesseract page-mode"
 
 
-def rapid_available() -> bool:
+def usable(name: str) -> bool:
+    """Tesseract always; the PP-OCRv4 rows when the models are installed; RapidOCR's own pipeline only when
+    the package imports (it needs OpenCV, pyclipper and shapely, which the engine does not install)."""
+    if name.startswith("tesseract"):
+        return True
+    from engine.ocr import ppocr
+
+    if not ppocr.available():
+        return False
+    if not name.startswith("rapidocr"):
+        return True
     try:
         import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
+    except Exception:  # ImportError, or a broken optional dependency
         return False
     return True
 
@@ -268,7 +295,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(probe(args.probe)))
         return 0
 
-    names = [n for n in RECOGNIZERS if n.startswith("tesseract") or rapid_available()]
+    names = [n for n in RECOGNIZERS if usable(n)]
     if args.only:
         names = [n for n in names if n == BASELINE or n in args.only.split(",")]
     per = 2 if args.quick else 8

@@ -1,4 +1,4 @@
-"""Field-region reader for hand-printed values: PP-OCRv4 recognition (ONNX) from `rapidocr-onnxruntime`.
+"""Field-region reader for hand-printed values: PP-OCRv4 detection + recognition (engine/ocr/ppocr.py).
 
 bench/bench_handprint.py (results in bench/RESULTS.md, "Hand-printed values") measured it against
 Tesseract on field-region crops: on generated hand-printed names, dates, amounts, ZIP codes and e-mail
@@ -8,9 +8,9 @@ Tesseract's spacing via `with_spacing_of`). It is for *regions that hold one val
 box), not for pages: it finds the value's text line(s) inside the region and reads them; the page pass
 stays Tesseract.
 
-Models: PP-OCRv4 detection (4.7 MB) and recognition (10.9 MB) from the wheel's own `models/` directory;
-nothing is downloaded. One reader per process (onnxruntime sessions may be run from several threads),
-one intra-op thread, like Tesseract in the engine; ~105 MB resident, ~0.5 s to load.
+The models come from the `rapidocr-onnxruntime` wheel (installed without its dependencies) but its code is
+not used: ppocr.py runs them with onnxruntime, numpy and scipy, so OpenCV, pyclipper and shapely need not
+be installed. One reader per process, one onnxruntime thread, ~65 MB resident, ~0.2 s to load.
 
 PP-OCR's recognizer is trained on Chinese and English and may emit full-width punctuation (NFKC fixes it)
 and drops some spaces between hand-printed words; a space is put back where the crop has a clear
@@ -19,39 +19,20 @@ column gap of ink between two letters/digits that the recognizer placed on eithe
 
 from __future__ import annotations
 
-import threading
 import unicodedata
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from engine.ocr import ppocr
+
 WORD_GAP = 0.4  # an ink-free column run at least this fraction of the text height separates two words
 MIN_LINE_SCORE = 0.5  # RapidOCR's own text_score: lines read with less are dropped
-_lock = threading.Lock()
-_ocr: Any = None
 
 
 def available() -> bool:
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _load() -> Any:
-    """PP-OCRv4 detection + recognition (no angle classifier), loaded once per process, one thread each.
-    Detection is sized for a field crop: RapidOCR's default (shorter side scaled *up* to 736 px) turns a
-    60-px-high crop into a 736-px-high one, ~4 s per crop, and cuts words apart."""
-    global _ocr
-    with _lock:
-        if _ocr is None:
-            from rapidocr_onnxruntime import RapidOCR
-
-            _ocr = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, use_cls=False,
-                            det_limit_type="max", det_limit_side_len=960)
-    return _ocr
+    """The PP-OCRv4 model files are installed and onnxruntime imports."""
+    return ppocr.available()
 
 
 def read_region(image: Image.Image) -> tuple[str, float]:
@@ -59,24 +40,16 @@ def read_region(image: Image.Image) -> tuple[str, float]:
     gray = image.convert("L")
     if gray.width < 4 or gray.height < 4:
         return "", 0.0
-    ocr = _load()
-    img = np.repeat(np.asarray(gray)[:, :, None], 3, axis=2)
-    img, _, _ = ocr.preprocess(img)
-    img, _ = ocr.maybe_add_letterbox(img, {})
-    boxes, _ = ocr.auto_text_det(img)
-    if not boxes:
-        return "", 0.0
-    lines = ocr.get_crop_img_list(img, boxes)
     texts, scores = [], []
-    for line, (text, score, info) in zip(lines, ocr.text_rec(lines, True)[0], strict=True):
-        if not text or score < MIN_LINE_SCORE:
+    for line in ppocr.read_lines(gray):
+        if not line.text or line.score < MIN_LINE_SCORE:
             continue
-        steps, cols = info[0], [c for w in info[2] for c in w]
-        if len(cols) == len(text) and steps > 0:
-            width = line.shape[1]
-            text = _restore_spaces(text, [(c + 0.5) / steps * width for c in cols], line[:, :, 0])
+        text = line.text
+        if len(line.cols) == len(text) and line.steps > 0:
+            width = line.image.shape[1]
+            text = _restore_spaces(text, [(c + 0.5) / line.steps * width for c in line.cols], line.image)
         texts.append(text)
-        scores.append(score)
+        scores.append(line.score)
     if not texts:
         return "", 0.0
     return " ".join(unicodedata.normalize("NFKC", " ".join(texts)).split()), float(min(scores))
@@ -84,11 +57,13 @@ def read_region(image: Image.Image) -> tuple[str, float]:
 
 def _ink(gray: np.ndarray) -> np.ndarray:
     """Ink (a quarter of the way from the paper to the darkest strokes, so thin anti-aliased strokes count)
-    without ruled box lines. Not Otsu: on a white field box over a grey form it splits grey from white."""
+    without ruled box lines. Not Otsu: on a white field box over a grey form it splits grey from white.
+    A vertical box line crosses the line crop from edge to edge; a letter's stem (the l's of "Hello") may
+    fill most of a tight crop's height but stays inside the detector's margin."""
     dark, paper = np.percentile(gray, 1), np.median(gray)
     ink = gray < paper - 0.25 * (paper - dark)
     ink[ink.mean(axis=1) > 0.6, :] = False  # horizontal box lines
-    ink[:, ink.mean(axis=0) > 0.6] = False  # vertical box lines
+    ink[:, (ink.mean(axis=0) > 0.6) & ink[0] & ink[-1]] = False  # vertical box lines
     return ink
 
 
