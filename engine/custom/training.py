@@ -147,6 +147,8 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     table_docs: list[tuple[OcrDocument, TableCells]] = []
     ocr_docs: list[tuple[str, OcrDocument]] = []
     for name in documents:
+        if use_labels and name + ".labels.json" not in fileset:
+            continue  # not trained on: neither read nor listed (a listed form counts as trained on)
         report = DocReport(_display_name(name, prefix))
         reports.append(report)
         ocr, given = _read_ocr(source, name, fileset, ocr_fn, report)
