@@ -56,16 +56,18 @@ def test_make_run_installs_the_local_stack_without_the_test_tools() -> None:
 
 def test_azurite_loads_an_empty_telemetry_client_and_the_stack_disables_telemetry() -> None:
     """Azurite requires applicationinsights (with OpenTelemetry ~290 MB of node_modules) only to send
-    telemetry; package.json overrides it with an empty stand-in, which is safe because the stack always
-    starts Azurite with --disableTelemetry."""
+    telemetry; package.json installs an empty stand-in of a version inside Azurite's range instead, which is
+    safe because the stack always starts Azurite with --disableTelemetry. `npm ci` must accept the lock."""
     import json
 
     package = json.loads((REPO_ROOT / "package.json").read_text())
-    assert package["overrides"]["applicationinsights"] == "file:./scripts/azurite-no-telemetry"
-    installed = REPO_ROOT / "node_modules" / "azurite" / "node_modules" / "applicationinsights"
-    top = REPO_ROOT / "node_modules" / "applicationinsights"
-    resolved = (installed if installed.exists() else top).resolve()
+    assert package["devDependencies"]["applicationinsights"] == "file:scripts/azurite-no-telemetry"
+    lock = json.loads((REPO_ROOT / "package-lock.json").read_text())["packages"]
+    stand_in = {"resolved": "scripts/azurite-no-telemetry", "link": True}
+    assert lock["node_modules/applicationinsights"] == stand_in
+    assert not [k for k in lock if k.startswith("node_modules/azurite/") and "applicationinsights" in k]
+    assert not [k for k in lock if k.startswith("node_modules/@opentelemetry/")]
+    resolved = (REPO_ROOT / "node_modules" / "applicationinsights").resolve()
     assert resolved == (REPO_ROOT / "scripts" / "azurite-no-telemetry").resolve()
-    telemetry = REPO_ROOT / "node_modules" / "@opentelemetry"
-    assert not telemetry.exists() or not any(telemetry.iterdir())
+    assert not (REPO_ROOT / "node_modules" / "azurite" / "node_modules" / "applicationinsights").exists()
     assert "--disableTelemetry" in (REPO_ROOT / "formloop" / "stack.py").read_text()
