@@ -3,7 +3,9 @@ labels, all in the page's normalised frame (0..1) and bound to word ids.
 
 Word ids are `<page>.<n>`, n counting the words of the page in the OCR's reading order, so sorting
 ids by (page, n) is reading order. Both `.ocr.json` shapes are read (v2.1 `readResults`, v4 `pages`),
-and predictions of both APIs: a field is bound to the words whose centres lie in its box.
+and predictions of both APIs: a field is bound to the words whose centres lie in its box. A table
+field's cells come as fields named like their labels (`Items/0/Description`), and the Layout's tables of
+each page with their cells' word ids (shared/review/tables/).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from shared.clients.storage import blob_service
 from shared.names import FIELDS_FILE, join, labels_name, ocr_name, prediction_name
 from shared.predictions.field_values import predicted_fields
 from shared.review.page_images import page_count
+from shared.review.tables.fields import page_fields
+from shared.review.tables.layout import layout_tables
 from shared.review.web import ApiError
 from shared.settings import Settings
 
@@ -45,6 +49,7 @@ class Page:
     unit: str
     words: list[Word] = field(default_factory=list)
     marks: list[Word] = field(default_factory=list)  # text = state
+    refs: dict[Any, str] = field(default_factory=dict)  # how the OCR names a word -> its id (tables use it)
 
 
 def _box(points: Any, width: float, height: float) -> Box | None:
@@ -54,16 +59,20 @@ def _box(points: Any, width: float, height: float) -> Box | None:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def _read_page(raw: dict[str, Any], number: int, words: list[dict[str, Any]], poly: str, text: str) -> Page:
+def _read_page(raw: dict[str, Any], number: int, words: list[tuple[Any, dict[str, Any]]], poly: str,
+               text: str) -> Page:
+    """`words`: (the OCR's own name of the word, the word) in reading order."""
     page = Page(
         number, float(raw.get("width") or 0), float(raw.get("height") or 0), str(raw.get("unit") or "")
     )
-    for w in words:
+    for ref, w in words:
         box = _box((w.get(poly) or w.get("boundingBox")), page.width, page.height)
         if box:
             page.words.append(
                 Word(f"{number}.{len(page.words)}", str(w.get(text, "")), box, w.get("confidence"))
             )
+            if ref is not None:
+                page.refs[ref] = page.words[-1].id
     for m in raw.get("selectionMarks") or []:
         box = _box((m.get(poly) or m.get("boundingBox")), page.width, page.height)
         if box:
@@ -74,7 +83,8 @@ def _read_page(raw: dict[str, Any], number: int, words: list[dict[str, Any]], po
 
 
 def read_pages(ocr: dict[str, Any]) -> list[Page]:
-    """Pages of a Layout result in either API version's shape (v2.x words are inside their lines)."""
+    """Pages of a Layout result in either API version's shape (v2.x words are inside their lines; a
+    word is referred to as (line, word) there, by the offset of its span in v3/v4)."""
     result = ocr.get("analyzeResult") or ocr
     v2 = result.get("readResults") or []
     if v2:
@@ -82,14 +92,17 @@ def read_pages(ocr: dict[str, Any]) -> list[Page]:
             _read_page(
                 raw,
                 int(raw.get("page", n)),
-                [w for line in raw.get("lines") or [] for w in line.get("words") or []],
+                [((li, wi), w) for li, line in enumerate(raw.get("lines") or [])
+                 for wi, w in enumerate(line.get("words") or [])],
                 "boundingBox",
                 "text",
             )
             for n, raw in enumerate(v2, start=1)
         ]
     return [
-        _read_page(raw, int(raw.get("pageNumber", n)), raw.get("words") or [], "polygon", "content")
+        _read_page(raw, int(raw.get("pageNumber", n)),
+                   [((w.get("span") or {}).get("offset"), w) for w in raw.get("words") or []], "polygon",
+                   "content")
         for n, raw in enumerate(result.get("pages") or [], start=1)
     ]
 
@@ -164,8 +177,9 @@ def _labels(data: dict[str, Any], pages: list[Page]) -> dict[str, Any]:
     return out
 
 
-def read_schema(settings: Settings, folder: str) -> tuple[list[dict[str, str]] | None, str | None]:
-    """The folder's `fields.json` as [{name, type}] and its ETag; (None, None) when it has none."""
+def read_schema(settings: Settings, folder: str) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The folder's `fields.json` as [{name, type}] (tables with their `columns`, fixed ones their `rows`:
+    shared/review/tables/fields.py) and its ETag; (None, None) when it has none."""
     container = blob_service(settings).get_container_client(settings.forms_container)
     try:
         download = container.get_blob_client(join(folder, FIELDS_FILE)).download_blob()
@@ -174,12 +188,7 @@ def read_schema(settings: Settings, folder: str) -> tuple[list[dict[str, str]] |
         return None, None
     except ValueError as exc:
         raise ApiError(422, "BadSchema", f"{join(folder, FIELDS_FILE)} is not JSON: {exc}") from exc
-    fields = [
-        {"name": str(f.get("fieldKey")), "type": str(f.get("fieldType") or "string")}
-        for f in data.get("fields") or []
-        if isinstance(f, dict) and f.get("fieldKey")
-    ]
-    return fields, str(download.properties.etag)
+    return page_fields(data), str(download.properties.etag)
 
 
 def form_view(settings: Settings, records: Records, folder: str, doc: str) -> dict[str, Any]:
@@ -196,7 +205,9 @@ def form_view(settings: Settings, records: Records, folder: str, doc: str) -> di
     if not container.get_blob_client(source).exists():
         raise ApiError(404, "NoSuchForm", f"there is no form {doc!r} in folder {folder!r}")
     ocr = read(ocr_name(source))
-    pages = read_pages(json.loads(ocr[0])) if ocr else []
+    ocr_json = json.loads(ocr[0]) if ocr else {}
+    pages = read_pages(ocr_json) if ocr else []
+    tables = layout_tables(ocr_json, pages) if ocr else {}
     schema, schema_etag = read_schema(settings, folder)
     count = len(pages)
     if not pages:  # no OCR yet: the page images still show, and a region can be drawn
@@ -220,6 +231,7 @@ def form_view(settings: Settings, records: Records, folder: str, doc: str) -> di
                     {"id": w.id, "text": w.text, "box": w.box, "confidence": w.confidence} for w in p.words
                 ],
                 "marks": [{"id": m.id, "state": m.text, "box": m.box} for m in p.marks],
+                "tables": tables.get(p.number, []),
             }
             for p in pages
         ],

@@ -3,7 +3,9 @@
 The file is built on the server from word ids (the words' own boxes and texts, in reading order), so
 a browser or a script cannot write boxes that match no word by mistake; it then passes the same check
 the pipeline applies to any labels file before it is written, and is written only if the labels are
-still the version the page loaded (ETag): a concurrent save gets 409 with who saved and when.
+still the version the page loaded (ETag): a concurrent save gets 409 with who saved and when. A table
+cell is saved under its path (`Items/0/Description`), checked against the table's declaration and
+written as the labeling tool writes it (shared/review/tables/fields.py `label_names`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from shared.forms.labels import check_content
 from shared.names import join, labels_name, ocr_name
 from shared.predictions.review import compare_with_prediction
 from shared.review.form_view import MARK_TEXTS, Page, read_pages, read_schema
+from shared.review.tables.fields import label_names
 from shared.review.web import ApiError
 from shared.settings import Settings
 
@@ -46,16 +49,16 @@ def _index(pages: list[Page]) -> tuple[dict[str, tuple[int, int, Any]], dict[str
 
 
 def build_labels(doc: str, pages: list[Page], edits: dict[str, Any],
-                 field_names: list[str] | None) -> dict[str, Any]:
-    """The labels file for `edits` ({field: {words: [ids]} | {region: {page, box, text}} |
-    {mark: id, state?}}); a field with nothing is left out (absence is how a file says empty)."""
+                 schema: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The labels file for `edits` ({field or cell: {words: [ids]} | {region: {page, box, text}} |
+    {mark: id, state?}}); a field with nothing is left out (absence is how a file says empty), and so is
+    a table row with nothing (the rows are numbered again from 0)."""
     if not isinstance(edits, dict):
         raise ApiError(400, "BadLabels", "'fields' must be an object of field name to value")
+    label_names(schema, list(edits))  # every name declared, before anything is built
     words, marks = _index(pages)
     labels = []
     for name, edit in edits.items():
-        if field_names is not None and name not in field_names:
-            raise ApiError(400, "UnknownField", f"the folder's fields.json has no field {name!r}")
         if not isinstance(edit, dict):
             raise ApiError(400, "BadLabels", f"field {name!r}: expected an object")
         if edit.get("words"):
@@ -87,6 +90,9 @@ def build_labels(doc: str, pages: list[Page], edits: dict[str, Any],
                                       "boundingBoxes": [_poly(region.get("box"))]}]})
     if not labels:
         raise ApiError(400, "NothingLabeled", "label at least one field before saving")
+    written = label_names(schema, [label["label"] for label in labels])
+    for label in labels:
+        label["label"] = written[label["label"]]
     return {"$schema": LABELS_SCHEMA, "document": doc, "labels": labels}
 
 
@@ -114,7 +120,7 @@ def save_labels(settings: Settings, records: Records, folder: str, doc: str, bod
         raise ApiError(409, "NoOcr", f"{doc} has no OCR yet: wait until its words show") from exc
     pages = read_pages(ocr)
     schema, _etag = read_schema(settings, folder)
-    labels = build_labels(doc, pages, body.get("fields"), [f["name"] for f in schema] if schema else None)
+    labels = build_labels(doc, pages, body.get("fields"), schema or None)
     raw = json.dumps(labels, ensure_ascii=False, indent=1).encode("utf-8")
     check = check_document_name(check_content(raw), doc)
     if not check.ok:

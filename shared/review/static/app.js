@@ -1,6 +1,10 @@
 // The review page: a folder's forms in review order, one form's pages with its words, its fields with
 // the model's prediction, and the person's corrections saved as labels. No framework, no build step:
 // every text that comes from a form is set with textContent, never as HTML.
+//
+// A field's value is kept under its slot: a scalar field's name, a fixed table's cell label
+// (`T/Row1/Col`), or for a dynamic table `Items/#<row id>/<Column>`: a row keeps its id while rows are
+// added and removed, and is numbered (`Items/0/Description`) only when the labels are saved.
 "use strict";
 
 const API = "/api/review/";
@@ -12,7 +16,9 @@ const state = {
   doc: "", form: null, page: 1, zoom: "fit", fieldTypes: [],
   fields: [], selected: "", values: {}, undo: [], regionMode: false, cursor: -1,
   schemaEtag: null, busy: false, wordText: new Map(), markState: new Map(),
+  tables: {},  // dynamic table name -> its rows [{id, pred}]: pred, the predicted row shown beside it
 };
+let rowSeq = 0;
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -99,7 +105,7 @@ async function loadQueue() {
       text: `${STATE_NAMES[s]} ${n}` })));
   const fieldFilter = $("field-filter");
   const names = new Set(q.forms.flatMap((f) => f.lowConfidenceNames));
-  for (const f of state.fields) names.add(f.name);
+  for (const f of state.fields) if (!isTable(f)) names.add(f.name);
   const current = state.filter.field;
   fieldFilter.replaceChildren(el("option", { value: "", text: "any field" }),
     ...[...names].sort().map((n) => el("option", { value: n, text: `low confidence: ${n}` })));
@@ -148,7 +154,7 @@ async function openForm(doc, keepResult = false, reload = false) {
   state.cursor = -1;
   state.fields = form.schema || Object.keys(form.prediction?.fields || {}).map((name) => ({ name, type: "string" }));
   state.values = initialValues(form);
-  state.selected = state.fields[0]?.name || "";
+  state.selected = state.fields[0] ? firstSlot(state.fields[0], false) : "";
   $("doc-name").textContent = doc;
   renderQueue();
   renderPageTabs();
@@ -160,20 +166,169 @@ async function openForm(doc, keepResult = false, reload = false) {
 
 function initialValues(form) {
   const out = {};
+  state.tables = {};
   if (form.labels) {
     for (const [name, v] of Object.entries(form.labels)) {
-      if (v.mark) out[name] = { mark: v.mark };
-      else if (v.region) out[name] = { region: v.region };
-      else if (v.words?.length) out[name] = { words: v.words };
+      const slot = slotOfName(name);
+      if (v.mark) out[slot] = { mark: v.mark };
+      else if (v.region) out[slot] = { region: v.region };
+      else if (v.words?.length) out[slot] = { words: v.words };
     }
     return out;
   }
   for (const [name, p] of Object.entries(form.prediction?.fields || {})) {  // pre-labels
-    if (p.marks?.length && !p.words.length) out[name] = { mark: p.marks[0], state: p.value || p.text };
-    else if (p.words?.length) out[name] = { words: p.words };
-    else if (p.text && p.box) out[name] = { region: { page: p.page, box: p.box, text: p.text } };
+    const slot = slotOfName(name);  // a predicted row is a row even when the model found none of its cells
+    if (p.marks?.length && !p.words.length) out[slot] = { mark: p.marks[0], state: p.value || p.text };
+    else if (p.words?.length) out[slot] = { words: p.words };
+    else if (p.text && p.box) out[slot] = { region: { page: p.page, box: p.box, text: p.text } };
   }
   return out;
+}
+
+// ---- table fields: slots of cells, rows -------------------------------------------------------
+const MAX_ROWS = 500;
+const escPart = (s) => s.replaceAll("~", "~0").replaceAll("/", "~1");
+const splitPath = (name) => name.split("/").map((p) => p.replaceAll("~1", "/").replaceAll("~0", "~"));
+const isTable = (f) => f.type === "array" || f.type === "object";
+function tableOf(name) { return state.fields.find((f) => f.name === name && isTable(f)); }
+function rowsOf(name) { return (state.tables[name] ??= []); }
+function newRow(pred) { return { id: `#${rowSeq++}`, pred }; }
+function cellSlot(f, row, column) {  // row: a dynamic row's id, or a fixed table's row name
+  return `${escPart(f.name)}/${f.type === "array" ? row : escPart(row)}/${escPart(column)}`;
+}
+function tableRows(f) {  // [{id, label, name}]: what the grid shows, in order
+  if (f.type === "array") return rowsOf(f.name).map((r, i) => ({ ...r, label: `row ${i + 1}`, name: String(i) }));
+  return (f.rows || []).map((name) => ({ id: name, label: name, name }));
+}
+
+function slotOfName(name) {  // a label's or prediction's name -> the slot its value is kept under
+  const parts = splitPath(name);
+  const f = parts.length === 3 ? tableOf(parts[0]) : null;
+  if (f?.type !== "array" || !/^\d+$/.test(parts[1]) || Number(parts[1]) >= MAX_ROWS) return name;
+  const rows = rowsOf(f.name);
+  while (rows.length <= Number(parts[1])) rows.push(newRow(rows.length));
+  return cellSlot(f, rows[Number(parts[1])].id, parts[2]);
+}
+
+function firstSlot(f, create = true) {  // a field's first slot: a table's first cell (a new row if it has none)
+  if (!isTable(f)) return f.name;
+  if (!f.columns?.length) return "";
+  let row = tableRows(f)[0];
+  if (!row && f.type === "array" && create) { row = newRow(null); rowsOf(f.name).push(row); }
+  return row ? cellSlot(f, row.id, f.columns[0].name) : "";
+}
+
+function savedFields() {  // the values under the names the labels file gives them: rows numbered from 0
+  const named = new Map();
+  for (const f of state.fields) {
+    if (f.type !== "array") continue;
+    rowsOf(f.name).forEach((row, i) => {
+      for (const c of f.columns || []) named.set(cellSlot(f, row.id, c.name), `${escPart(f.name)}/${i}/${escPart(c.name)}`);
+    });
+  }
+  const fields = {};
+  for (const [slot, v] of Object.entries(state.values)) fields[named.get(slot) ?? slot] = v;
+  return fields;
+}
+
+function snapshot() { state.undo.push({ snapshot: { values: structuredClone(state.values), tables: structuredClone(state.tables) } }); }
+
+function addRow(name) {
+  const f = tableOf(name);
+  snapshot();
+  const row = newRow(null);
+  rowsOf(name).push(row);
+  state.selected = cellSlot(f, row.id, f.columns[0].name);
+  renderFields();
+  renderOverlay();
+  focusSelected();
+  setStatus(`${name}: row ${rowsOf(name).length} added; its first cell is selected.`);
+}
+
+function removeRow(name, id) {
+  const f = tableOf(name);
+  snapshot();
+  const at = rowsOf(name).findIndex((r) => r.id === id);
+  state.tables[name] = rowsOf(name).filter((r) => r.id !== id);
+  const gone = new Set((f.columns || []).map((c) => cellSlot(f, id, c.name)));
+  for (const slot of gone) delete state.values[slot];
+  if (gone.has(state.selected)) state.selected = "";
+  renderFields();
+  renderOverlay();
+  setStatus(`${name}: row ${at + 1} removed; the rows after it moved up.`);
+}
+
+// ---- taking a Layout table: its header row matched to the columns, each further row a row -----------
+const fold = (s) => String(s || "").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+
+function layoutRows(f, lt) {
+  const at = new Map(lt.cells.map((c) => [`${c.row},${c.column}`, c]));
+  const wanted = new Set(f.columns.map((c) => fold(c.name)));
+  let header = new Set(lt.cells.filter((c) => c.header).map((c) => c.row));
+  if (!header.size && lt.cells.some((c) => c.row === 0 && wanted.has(fold(c.text)))) header = new Set([0]);
+  const caption = new Map();
+  for (const c of lt.cells) if (header.has(c.row) && c.text && !caption.has(c.column)) caption.set(c.column, c.text);
+  // a fixed table's first Layout column may hold the row names: then it is no column of the field
+  const rowNames = new Set((f.rows || []).map(fold));
+  const namesFirst = f.type === "object" && !wanted.has(fold(caption.get(0)))
+    && (lt.columns > f.columns.length || lt.cells.some((c) => c.column === 0 && rowNames.has(fold(c.text))));
+  const from = namesFirst ? 1 : 0;
+  const map = new Map();  // Layout column -> the field's column: by caption, then the rest in order
+  const free = f.columns.map((c) => c.name);
+  for (let k = from; k < lt.columns; k++) {
+    const hit = free.find((name) => fold(name) === fold(caption.get(k)));
+    if (hit) { map.set(k, hit); free.splice(free.indexOf(hit), 1); }
+  }
+  const filled = (k) => lt.cells.some((c) => c.column === k && !header.has(c.row) && c.words.length);
+  for (let k = from; k < lt.columns && free.length; k++) if (!map.has(k) && (caption.has(k) || filled(k))) map.set(k, free.shift());
+  const captions = [...map.keys()].map((k) => fold(caption.get(k))).join("|");
+  const rows = [];
+  for (let r = 0; r < lt.rows; r++) {
+    if (header.has(r)) continue;
+    const cells = {};
+    for (const [k, column] of map) { const c = at.get(`${r},${k}`); if (c?.words.length) cells[column] = c.words; }
+    const texts = [...map.keys()].map((k) => fold(at.get(`${r},${k}`)?.text)).join("|");
+    if (!Object.keys(cells).length || (caption.size && texts === captions)) continue;  // empty, or a repeated header
+    rows.push({ cells, name: at.get(`${r},0`)?.text || "" });
+  }
+  return rows;
+}
+
+function takeLayoutTable(name, k, append) {
+  const f = tableOf(name);
+  const lt = pageOf(state.page)?.tables?.[k];
+  if (!f || !lt) return;
+  const rows = layoutRows(f, lt);
+  snapshot();
+  if (f.type === "array") {
+    if (!append) {
+      for (const row of rowsOf(name)) for (const c of f.columns) delete state.values[cellSlot(f, row.id, c.name)];
+      state.tables[name] = [];
+    }
+    for (const taken of rows) {
+      const row = newRow(append ? null : rowsOf(name).length);  // replaced: beside the predicted row it replaces
+      rowsOf(name).push(row);
+      for (const [column, words] of Object.entries(taken.cells)) state.values[cellSlot(f, row.id, column)] = { words: orderIds(words) };
+    }
+  } else {  // a fixed table: Layout rows to the field's rows by their names, then the rest in order
+    const free = [...f.rows];
+    const target = rows.map((taken) => {
+      const hit = free.find((r) => fold(r) === fold(taken.name));
+      if (hit) free.splice(free.indexOf(hit), 1);
+      return hit;
+    });
+    rows.forEach((taken, i) => {
+      const row = target[i] ?? free.shift();
+      if (!row) return;
+      for (const c of f.columns) delete state.values[cellSlot(f, row, c.name)];
+      for (const [column, words] of Object.entries(taken.cells)) state.values[cellSlot(f, row, column)] = { words: orderIds(words) };
+    });
+  }
+  const first = tableRows(f)[0];
+  state.selected = first ? cellSlot(f, first.id, f.columns[0].name) : "";
+  renderFields();
+  renderOverlay();
+  setStatus(`${append ? "Added" : "Took"} ${rows.length} rows of table ${k + 1} on page ${state.page} ${append ? "to" : "into"} ${name}.`);
 }
 
 function pageOf(number) { return state.form.pages.find((p) => p.number === number); }
@@ -217,6 +372,7 @@ async function showPage(number) {
   const loaded = new Promise((resolve) => { img.onload = resolve; img.onerror = resolve; });
   img.src = url.toString();
   img.alt = `Page ${number} of ${state.doc}`;
+  if (state.fields.some(isTable)) renderFields();  // the Layout tables a table field can take are per page
   renderOverlay();
   await loaded;
   applyZoom();
@@ -244,6 +400,10 @@ function renderOverlay() {
   const page = pageOf(state.page);
   const owner = ownerOf();
   const nodes = [];
+  if (state.fields.some(isTable)) {  // the Layout's tables, beneath the words (they take no clicks)
+    (page?.tables || []).forEach((t, k) => t.box && nodes.push(place(el("div", { class: "layout-table",
+      "data-table": String(k + 1) }), t.box)));
+  }
   for (const w of page?.words || []) {
     const cls = ["word"];
     if (owner[w.id]) cls.push(owner[w.id] === state.selected ? "current" : "assigned");
@@ -278,13 +438,68 @@ function orderIds(ids) {
   return [...new Set(ids)].sort((a, b) => { const [pa, na] = key(a), [pb, nb] = key(b); return pa - pb || na - nb; });
 }
 
+function isLow(p) {
+  const threshold = state.form?.reviewConfidence ?? 0.8;
+  return Boolean(p && p.text && (typeof p.confidence !== "number" || p.confidence < threshold));
+}
+
+const percent = (p) => `${(100 * (p.confidence ?? 0)).toFixed(0)} %`;
+
+function renderTable(f, i, predicted) {
+  const dynamic = f.type === "array";
+  const head = el("tr", {}, el("th", { scope: "col", text: dynamic ? "Row" : "" }),
+    ...(f.columns || []).map((c) => el("th", { scope: "col", text: c.name })));
+  const body = tableRows(f).map((row, r) => {
+    const cells = (f.columns || []).map((c) => {
+      const slot = cellSlot(f, row.id, c.name);
+      const p = dynamic ? (row.pred != null ? predicted[`${escPart(f.name)}/${row.pred}/${escPart(c.name)}`] : null)
+        : predicted[slot];
+      const low = isLow(p);
+      const value = valueText(slot);
+      const said = p?.text ? `predicted “${p.text}” at ${percent(p)}` : "";
+      const label = `${f.name} ${row.label}, ${c.name}: ${value || "empty"}${said ? `, ${said}` : ""}${low ? ", low confidence" : ""}`;
+      return el("td", {}, el("button", {
+        type: "button", class: low ? "cell low" : "cell", "data-field": slot, "aria-label": label, title: said,
+        "data-cell": `${escPart(f.name)}/${escPart(row.name)}/${escPart(c.name)}`, "aria-pressed": String(slot === state.selected),
+        onclick: () => selectField(slot) },
+      el("span", { class: "value", text: value || "—" }),
+      p?.text ? el("span", { class: "meta" }, low ? el("span", { class: "flag", text: "⚑ " }) : "",
+        value === p.text ? percent(p) : said) : ""));
+    });
+    const remove = dynamic ? el("button", { type: "button", class: "remove-row", text: "×",
+      "aria-label": `Remove ${f.name} ${row.label}`, onclick: () => removeRow(f.name, row.id) }) : "";
+    return el("tr", {}, el("th", { scope: "row" }, el("span", { text: dynamic ? String(r + 1) : row.name }), remove), ...cells);
+  });
+  const tables = pageOf(state.page)?.tables || [];
+  const takes = tables.map((t, k) => {
+    const hot = (on) => $("overlay").querySelector(`.layout-table[data-table="${k + 1}"]`)?.classList.toggle("hot", on);
+    const props = (append) => ({ type: "button", onmouseenter: () => hot(true), onmouseleave: () => hot(false),
+      onfocus: () => hot(true), onblur: () => hot(false), onclick: () => takeLayoutTable(f.name, k, append) });
+    return el("li", {},
+      el("button", { ...props(false), "data-take": String(k + 1),
+        "aria-label": `Take table ${k + 1} of page ${state.page} (${t.rows} rows) into ${f.name}`, text: `Take table ${k + 1}` }),
+      dynamic ? el("button", { ...props(true), "aria-label": `Add the rows of table ${k + 1} of page ${state.page} to ${f.name}`,
+        text: "Add its rows" }) : "");
+  });
+  return el("li", { class: "table-field", "data-table": f.name },
+    el("div", { class: "table-head" },
+      el("span", { class: "key", text: i < 9 ? String(i + 1) : "" }),
+      el("span", { class: "name", text: f.name }),
+      el("span", { class: "meta", text: dynamic ? `${rowsOf(f.name).length} rows` : "fixed table" }),
+      dynamic ? el("button", { type: "button", text: "Add row", "aria-label": `Add a row to ${f.name}`, onclick: () => addRow(f.name) }) : ""),
+    el("div", { class: "grid-wrap" }, el("table", { class: "grid" },
+      el("caption", { class: "visually-hidden", text: `Table field ${f.name}` }), el("thead", {}, head), el("tbody", {}, ...body))),
+    takes.length ? el("ul", { class: "takes", "aria-label": `Layout tables on page ${state.page}` }, ...takes) : "");
+}
+
 function renderFields() {
   const list = $("field-list");
   const predicted = state.form?.prediction?.fields || {};
-  const threshold = state.form?.reviewConfidence ?? 0.8;
+  $("forms-view").classList.toggle("wide-fields", state.fields.some(isTable));
   list.replaceChildren(...state.fields.map((f, i) => {
+    if (isTable(f)) return renderTable(f, i, predicted);
     const p = predicted[f.name];
-    const low = p && p.text && (typeof p.confidence !== "number" || p.confidence < threshold);
+    const low = isLow(p);
     const meta = p ? (p.text ? `predicted “${p.text}” at ${(100 * (p.confidence ?? 0)).toFixed(0)} %` : "not found by the model") : "";
     const value = valueText(f.name);
     const label = `${f.name}: ${value || "empty"}${low ? ", low confidence" : ""}`;
@@ -302,8 +517,11 @@ function selectField(name) {
   state.selected = name;
   renderFields();
   renderOverlay();
-  const btn = [...$("field-list").querySelectorAll("button")].find((b) => b.dataset.field === name);
-  if (btn && document.activeElement?.closest?.("#field-list")) btn.focus();
+  if (document.activeElement?.closest?.("#field-list")) focusSelected();
+}
+
+function focusSelected() {  // the list was drawn again: the keyboard stays on the selected field or cell
+  [...$("field-list").querySelectorAll("button")].find((b) => b.dataset.field === state.selected)?.focus();
 }
 
 function change(name, value) {
@@ -327,7 +545,8 @@ function toggleWord(id) {
 function undo() {
   const last = state.undo.pop();
   if (!last) { setStatus("Nothing to undo."); return; }
-  if (last.before) state.values[last.name] = last.before; else delete state.values[last.name];
+  if (last.snapshot) Object.assign(state, last.snapshot);  // rows added, removed or taken
+  else if (last.before) state.values[last.name] = last.before; else delete state.values[last.name];
   renderFields();
   renderOverlay();
 }
@@ -412,8 +631,7 @@ async function save() {
   if (!state.form || state.busy) return;
   state.busy = true;
   try {
-    const fields = {};
-    for (const [name, v] of Object.entries(state.values)) fields[name] = v;
+    const fields = savedFields();
     const started = performance.now();
     const out = await api("PUT", "labels", { folder: state.folder, doc: state.doc }, { etag: state.form.labelsEtag, fields });
     state.form.labelsEtag = out.etag;
@@ -439,7 +657,9 @@ function showResult(out) {
 
 async function next(afterSave = false) {
   const before = state.doc;
+  const asked = opening;
   await loadQueue();
+  if (opening !== asked) return;  // the person opened a form meanwhile: that one stays
   const forms = state.queue.forms;
   const order = forms.map((f) => f.document);
   // the next form to review: the first one still waiting, other than the one just done
@@ -450,18 +670,42 @@ async function next(afterSave = false) {
 }
 
 // ---- schema -----------------------------------------------------------------------------------
-function schemaRow(field = { name: "", type: "string" }) {
-  const idx = $("schema-rows").children.length + 1;
+function schemaRow(field = { name: "", type: "string" }, at = null) {  // at: its place when the list is drawn anew
+  const idx = (at ?? $("schema-rows").children.length) + 1;
+  const remove = el("button", { type: "button", "aria-label": `Remove field ${idx}`, text: "Remove", onclick: () => row.remove() });
+  const columnNames = (field.columns || []).map((c) => c.name).join(", ");
+  if (isTable(field)) {  // declared in fields.json: kept as it is there (its columns are changed in the file)
+    const shape = field.type === "array" ? `table: ${columnNames}` : `fixed table: rows ${field.rows.join(", ")}; columns ${columnNames}`;
+    const row = el("li", { "data-name": field.name, "data-type": field.type },
+      el("input", { type: "text", value: field.name, readonly: true, "aria-label": `Field ${idx} name` }),
+      el("span", { class: "table-shape", text: shape }), remove);
+    return row;
+  }
+  const columns = el("input", { type: "text", class: "columns", "aria-label": `Field ${idx} columns`, hidden: true,
+                                placeholder: "Description, Quantity:number" });
+  const select = el("select", { "aria-label": `Field ${idx} type`, onchange: () => { columns.hidden = select.value !== "array"; } },
+    ...state.fieldTypes.map((t) => el("option", { value: t, text: t, selected: t === field.type })),
+    el("option", { value: "array", text: "table (rows of columns)" }));
   const row = el("li", {},
     el("input", { type: "text", value: field.name, "aria-label": `Field ${idx} name`, required: true, maxlength: "64" }),
-    el("select", { "aria-label": `Field ${idx} type` },
-      ...state.fieldTypes.map((t) => el("option", { value: t, text: t, selected: t === field.type }))),
-    el("button", { type: "button", "aria-label": `Remove field ${idx}`, text: "Remove", onclick: () => row.remove() }));
+    select, columns, remove);
   return row;
 }
 
+function schemaField(li) {  // a row of the fields dialog as the API takes it
+  if (li.dataset.type) return { name: li.dataset.name, type: li.dataset.type };  // a declared table: kept
+  const name = li.querySelector("input").value.trim(), type = li.querySelector("select").value;
+  if (type !== "array") return { name, type };
+  const columns = li.querySelector("input.columns").value.split(",").map((c) => c.trim()).filter(Boolean).map((c) => {
+    const [col, ctype] = c.split(/\s*:\s*(?=[^:]*$)/);
+    return ctype && state.fieldTypes.includes(ctype) ? { name: col, type: ctype } : { name: c, type: "string" };
+  });
+  return { name, type, columns };
+}
+
 function openSchemaDialog(fields) {
-  $("schema-note").textContent = fields ? "Renaming a field leaves labels already saved under the old name."
+  $("schema-note").textContent = fields ? "Renaming a field leaves labels already saved under the old name. "
+    + "A table gets its columns here (Name or Name:type, comma-separated); a table already declared is changed in fields.json."
     : "This folder has no fields yet. Name the fields to label; forms are trained on once enough are labeled.";
   $("schema-rows").replaceChildren(...(fields?.length ? fields : [{ name: "", type: "string" }]).map(schemaRow));
   $("schema-dialog").showModal();
@@ -469,16 +713,17 @@ function openSchemaDialog(fields) {
 
 async function saveSchema(event) {
   event.preventDefault();
-  const fields = [...$("schema-rows").children].map((li) => ({
-    name: li.querySelector("input").value.trim(), type: li.querySelector("select").value })).filter((f) => f.name);
+  const fields = [...$("schema-rows").children].map(schemaField).filter((f) => f.name);
   try {
     const out = await api("PUT", "fields", { folder: state.folder }, { etag: state.schemaEtag, fields });
     state.schemaEtag = out.etag;
     $("schema-dialog").close();
     state.fields = out.fields;
     if (state.form) state.form.schema = out.fields;
-    if (!state.fields.some((f) => f.name === state.selected)) state.selected = state.fields[0]?.name || "";
+    const still = (f) => (isTable(f) ? state.selected.startsWith(`${escPart(f.name)}/`) : f.name === state.selected);
+    if (!state.fields.some(still)) state.selected = state.fields[0] ? firstSlot(state.fields[0], false) : "";
     renderFields();
+    if (state.zoom === "fit") applyZoom();  // a table field widens the fields pane
     setStatus(`Saved ${out.fields.length} fields.`);
   } catch (err) {
     $("schema-note").textContent = err.message;
@@ -536,7 +781,7 @@ function onKey(event) {
   if (event.key === "Enter" && !onButton) { event.preventDefault(); save(); return; }
   if ((event.ctrlKey || event.metaKey) && event.key === "z") { event.preventDefault(); undo(); return; }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (/^[1-9]$/.test(event.key) && state.fields[Number(event.key) - 1]) { selectField(state.fields[Number(event.key) - 1].name); return; }
+  if (/^[1-9]$/.test(event.key) && state.fields[Number(event.key) - 1]) { selectField(firstSlot(state.fields[Number(event.key) - 1])); return; }
   if (event.key === "Delete" || event.key === "Backspace") { event.preventDefault(); change(state.selected, null); return; }
   if (event.key === "r" || event.key === "R") { setRegionMode(!state.regionMode); return; }
   if (event.key === "n" || event.key === "N") { next(); return; }
