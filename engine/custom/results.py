@@ -7,6 +7,7 @@ from typing import Any
 from engine.custom.ocr_file import OcrDocument, parse_ocr
 from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.scoring.model import Pick, analyze_pages
+from engine.custom.scoring.register import register_document
 from engine.custom.scoring.spans import Span, index_document
 from engine.custom.scoring.values import typed_value
 from engine.custom.table_fields.model import table_fields
@@ -59,6 +60,7 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
         page_results = analyze_unlabeled(params, ocr, include_text)
         out.update({"pageResults": page_results, "documentResults": [], "errors": []})
         return out
+    register_document(ocr, params.get("registration") or {})  # into the training pages' frame
     picks = analyze_pages(params, index_document(ocr))
     if page_image is not None:
         reread_unsure_fields(picks, params.get("fields", {}), page_image)

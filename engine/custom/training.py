@@ -21,6 +21,7 @@ from engine.custom.matching import MatchedField, match_labels
 from engine.custom.ocr_file import OcrDocument, OcrFormatError, parse_ocr
 from engine.custom.scoring.features import TrainDoc
 from engine.custom.scoring.model import train
+from engine.custom.scoring.register import reference, register_document
 from engine.custom.source import TrainingSource, is_document, select_names
 from engine.custom.table_fields.model import TableCells, split_cells, table_accuracy_fields, train_tables
 from engine.custom.table_fields.paths import join_path
@@ -143,7 +144,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     run_errors: list[dict[str, str]] = []
     field_types = _field_types(source, files, prefix, run_errors) if use_labels else {}
     reports: list[DocReport] = []
-    train_docs: list[TrainDoc] = []
+    labeled: list[tuple[str, OcrDocument, dict[str, MatchedField]]] = []
     table_docs: list[tuple[OcrDocument, TableCells]] = []
     ocr_docs: list[tuple[str, OcrDocument]] = []
     for name in documents:
@@ -177,7 +178,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
             report.error("NoUsableLabels", "No label of this document could be used.", fatal=True)
             continue
         scalars, cells = split_cells(matched)
-        train_docs.append(TrainDoc.build(report.documentName, ocr, scalars))
+        labeled.append((report.documentName, ocr, scalars))
         table_docs.append((ocr, cells))
     docset = set(documents)
     for f in files:
@@ -194,6 +195,11 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
             return TrainingOutcome("invalid", result)
         params, keys = train_unlabeled(ocr_docs)
         return TrainingOutcome("ready", result, params=params, keys=keys)
+    # every page in one frame before anything is measured (the matched words move with their pages)
+    registration = reference([ocr for _, ocr, _ in labeled])
+    for _, ocr, _ in labeled:
+        register_document(ocr, registration)
+    train_docs = [TrainDoc.build(name, ocr, scalars) for name, ocr, scalars in labeled]
     if len(train_docs) < MIN_LABELED_DOCS:
         result["errors"] = [*run_errors, {"code": "2012", "message": (
             f"Training with labels needs at least {MIN_LABELED_DOCS} usable labeled documents; found "
@@ -201,6 +207,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
         return TrainingOutcome("invalid", result)
     params, report = train(train_docs, field_types, model_name)
     params["tables"] = train_tables(table_docs, field_types)
+    params["registration"] = registration
     accuracy = {**report.field_accuracy, **table_accuracy_fields(params["tables"])}
     fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(accuracy.items())]
     result["fields"] = fields
