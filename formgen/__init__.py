@@ -12,10 +12,11 @@ clockwise from top-left, pages 1-based) plus the layout's `fields.json`. Everyth
 
 `generate(layout, count, out_dir, *, seed=0, kind="pdf", start_index=1, dpi=150, mark_style="vector")`
 returns `GeneratedForm(path, labels_path, values)`; `values` maps every field of the layout to its text
-("" when the optional field was left empty; such a field has no label). Kinds: "pdf", "scan", "fillable"
-(values in AcroForm fields), "fillable-scan" (the fillable PDF printed with its fields, then scanned); mark
-styles (pdf/scan): "vector", "image", "glyph". Form `i` has the same values in every kind and style.
-Files: `<layout>_<iiii>.pdf`, or for scans `.jpg` (one page) / `.tiff` (multi-page).
+("" when the optional field was left empty; such a field has no label). Kinds: "pdf", "scan", "photo" (the
+printed page photographed by a phone: perspective, table around it, uneven light; formgen/photo.py),
+"fillable" (values in AcroForm fields), "fillable-scan" (the fillable PDF printed with its fields, then
+scanned); mark styles (pdf/scan/photo): "vector", "image", "glyph". Form `i` has the same values in every
+kind and style. Files: `<layout>_<iiii>.pdf`, or for scans and photos `.jpg` (one page) / `.tiff` (pages).
 `ruled_tables` (formgen/tables.py) draws one or two ruled tables (random columns, header row, merged
 cells, blank rows; rules as lines, Word-style bars or cell rectangles) and writes their truth beside the
 form as `<doc>.tables.json` (`GeneratedForm.tables_path`; cells in the v2.1 shape, boxes normalised 0..1).

@@ -20,19 +20,21 @@ def main(argv: list[str] | None = None) -> int:
         "--mark-style",
         choices=MARK_STYLES,
         default="vector",
-        help="check boxes as vector, image or glyph (pdf/scan)",
+        help="check boxes as vector, image or glyph (pdf/scan/photo)",
     )
-    parser.add_argument("--hand", action="store_true", help="values hand-printed (pdf/scan)")
+    parser.add_argument("--hand", action="store_true", help="values hand-printed (pdf/scan/photo)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start-index", type=int, default=1)
-    parser.add_argument("--dpi", type=int, default=DEFAULT_DPI, help="scan resolution (kind scan only)")
+    parser.add_argument(
+        "--dpi", type=int, default=DEFAULT_DPI, help="scan resolution (kinds *scan; a photo is 1600 px long)"
+    )
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error("COUNT must be >= 0")
     if args.mark_style != "vector" and args.kind.startswith("fillable"):
-        parser.error("--mark-style applies to --kind pdf and scan only")
+        parser.error("--mark-style applies to --kind pdf and scan only (photo too)")
     if args.hand and args.kind.startswith("fillable"):
-        parser.error("--hand applies to --kind pdf and scan only")
+        parser.error("--hand applies to --kind pdf and scan only (photo too)")
     forms = generate(
         args.layout,
         args.count,

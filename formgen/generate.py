@@ -15,13 +15,15 @@ from formgen.canvas import GLYPH_SETS, MARK_STYLES, PRINTABLE_GLYPH_SETS, FormCa
 from formgen.fillable import FillableCanvas
 from formgen.layouts import LAYOUTS, Layout
 from formgen.line_items import TABLE_LAYOUTS, TableLayout, escape
+from formgen.photo import RENDER_DPI, PhotoParams, jpeg_roundtrip, photograph
+from formgen.photo import apply_point as photo_point
 from formgen.scan import ScanParams, apply_point, degrade, render_pages
 
 LABELS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/labels.json"
 FIELDS_SCHEMA = "https://schema.cognitiveservices.azure.com/formrecognizer/2021-03-01/fields.json"
 DEFAULT_DPI = 150
-Kind = Literal["pdf", "scan", "fillable", "fillable-scan"]
-KINDS: tuple[str, ...] = ("pdf", "scan", "fillable", "fillable-scan")
+Kind = Literal["pdf", "scan", "photo", "fillable", "fillable-scan"]
+KINDS: tuple[str, ...] = ("pdf", "scan", "photo", "fillable", "fillable-scan")
 ToUnit = Callable[[float, float], tuple[float, float]]  # points on the page -> normalised 0..1
 
 
@@ -169,6 +171,39 @@ def _write_scan(
     return path, units
 
 
+def _write_photo(
+    pdf: bytes, path_stem: Path, layout: str, seed: int, index: int
+) -> tuple[Path, dict[int, ToUnit]]:
+    """Photograph each printed page; returns the file and, per page, points -> photo coords 0..1."""
+    photos: list[Image.Image] = []
+    qualities: list[int] = []
+    units: dict[int, ToUnit] = {}
+    px_per_pt = RENDER_DPI / 72
+    for number, page in enumerate(render_pages(pdf, RENDER_DPI), start=1):
+        rng = random.Random(f"formgen-photo:{layout}:{seed}:{index}:{number}")
+        params = PhotoParams.random(rng)
+        image, matrix = photograph(page, params, seed=rng.getrandbits(32))
+        width, height = image.size
+
+        def unit(x: float, y: float, m=matrix, w=width, h=height) -> tuple[float, float]:
+            px, py = photo_point(m, x * px_per_pt, y * px_per_pt)
+            return px / w, py / h
+
+        units[number] = unit
+        photos.append(image)
+        qualities.append(params.jpeg_quality)
+    if len(photos) == 1:
+        path = path_stem.with_suffix(".jpg")
+        photos[0].save(path, "JPEG", quality=qualities[0], dpi=(72, 72))
+    else:  # several photos in one file: TIFF frames, each as its JPEG would have looked
+        path = path_stem.with_suffix(".tiff")
+        frames = [jpeg_roundtrip(image, q) for image, q in zip(photos, qualities, strict=True)]
+        frames[0].save(
+            path, "TIFF", save_all=True, append_images=frames[1:], compression="tiff_deflate", dpi=(72, 72)
+        )
+    return path, units
+
+
 def generate(
     layout: str,
     count: int,
@@ -185,10 +220,12 @@ def generate(
 
     Form i gets the same values in every kind and mark style (values depend on layout, seed and index only;
     style choices such as tick or cross come from a separate random stream).
-    kind: "pdf" (values as page text), "scan" (that PDF printed and scanned), "fillable" (values in AcroForm
+    kind: "pdf" (values as page text), "scan" (that PDF printed and scanned), "photo" (that PDF printed and
+    photographed by a phone, in perspective on a table; `dpi` does not apply), "fillable" (values in AcroForm
     fields), "fillable-scan" (the fillable PDF printed with its fields, then scanned).
-    mark_style (kinds pdf/scan): check boxes drawn as "vector" lines, "image" rasters or "glyph" characters.
-    hand (kinds pdf/scan): values hand-printed (a handwriting font, formgen/fonts) instead of typed.
+    mark_style (kinds pdf/scan/photo): check boxes drawn as "vector" lines, "image" rasters or "glyph"
+    characters.
+    hand (kinds pdf/scan/photo): values hand-printed (a handwriting font, formgen/fonts) instead of typed.
     layout: one of layouts() or table_layouts(); the latter also fill `GeneratedForm.tables`.
     """
     spec = _layout(layout)
@@ -198,9 +235,11 @@ def generate(
         raise ValueError(f"mark_style must be one of {', '.join(MARK_STYLES)}, not {mark_style!r}")
     fillable = kind in ("fillable", "fillable-scan")
     if fillable and mark_style != "vector":
-        raise ValueError("mark_style applies to kinds pdf and scan; fillable forms use AcroForm check boxes")
+        raise ValueError(
+            "mark_style applies to kinds pdf and scan/photo; fillable forms use AcroForm check boxes"
+        )
     if fillable and hand:
-        raise ValueError("hand applies to kinds pdf and scan; fillable forms use their fields' font")
+        raise ValueError("hand applies to kinds pdf and scan/photo; fillable forms use their fields' font")
     if count < 0:
         raise ValueError("count must be >= 0")
     out_dir = Path(out_dir)
@@ -227,6 +266,8 @@ def generate(
             path = stem.with_suffix(".pdf")
             path.write_bytes(pdf)
             units = _pdf_units(canvas)
+        elif kind == "photo":
+            path, units = _write_photo(pdf, stem, layout, seed, index)
         else:
             path, units = _write_scan(pdf, stem, layout, seed, index, dpi, forms=fillable)
         labels = labels_document(path.name, spec, canvas.boxes, units)
