@@ -17,6 +17,7 @@ from engine.ocr import OcrEngine, OcrWord
 from engine.page.lines import reading_order, split_at_gaps
 from engine.page.model import Line, PageText, Word
 from engine.scan.marks import detect_marks
+from engine.scan.pixels import flatten_light
 from engine.scan.rules import BoxSide, erase_rules_and_sides
 
 GOOD_CONFIDENCE = 0.6
@@ -72,6 +73,7 @@ def ocr_page(image: Image.Image, number: int, ocr: OcrEngine, language: str | No
     """OCR one page. unit_scale converts pixels to the output unit (1/dpi for rendered PDF pages)."""
     width, height = image.size
     rotation = 0
+    image = flatten_light(image)
     upright = image
     erased, sides = erase_rules_and_sides(image)
     words = ocr.recognize(erased, language)

@@ -180,16 +180,19 @@ def _blocks(label: np.ndarray) -> list[tuple[int, slice, slice]]:
 
 
 def _rectangular(label: np.ndarray) -> None:
-    """Every merged cell a rectangle: a cell whose bounding block holds others swallows them."""
+    """Every merged cell a rectangle: a cell whose bounding block holds others swallows them whole. Whole,
+    so that every change leaves one cell fewer and the loop ends (swallowing only the part inside the
+    block could hand cells back and forth between two cells for ever: a photographed page did)."""
     changed = True
     while changed:
         changed = False
         for g, rows, cols in _blocks(label):
-            block = label[rows, cols]
-            if (block != g).any():
-                block[...] = g
+            others = np.unique(label[rows, cols])
+            others = others[others != g]
+            if others.size:
+                label[np.isin(label, others)] = g
                 changed = True
-                break
+                break  # the blocks moved: measure them again
 
 
 def _bands(label: np.ndarray) -> list[tuple[int, int]]:
@@ -332,6 +335,9 @@ def _mark_header(cells: list[Cell], rows: int) -> None:
         c.header = True
 
 
+MAX_GRID_CELLS = 5000  # a ruled "grid" of more cells is noise (a hatched area, a texture), not a table
+
+
 def find_tables(rules: list[Rule], words_of: Callable[[], list[TextWord]], text_height: float) -> list[Table]:
     """Tables (top to bottom, then left to right) that the rules draw around the words; `words_of` is
     called only when the rules form a grid (most pages have none)."""
@@ -348,6 +354,8 @@ def find_tables(rules: list[Rule], words_of: Callable[[], list[TextWord]], text_
         grid = _Grid(group_h, group_v, snap, hs, vs)
         if grid.label.shape[0] < 2 or grid.label.shape[1] < 2:
             continue
+        if grid.label.size > MAX_GRID_CELLS:
+            continue  # rules crossing everywhere (a photo's texture, a hatched area): no table
         if words is None:
             words = words_of()
             at = np.array([(w.x, w.y) for w in words]).reshape(-1, 2)

@@ -69,7 +69,8 @@ def _fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
 
 def apply(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
     q = np.c_[pts, np.ones(len(pts))] @ h.T
-    return q[:, :2] / q[:, 2:3]
+    w = q[:, 2:3]
+    return q[:, :2] / np.where(np.abs(w) < 1e-12, 1e-12, w)  # a degenerate sample's points at infinity
 
 
 def _ransac(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
