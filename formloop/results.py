@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from formloop.status import add_connection_arguments, settings_or_report
+from shared.names import unescape_label_name
 from shared.predictions.field_values import stored_fields
 
 FIXED_COLUMNS = ("document", "modelId", "lowestConfidence", "reviewStatus")
@@ -58,17 +59,13 @@ def _per_form(predictions: list[dict[str, Any]], read_blob: Callable[[str], byte
     return [(row, stored_fields(row, read_blob)) for row in done]
 
 
-def _unescape(part: str) -> str:
-    return part.replace("~1", "/").replace("~0", "~")
-
-
 def _line_items(fields: dict[str, dict[str, Any]]) -> dict[str, dict[int, dict[str, str]]]:
     """{table: {row: {column: text}}} of the dynamic tables among a form's fields."""
     out: dict[str, dict[int, dict[str, str]]] = {}
     for name, found in fields.items():
         m = _CELL.match(name)
         if m:
-            table, row, col = _unescape(m[1]), int(m[2]), _unescape(m[3])
+            table, row, col = unescape_label_name(m[1]), int(m[2]), unescape_label_name(m[3])
             out.setdefault(table, {}).setdefault(row, {})[col] = field_text(found)
     return out
 
@@ -79,7 +76,8 @@ def result_table(predictions: list[dict[str, Any]], read_blob: Callable[[str], b
     tables left out, or with `nest_tables` (JSON) one list of row objects per table."""
     per_form = _per_form(predictions, read_blob)
     names = sorted({name for _, fields in per_form for name in fields if not _CELL.match(name)})
-    shown = {name: _unescape(name) if "/" not in name else name for name in names}  # "Date~1Time": Date/Time
+    # a scalar's label name unescaped ("Date~1Time" is the field Date/Time); a fixed table's cell path stays
+    shown = {name: unescape_label_name(name) if "/" not in name else name for name in names}
     column = {name: FIELD_PREFIX + shown[name] if shown[name] in FIXED_COLUMNS else shown[name]
               for name in names}
     rows: list[dict[str, Any]] = []

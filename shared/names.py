@@ -166,3 +166,23 @@ def decode_key(key: str) -> str:
     if is_hashed_key(key):
         raise ValueError(f"{key[:40]}... is a hashed key: the name is in the row's columns")
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), key)
+
+
+# -- label paths: a table cell's label is `Table/<row>/<Column>`, each name escaped as the labeling tool
+# escapes it (`~` -> `~0`, `/` -> `~1`) so that a name may hold a "/" --------------------------------------
+def escape_label_name(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def unescape_label_name(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def join_label_path(*parts: str) -> str:
+    """A cell's label name from its names, each escaped."""
+    return "/".join(escape_label_name(p) for p in parts)
+
+
+def split_label_path(name: str) -> list[str]:
+    """The names of a label path, split before they are unescaped."""
+    return [unescape_label_name(part) for part in name.split("/")]

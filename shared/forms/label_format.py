@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.names import escape_label_name
+
 # Normalised coordinates are 0..1; labeling tools round a hair past the edges, so allow a small slack.
 _SLACK = 0.05
 MAX_ERRORS = 5
@@ -118,7 +120,7 @@ def _check_field_labels(data: dict[str, Any], check: LabelCheck) -> None:
                 walk(f"{name}/{i}", item)
         elif isinstance(node.get("valueObject"), dict):
             for key, item in node["valueObject"].items():
-                walk(f"{name}/{escape_name(str(key))}", item)
+                walk(f"{name}/{escape_label_name(str(key))}", item)
         else:
             regions = node.get("boundingRegions") or []
             for j, region in enumerate(regions if isinstance(regions, list) else [None]):
@@ -135,11 +137,7 @@ def _check_field_labels(data: dict[str, Any], check: LabelCheck) -> None:
                 check.field_names.append(name)
 
     for key, node in data["fieldLabels"].items():
-        walk(escape_name(str(key)), node)
-
-
-def escape_name(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
+        walk(escape_label_name(str(key)), node)
 
 
 def _check_format(data: dict[str, Any], check: LabelCheck, fmt: _Format) -> None:

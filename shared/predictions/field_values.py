@@ -15,7 +15,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.names import prediction_name
+from shared.names import escape_label_name, prediction_name
 
 _VALUE_KEYS = ("valueString", "valueNumber", "valueInteger", "valueDate", "valueTime", "valuePhoneNumber",
                "valueSelectionMark", "valueCountryRegion")
@@ -23,11 +23,6 @@ _VALUE_KEYS = ("valueString", "valueNumber", "valueInteger", "valueDate", "value
 
 def norm(text: str | None) -> str:
     return " ".join(str(text or "").split()).casefold()
-
-
-def _escape(part: str) -> str:
-    """A name inside a label path, as the labeling tool writes it (`/` -> `~1`, `~` -> `~0`)."""
-    return part.replace("~", "~0").replace("/", "~1")
 
 
 def _cells(name: str, found: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -38,7 +33,7 @@ def _cells(name: str, found: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
                 for cell in _cells(f"{name}/{i}", item or {})]
     if found.get("type") == "object" and isinstance(found.get("valueObject"), dict):
         return [cell for key, item in found["valueObject"].items()
-                for cell in _cells(f"{name}/{_escape(str(key))}", item or {})]
+                for cell in _cells(f"{name}/{escape_label_name(str(key))}", item or {})]
     return [(name, found)]
 
 
@@ -50,14 +45,14 @@ def predicted_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for doc in result.get("documentResults") or []:
         for top, whole in (doc.get("fields") or {}).items():
-            for name, found in _cells(_escape(str(top)), whole or {}):
+            for name, found in _cells(escape_label_name(str(top)), whole or {}):
                 value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None), found.get("text"))
                 out[name] = {"value": value, "text": str(found.get("text") or ""),
                              "confidence": found.get("confidence"), "page": found.get("page"),
                              "boundingBox": found.get("boundingBox")}
     for doc in result.get("documents") or []:  # v4.0: typed fields with content and bounding regions
         for top, whole in (doc.get("fields") or {}).items():
-            for name, found in _cells(_escape(str(top)), whole or {}):
+            for name, found in _cells(escape_label_name(str(top)), whole or {}):
                 value = next((found[k] for k in _VALUE_KEYS if found.get(k) is not None),
                              found.get("content"))
                 region = (found.get("boundingRegions") or [{}])[0]
@@ -102,7 +97,7 @@ def labeled_values(raw: bytes) -> dict[str, str]:
     data = json.loads(raw)
     out: dict[str, str] = {}
     for top, node in (data.get("fieldLabels") or {}).items():  # 2024-11-30
-        for name, leaf in _cells(_escape(str(top)), node if isinstance(node, dict) else {}):
+        for name, leaf in _cells(escape_label_name(str(top)), node if isinstance(node, dict) else {}):
             out[name] = str(leaf.get("content") or "")
     for item in data.get("labels") or []:
         if not isinstance(item, dict):

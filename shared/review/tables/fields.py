@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from shared.names import join_label_path, split_label_path
 from shared.review.web import ApiError
 
 __all__ = ["TABLE_TYPES", "join_path", "label_names", "page_fields", "split_path", "table_entries"]
@@ -25,17 +26,8 @@ MAX_COLUMNS = 50
 _ROW_INDEX = re.compile(r"^(0|[1-9][0-9]{0,5})$")
 
 
-def escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")
-
-
-def join_path(*parts: str) -> str:
-    """A cell's label name from its names, each escaped as the labeling tool writes it."""
-    return "/".join(escape(p) for p in parts)
-
-
-def split_path(name: str) -> list[str]:
-    return [part.replace("~1", "/").replace("~0", "~") for part in name.split("/")]
+join_path = join_label_path  # the names this package has always used
+split_path = split_label_path
 
 
 def _columns(definitions: dict[str, Any], name: Any) -> list[dict[str, str]] | None:
