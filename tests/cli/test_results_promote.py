@@ -7,14 +7,12 @@ import csv
 import io
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from formloop.cli import main
 from formloop.stack import AzuriteInfo, EngineInfo
 from shared.clients.records import Records
 from shared.clients.storage import ensure_resources, queue_service
@@ -22,6 +20,7 @@ from shared.predictions.field_values import labeled_values, norm
 from shared.predictions.predict import predict_form
 from shared.settings import load_settings
 from shared.training.manual import MANUAL_REASON, promote
+from tests.helpers.cli import Cli, in_process_cli
 from tests.helpers.pipeline import Stack, fast_client, pipeline_env
 from tests.helpers.training import train_to_end
 
@@ -72,24 +71,9 @@ def trained(azurite: AzuriteInfo, engine: EngineInfo, data_dir: Path) -> Trained
     return Trained(stack, first, data_dir)
 
 
-Cli = Callable[..., tuple[int, str, str]]
-
-
 @pytest.fixture
 def cli(trained: Trained, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run `formloop ARGS --connection-string ...` in-process against the fixture's private names
-    (tables and queues come from the environment, as they do for a deployment's own names)."""
-    for name, value in trained.stack.env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("COLUMNS", "220")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*args, "--connection-string", trained.stack.settings.connection_string])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return in_process_cli(trained.stack, monkeypatch, capsys)
 
 
 def test_results_csv_has_one_row_per_predicted_form_and_one_column_per_field(

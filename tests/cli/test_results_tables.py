@@ -9,14 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from formgen import GeneratedForm, generate
-from formloop.cli import main
 from formloop.stack import AzuriteInfo, EngineInfo
 from shared.clients.records import Records
 from shared.clients.storage import ensure_resources, queue_service
@@ -24,6 +22,7 @@ from shared.predictions.field_values import norm, stored_fields
 from shared.settings import load_settings
 from shared.triggers.blob import on_blob
 from shared.triggers.prediction_request import on_prediction_request
+from tests.helpers.cli import Cli, in_process_cli
 from tests.helpers.pipeline import Stack, fast_client, pipeline_env
 from tests.helpers.training import train_to_end
 
@@ -90,23 +89,9 @@ def predicted(azurite: AzuriteInfo, engine: EngineInfo,
     return Predicted(stack, model, labeled, [waiting, arriving])
 
 
-Cli = Callable[..., tuple[int, str, str]]
-
-
 @pytest.fixture
 def cli(predicted: Predicted, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """`formloop ARGS --connection-string ...` in-process on the fixture's private storage names."""
-    for name, value in predicted.stack.env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("COLUMNS", "220")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*args, "--connection-string", predicted.stack.settings.connection_string])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return in_process_cli(predicted.stack, monkeypatch, capsys)
 
 
 def test_a_predictions_row_holds_the_table_cell_by_cell(predicted: Predicted) -> None:
