@@ -15,7 +15,7 @@ const state = {
   folder: "", folders: [], queue: null, filter: { state: "", field: "" },
   doc: "", form: null, page: 1, zoom: "fit", fieldTypes: [],
   fields: [], selected: "", values: {}, undo: [], regionMode: false, cursor: -1,
-  schemaEtag: null, busy: false, wordText: new Map(), markState: new Map(),
+  schemaEtag: null, edits: 0, wordText: new Map(), markState: new Map(),
   tables: {},  // dynamic table name -> its rows [{id, pred}]: pred, the predicted row shown beside it
 };
 let rowSeq = 0;
@@ -138,13 +138,14 @@ async function filterBy(s) {
 // ---- one form ---------------------------------------------------------------------------------
 let opening = 0;
 
-async function openForm(doc, keepResult = false, reload = false) {
+async function openForm(doc, keepResult = false, reload = false, wanted = () => true) {
   if (doc === state.doc && state.form && !reload) return;  // already open: keep the person's edits
   const ticket = ++opening;
   showAlert("");
   if (!keepResult) $("result").textContent = "";
   const form = await api("GET", "form", { folder: state.folder, doc });
-  if (ticket !== opening) return;  // another form was asked for meanwhile: that one wins
+  // another form was asked for meanwhile, or (moving on after a save) the person changed the form shown
+  if (ticket !== opening || !wanted()) return;
   state.doc = doc;
   state.form = form;
   state.wordText = new Map(form.pages.flatMap((p) => p.words.map((w) => [w.id, w.text])));  // once per form
@@ -159,7 +160,8 @@ async function openForm(doc, keepResult = false, reload = false) {
   renderQueue();
   renderPageTabs();
   renderFields();
-  await showPage(1);
+  await showPage(1);  // the form is open (and can be edited and saved) while its page image loads
+  if (ticket !== opening) return;
   const source = form.labels ? "its saved labels" : form.prediction ? `the prediction of ${form.prediction.modelId}` : "no labels yet";
   setStatus(form.ocr.ready ? `Opened ${doc} with ${source}.` : `${doc}: OCR has not finished yet; its words will show when it has.`);
 }
@@ -231,7 +233,7 @@ function savedFields() {  // the values under the names the labels file gives th
   return fields;
 }
 
-function snapshot() { state.undo.push({ snapshot: { values: structuredClone(state.values), tables: structuredClone(state.tables) } }); }
+function snapshot() { state.edits++; state.undo.push({ snapshot: { values: structuredClone(state.values), tables: structuredClone(state.tables) } }); }
 
 function addRow(name) {
   const f = tableOf(name);
@@ -359,7 +361,11 @@ function applyZoom() {
   $("zoom-level").textContent = state.zoom === "fit" ? `${Math.round(100 * width / natural)} % (fit)` : `${Math.round(state.zoom * 100)} %`;
 }
 
+let showing = 0, pageWait = null;  // the latest showPage, and how to end the wait of one still loading
+
 async function showPage(number) {
+  const shown = ++showing;
+  pageWait?.();  // a page still loading gives way to this one (its wait ends: the form it opens goes on)
   state.page = number;
   for (const tab of $("page-tabs").children) {
     const on = tab.id === `tab-${number}`;
@@ -369,12 +375,14 @@ async function showPage(number) {
   const img = $("page-img");
   const url = new URL(API + "page", location.origin);
   url.search = new URLSearchParams({ folder: state.folder, doc: state.doc, page: String(number) }).toString();
-  const loaded = new Promise((resolve) => { img.onload = resolve; img.onerror = resolve; });
+  const loaded = new Promise((resolve) => { pageWait = resolve; img.onload = resolve; img.onerror = resolve; });
   img.src = url.toString();
   img.alt = `Page ${number} of ${state.doc}`;
   if (state.fields.some(isTable)) renderFields();  // the Layout tables a table field can take are per page
   renderOverlay();
   await loaded;
+  if (shown !== showing) return;
+  pageWait = null;
   applyZoom();
   document.body.dataset.pageShown = `${state.doc}#${number}`;
 }
@@ -526,6 +534,7 @@ function focusSelected() {  // the list was drawn again: the keyboard stays on t
 
 function change(name, value) {
   if (!name) { showAlert("Pick a field first (keys 1–9 or click one)."); return; }
+  state.edits++;
   state.undo.push({ name, before: state.values[name] ? structuredClone(state.values[name]) : null });
   if (value) state.values[name] = value; else delete state.values[name];
   renderFields();
@@ -545,6 +554,7 @@ function toggleWord(id) {
 function undo() {
   const last = state.undo.pop();
   if (!last) { setStatus("Nothing to undo."); return; }
+  state.edits++;
   if (last.snapshot) Object.assign(state, last.snapshot);  // rows added, removed or taken
   else if (last.before) state.values[last.name] = last.before; else delete state.values[last.name];
   renderFields();
@@ -627,46 +637,75 @@ function moveCursor(step) {
 }
 
 // ---- save and next ----------------------------------------------------------------------------
+// One save at a time; after it the page moves on to the next form waiting, unless the person opened a
+// form or changed the saved one meanwhile (what they did stays). The form it moves on to can be edited
+// and saved as soon as it shows, while its page image still loads.
+let saving = "";      // the form whose labels are being written
+let movingOn = null;  // {doc, edits, opening}: the save the page is moving on from
+
 async function save() {
-  if (!state.form || state.busy) return;
-  state.busy = true;
+  const doc = state.doc, form = state.form;
+  if (!form) return;
+  if (saving) {  // Enter twice, or on another form opened while one is written: said, not dropped silently
+    setStatus(saving === doc ? `Still saving ${doc}…` : `Still saving ${saving}: press Enter again to save ${doc}.`);
+    return;
+  }
+  if (movingOn?.doc === doc && movingOn.edits === state.edits) {  // saved as it is: nothing to save again
+    setStatus(`${doc} is saved; opening the next form…`);
+    return;
+  }
+  const asked = { doc, edits: state.edits, opening };
+  saving = doc;
+  let out;
   try {
     const fields = savedFields();
     const started = performance.now();
-    const out = await api("PUT", "labels", { folder: state.folder, doc: state.doc }, { etag: state.form.labelsEtag, fields });
-    state.form.labelsEtag = out.etag;
-    showResult(out);
+    out = await api("PUT", "labels", { folder: state.folder, doc }, { etag: form.labelsEtag, fields });
+    form.labelsEtag = out.etag;
     document.body.dataset.lastSaveMs = String(Math.round(performance.now() - started));
-    await next(true);
   } catch (err) {
-    showAlert(err.status === 409 ? err.message : `Not saved: ${err.message}`);
+    const which = doc === state.doc ? "" : `${doc}: `;
+    showAlert(err.status === 409 ? `${which}${err.message}` : `${which}Not saved: ${err.message}`);
+    return;
   } finally {
-    state.busy = false;
+    saving = "";
   }
+  showResult(out, doc);
+  await next(asked).catch((err) => showAlert(`${doc} is saved, but the next form did not open: ${err.message}`));
 }
 
-function showResult(out) {
+function showResult(out, doc) {
   const box = $("result");
   const r = out.review;
-  let text = `Saved ${out.labels} labels for ${state.doc}.`;
+  let text = `Saved ${out.labels} labels for ${doc}.`;
   if (r && r.trainedOn) text += ` The model ${r.modelId} trained on this form, so it is no review of it.`;
   else if (r) text += ` Review of ${r.modelId}: ${r.agreed} agreed, ${r.corrected} corrected, ${r.missed} missed, ${r.spurious} spurious.`;
   box.replaceChildren(el("p", { text }));
   box.dataset.review = JSON.stringify(r || {});
 }
 
-async function next(afterSave = false) {
-  const before = state.doc;
-  const asked = opening;
-  await loadQueue();
-  if (opening !== asked) return;  // the person opened a form meanwhile: that one stays
-  const forms = state.queue.forms;
-  const order = forms.map((f) => f.document);
-  // the next form to review: the first one still waiting, other than the one just done
-  const waiting = forms.filter((f) => f.state !== "labeled" && f.document !== before);
-  const target = waiting[0]?.document || order[(order.indexOf(before) + 1) % order.length];
-  if (target && target !== before) await openForm(target, afterSave);
-  else if (afterSave) setStatus("Every form of this folder is labeled.");
+async function next(saved = null) {  // saved: the save to move on from; without it, skip the form shown
+  const from = saved ?? { doc: state.doc, edits: state.edits, opening };
+  const untouched = () => state.doc === from.doc && state.edits === from.edits;
+  if (saved) movingOn = saved;
+  try {
+    await loadQueue();
+    if (opening !== from.opening || !untouched()) return;  // the person opened a form or changed this one: it stays
+    const forms = state.queue.forms;
+    const order = forms.map((f) => f.document);
+    // the next form to review: the first one still waiting, other than the one just done
+    const waiting = forms.filter((f) => f.state !== "labeled" && f.document !== from.doc);
+    const target = waiting[0]?.document || order[(order.indexOf(from.doc) + 1) % order.length];
+    if (target && target !== from.doc) await openForm(target, Boolean(saved), false, untouched);
+    else if (saved) setStatus("Every form of this folder is labeled.");
+  } finally {
+    if (saved && movingOn === saved) {
+      movingOn = null;
+      if (state.doc === saved.doc && state.edits !== saved.edits) {
+        setStatus(`${saved.doc} changed after it was saved, so it stays open: Enter saves it again.`);
+      }
+    }
+  }
 }
 
 // ---- schema -----------------------------------------------------------------------------------

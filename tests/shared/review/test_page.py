@@ -128,6 +128,65 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
     assert (review["agreed"], review["corrected"], review["fields"]) == (3, 0, 3)
 
 
+def test_the_form_moved_on_to_is_saved_while_its_page_loads_and_a_change_after_a_save_stays(
+    review_host: ReviewHost, page: Any, tmp_path: Path
+) -> None:
+    """After a save the page opens the next form; the person labels it and presses Enter while its page
+    image is still loading: that saves it (the Enter was dropped while the page moved on). An Enter on the
+    saved form while the next one is fetched says so; a change to it meanwhile keeps it open."""
+    host = review_host
+    forms = generate("invoice", 3, tmp_path / "invoices", seed=11)
+    declared = [{"fieldKey": n, "fieldType": t, "fieldFormat": "not-specified"} for n, t in FIELDS]
+    host.upload("slow/fields.json", json.dumps({"fields": declared}).encode())
+    for form in forms:
+        host.upload(f"slow/{form.path.name}", form.path.read_bytes())
+    host.wait_for("the OCR of 3 forms", lambda: all(host.exists(f"slow/{f.path.name}.ocr.json")
+                                                    for f in forms))
+    first, second, third = (f.path.name for f in forms)
+    held: dict[str, list[Any]] = {"page": [], "form": []}
+
+    def hold(kind: str, doc: str) -> Any:
+        return lambda route: (held[kind].append(route) if f"doc={doc}" in route.request.url
+                              else route.continue_())
+
+    puts: list[str] = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" and "/labels" in r.url else None)
+    page.route("**/api/review/page?*", hold("page", second))  # the second form's page image: held
+    page.route("**/api/review/form?*", hold("form", third))  # the third form itself: held
+    host.open(page)
+    _wait_text(page, "#doc-name", first, exact=True)
+    _label_by_clicks(page, forms[0])
+
+    _wait_text(page, "#doc-name", second, exact=True)
+    assert held["page"] and page.evaluate("document.body.dataset.pageShown") == f"{first}#1"
+    _label_by_clicks(page, forms[1])  # its page image has not come: the Enter saves it all the same
+    for _ in range(1500):  # Playwright calls the route handlers while the test waits in one of its calls
+        if held["form"]:
+            break
+        page.wait_for_timeout(20)
+    assert held["form"], "the page did not move on to the third form"
+    page.get_by_role("application").focus()
+    page.keyboard.press("Enter")  # on the form just saved, while the next one is fetched
+    _wait_text(page, "#status", f"{second} is saved; opening the next form")
+    assert len(puts) == 2
+    for route in held["page"]:
+        route.continue_()
+    page.wait_for_function("doc => document.body.dataset.pageShown === doc + '#1'", arg=second)
+    _wait_text(page, "#status", f"{second} is saved; opening the next form")  # not "Opened": it is moving on
+    page.keyboard.press("1")
+    page.keyboard.press("Delete")  # a change to the saved form: it stays open
+    page.unroute("**/api/review/form?*")
+    for route in held["form"]:
+        route.continue_()
+    _wait_text(page, "#status", f"{second} changed after it was saved, so it stays open")
+    assert page.locator("#doc-name").text_content() == second
+    page.keyboard.press("Enter")
+    _wait_text(page, "#result", f"Saved 2 labels for {second}")
+    _wait_text(page, "#doc-name", third, exact=True)
+    assert labeled_values(host.read(f"slow/{second}.labels.json")) == {
+        "CustomerName": forms[1].values["CustomerName"], "Total": forms[1].values["Total"]}
+
+
 def test_a_concurrent_save_is_refused_with_who_and_nothing_is_lost(
     review_host: ReviewHost, chromium: Any, page: Any
 ) -> None:
