@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from formloop.status import add_connection_arguments, settings_or_report
-from shared.names import unescape_label_name
+from shared.names import dynamic_cell, unescape_label_name
 from shared.predictions.field_values import stored_fields
 
 FIXED_COLUMNS = ("document", "modelId", "lowestConfidence", "reviewStatus")
 FIELD_PREFIX = "field:"  # for a field named like a fixed column; it must not overwrite it
 ITEM_COLUMNS = ("document", "modelId", "table", "row")
-_CELL = re.compile(r"^([^/]+)/(\d+)/([^/]+)$")  # a dynamic table's cell: Items/0/Description
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,9 +62,9 @@ def _line_items(fields: dict[str, dict[str, Any]]) -> dict[str, dict[int, dict[s
     """{table: {row: {column: text}}} of the dynamic tables among a form's fields."""
     out: dict[str, dict[int, dict[str, str]]] = {}
     for name, found in fields.items():
-        m = _CELL.match(name)
-        if m:
-            table, row, col = unescape_label_name(m[1]), int(m[2]), unescape_label_name(m[3])
+        cell = dynamic_cell(name)
+        if cell:
+            table, row, col = cell
             out.setdefault(table, {}).setdefault(row, {})[col] = field_text(found)
     return out
 
@@ -75,7 +74,7 @@ def result_table(predictions: list[dict[str, Any]], read_blob: Callable[[str], b
     """(columns, rows) for the succeeded predictions, by document name: a column per field; dynamic
     tables left out, or with `nest_tables` (JSON) one list of row objects per table."""
     per_form = _per_form(predictions, read_blob)
-    names = sorted({name for _, fields in per_form for name in fields if not _CELL.match(name)})
+    names = sorted({name for _, fields in per_form for name in fields if not dynamic_cell(name)})
     # a scalar's label name unescaped ("Date~1Time" is the field Date/Time); a fixed table's cell path stays
     shown = {name: unescape_label_name(name) if "/" not in name else name for name in names}
     column = {name: FIELD_PREFIX + shown[name] if shown[name] in FIXED_COLUMNS else shown[name]

@@ -186,3 +186,12 @@ def join_label_path(*parts: str) -> str:
 def split_label_path(name: str) -> list[str]:
     """The names of a label path, split before they are unescaped."""
     return [unescape_label_name(part) for part in name.split("/")]
+
+
+_DYNAMIC_CELL = re.compile(r"^([^/]+)/(\d+)/([^/]+)$")
+
+
+def dynamic_cell(name: str) -> tuple[str, int, str] | None:
+    """(table, row, column) of a dynamic table's cell label (`Items/0/Description`), else None."""
+    m = _DYNAMIC_CELL.match(name)
+    return (unescape_label_name(m[1]), int(m[2]), unescape_label_name(m[3])) if m else None

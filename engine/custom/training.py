@@ -23,8 +23,13 @@ from engine.custom.scoring.features import TrainDoc
 from engine.custom.scoring.model import train
 from engine.custom.scoring.register import reference, register_document
 from engine.custom.source import TrainingSource, is_document, select_names
-from engine.custom.table_fields.model import TableCells, split_cells, table_accuracy_fields, train_tables
-from engine.custom.table_fields.paths import join_path
+from engine.custom.table_fields.model import (
+    TableCells,
+    split_cells,
+    table_accuracy,
+    table_accuracy_fields,
+    train_tables,
+)
 from engine.custom.unlabeled import train_unlabeled
 
 log = logging.getLogger("engine.custom.training")
@@ -211,8 +216,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     accuracy = {**report.field_accuracy, **table_accuracy_fields(params["tables"])}
     fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(accuracy.items())]
     result["fields"] = fields
-    tables = {join_path(t) for t in params["tables"]}
-    top = [v for k, v in accuracy.items() if k in report.field_accuracy or k in tables]
+    top = [*report.field_accuracy.values(), *(table_accuracy(m) for m in params["tables"].values())]
     average = sum(top) / len(top) if top else 0.0  # a table counts once, not once per column
     result["averageModelAccuracy"] = round(average, 3)
     return TrainingOutcome("ready", result, params=params)

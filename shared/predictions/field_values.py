@@ -8,14 +8,13 @@ state (`selected`/`unselected`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.names import escape_label_name, prediction_name
+from shared.names import dynamic_cell, escape_label_name, prediction_name
 
 _VALUE_KEYS = ("valueString", "valueNumber", "valueInteger", "valueDate", "valueTime", "valuePhoneNumber",
                "valueSelectionMark", "valueCountryRegion")
@@ -128,16 +127,13 @@ class Comparison:
         return len(self.agreed) + len(self.corrected) + len(self.missed) + len(self.spurious)
 
 
-_CELL = re.compile(r"^([^/]+)/(\d+)/[^/]+$")  # a dynamic table's cell: Items/0/Description
-
-
 def table_rows(names: list[str]) -> dict[str, int]:
     """{table: rows} counted from cell names (a row counts when any of its cells is there)."""
     rows: dict[str, set[int]] = {}
     for name in names:
-        m = _CELL.match(name)
-        if m:
-            rows.setdefault(m[1], set()).add(int(m[2]))
+        cell = dynamic_cell(name)
+        if cell:
+            rows.setdefault(cell[0], set()).add(cell[1])
     return {t: len(r) for t, r in rows.items()}
 
 

@@ -15,7 +15,7 @@ from statistics import median
 from typing import Any
 
 from engine.custom.ocr_file import OcrDocument, Word
-from engine.custom.table_fields.rows import ColumnSpans, VisualRow, visual_rows
+from engine.custom.table_fields.rows import ColumnSpans, VisualRow, token, visual_rows
 
 HEADER_MATCH = 0.5  # share of the caption words a row must hold to be the caption row
 MIN_FIT = 0.6  # share of a line's words that must fall in a column for the line to be part of the table
@@ -47,8 +47,7 @@ def _shift(row: VisualRow, model: dict[str, Any]) -> float:
     """How far this form's columns sit from the learned ones, measured on the caption words."""
     moves = []
     for col, tokens in model["header"].items():
-        xs = [(w.box[0] + w.box[2]) / 2 for w in row.words if any(t == w.text.lower().strip(".,:;()#*")
-                                                                 for t in tokens)]
+        xs = [(w.box[0] + w.box[2]) / 2 for w in row.words if token(w.text) in tokens]
         if xs:
             moves.append(median(xs) - model["header_x"][col])
     return median(moves) if moves else 0.0

@@ -18,7 +18,7 @@ from typing import Any
 from shared.names import join_label_path, split_label_path
 from shared.review.web import ApiError
 
-__all__ = ["TABLE_TYPES", "join_path", "label_names", "page_fields", "split_path", "table_entries"]
+__all__ = ["TABLE_TYPES", "label_names", "page_fields", "table_entries"]
 
 TABLE_TYPES = ("array", "object")
 NAME = re.compile(r"^[^\x00-\x1f/\\]{1,64}$")
@@ -26,8 +26,6 @@ MAX_COLUMNS = 50
 _ROW_INDEX = re.compile(r"^(0|[1-9][0-9]{0,5})$")
 
 
-join_path = join_label_path  # the names this package has always used
-split_path = split_label_path
 
 
 def _columns(definitions: dict[str, Any], name: Any) -> list[dict[str, str]] | None:
@@ -106,7 +104,7 @@ def page_fields(data: Any) -> list[dict[str, Any]]:
 
 # ---- label names of cells ------------------------------------------------------------------------
 def _cell(table: dict[str, Any], name: str) -> tuple[str, int | str, str]:
-    parts = split_path(name)
+    parts = split_label_path(name)
     columns = [c["name"] for c in table.get("columns") or []]
     where = f"{table['name']}/<row from 0>" if table["type"] == "array" else f"{table['name']}/<row name>"
     if len(parts) != 3 or parts[2] not in columns:
@@ -133,7 +131,7 @@ def label_names(schema: list[dict[str, Any]] | None, names: list[str]) -> dict[s
     for name in names:
         if name in scalars:
             continue
-        table = tables.get(split_path(name)[0])
+        table = tables.get(split_label_path(name)[0])
         if table is None:
             raise ApiError(400, "UnknownField", f"the folder's fields.json has no field {name!r}")
         cells[name] = _cell(table, name)
@@ -148,7 +146,7 @@ def label_names(schema: list[dict[str, Any]] | None, names: list[str]) -> dict[s
             out[name] = name
             continue
         table_name, row, column = cells[name]
-        out[name] = join_path(table_name, str(number[table_name][row]) if isinstance(row, int) else row,
+        out[name] = join_label_path(table_name, str(number[table_name][row]) if isinstance(row, int) else row,
                               column)
     if len(set(out.values())) < len(out):
         twice = next(v for v in out.values() if list(out.values()).count(v) > 1)
