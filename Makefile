@@ -33,7 +33,7 @@ $(STAMP_RUN): requirements.txt engine/requirements.txt engine/requirements-nodep
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-local.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r engine/requirements-nodeps.txt
+	$(BIN)/python scripts/ocr_models.py
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 

@@ -24,16 +24,16 @@ def test_reset_names_what_it_deletes() -> None:
 
 
 def test_the_region_reader_needs_no_opencv() -> None:
-    """rapidocr-onnxruntime is installed without its dependencies, only for its PP-OCRv4 models; the engine
-    runs them with onnxruntime (engine/ocr/ppocr.py), so OpenCV, pyclipper and shapely (~190 MB) are not
-    installed at all (issue 21 item 7)."""
+    """Only two model files are taken out of the rapidocr wheels (scripts/ocr_models.py); the engine runs them
+    with onnxruntime (engine/ocr/ppocr.py), so OpenCV, pyclipper and shapely (~190 MB) are not installed at
+    all (issue 21 item 7), nor the packages themselves."""
     nodeps = (REPO_ROOT / "engine" / "requirements-nodeps.txt").read_text()
     engine = (REPO_ROOT / "engine" / "requirements.txt").read_text()
-    assert "rapidocr-onnxruntime==" in nodeps and "\nrapidocr" not in engine
+    assert "rapidocr-onnxruntime==" in nodeps and "rapidocr==" in nodeps and "\nrapidocr" not in engine
     local = (REPO_ROOT / "requirements-local.txt").read_text()
     for heavy in ("opencv", "pyclipper", "shapely", "scikit-learn"):
         assert f"\n{heavy}" not in engine and f"\n{heavy}" not in local
-    assert "--no-deps -r engine/requirements-nodeps.txt" in _dry_run("-B", ".venv/.installed-run")
+    assert "scripts/ocr_models.py" in _dry_run("-B", ".venv/.installed-run")
     from engine.ocr import rapid_region
 
     assert rapid_region.available()

@@ -18,12 +18,17 @@ class MatchedField:
     text: str  # the value as labeled (falls back to the OCR words' text when the label has none)
     words: list[Word] = field(default_factory=list)
     mark: Mark | None = None
+    # a drawn region (`labelType: "region"`): its page and normalised box, where the value was written
+    # even when OCR found no word there (a hand-written "0" Tesseract does not see)
+    region: tuple[int, tuple[float, float, float, float]] | None = None
 
     @property
     def page(self) -> int:
         if self.mark is not None:
             return self.mark.page
-        return self.words[0].page if self.words else 1
+        if self.words:
+            return self.words[0].page
+        return self.region[0] if self.region else 1
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -81,12 +86,22 @@ def match_labels(labels: LabelFile, ocr: OcrDocument,
             # has as one box per word (a comb field's digits, "$ 45" vs "$45") still matches.
             hits = [w for w in page.words if sum(_overlap(w.box, b) for b in boxes) >= 0.5 * _area(w.box)]
             words.extend(sorted(hits, key=lambda w: (w.line, w.index)))
+        region = None
+        if lab.label_type == "region":
+            first = lab.regions[0].page
+            boxes = [r.box for r in lab.regions if r.page == first]
+            region = (first, (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                              max(b[2] for b in boxes), max(b[3] for b in boxes)))
         if not words:
-            if lab.label_type == "region" and not lab.text.strip():
+            if lab.label_type == "region" and lab.text.strip():
+                # OCR saw nothing where the person saw a value: the place still teaches where to read
+                matched[lab.name] = MatchedField(lab.name, " ".join(lab.text.split()), region=region)
+                continue
+            if lab.label_type == "region":
                 continue  # a drawn region over a picture: nothing to extract as text
             problems.append(f"Label '{lab.name}' ('{lab.text[:40]}') matches no OCR words "
                             f"on page {lab.regions[0].page}.")
             continue
         text = " ".join(lab.text.split()) or " ".join(w.text for w in words)
-        matched[lab.name] = MatchedField(lab.name, text, words=words)
+        matched[lab.name] = MatchedField(lab.name, text, words=words, region=region)
     return matched, problems

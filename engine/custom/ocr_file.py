@@ -52,6 +52,8 @@ class Page:
     lines: list[list[Word]] = field(default_factory=list)
     angle: float = 0.0  # degrees, clockwise: how far the text runs off the horizontal (a skewed scan)
     marks: list[Mark] = field(default_factory=list)
+    # the homography registration moved the page's normalised boxes by (3x3 nested lists), if any
+    transform: list[list[float]] | None = None
 
     @property
     def words(self) -> list[Word]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.custom.ocr_file import OcrDocument, parse_ocr
+from engine.custom.region_read import read_unfound_fields
 from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.scoring.model import Pick, analyze_pages
 from engine.custom.scoring.register import register_document
@@ -27,7 +28,14 @@ def _span_polygon(span: Span) -> list[float]:
 def field_value(pick: Pick, field_type: str, include_text: bool) -> dict[str, Any] | None:
     span = pick.span
     if span is None:
-        return None
+        if pick.region is None or not pick.text:
+            return None
+        ftype = field_type if field_type != "selectionMark" else "string"
+        out = {"type": ftype, **typed_value(ftype, pick.text), "text": pick.text, "page": pick.region[0],
+               "boundingBox": [round(v, 4) for v in pick.region[1]], "confidence": pick.confidence}
+        if include_text:
+            out["elements"] = []
+        return out
     if span.mark is not None:
         text = span.mark.state
         out: dict[str, Any] = {"type": "selectionMark", "valueSelectionMark": text, "text": text}
@@ -61,9 +69,11 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
         out.update({"pageResults": page_results, "documentResults": [], "errors": []})
         return out
     register_document(ocr, params.get("registration") or {})  # into the training pages' frame
-    picks = analyze_pages(params, index_document(ocr))
+    pages = index_document(ocr)
+    picks = analyze_pages(params, pages)
     if page_image is not None:
         reread_unsure_fields(picks, params.get("fields", {}), page_image)
+    read_unfound_fields(picks, params, ocr, pages, page_image)
     types = params.get("field_types", {})
     scalars = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
                sorted(picks.items())}

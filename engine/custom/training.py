@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from engine.custom.labels import LabelFile, LabelFormatError, parse_fields, parse_labels
 from engine.custom.matching import MatchedField, match_labels
 from engine.custom.ocr_file import OcrDocument, OcrFormatError, parse_ocr
 from engine.custom.scoring.features import TrainDoc
 from engine.custom.scoring.model import train
-from engine.custom.scoring.register import reference, register_document
+from engine.custom.scoring.regions import train_regions
+from engine.custom.scoring.register import move_box, reference, register_document
 from engine.custom.source import TrainingSource, is_document, select_names
 from engine.custom.table_fields.model import (
     TableCells,
@@ -202,8 +205,12 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
         return TrainingOutcome("ready", result, params=params, keys=keys)
     # every page in one frame before anything is measured (the matched words move with their pages)
     registration = reference([ocr for _, ocr, _ in labeled])
-    for _, ocr, _ in labeled:
+    for _, ocr, scalars in labeled:
         register_document(ocr, registration)
+        for mf in scalars.values():  # a drawn region moves with its page like the words under it
+            page = ocr.page(mf.region[0]) if mf.region else None
+            if mf.region and page is not None and page.transform is not None:
+                mf.region = (mf.region[0], move_box(np.array(page.transform), mf.region[1]))
     train_docs = [TrainDoc.build(name, ocr, scalars) for name, ocr, scalars in labeled]
     if len(train_docs) < MIN_LABELED_DOCS:
         result["errors"] = [*run_errors, {"code": "2012", "message": (
@@ -213,6 +220,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     params, report = train(train_docs, field_types, model_name)
     params["tables"] = train_tables(table_docs, field_types)
     params["registration"] = registration
+    params["regions"] = train_regions(train_docs, field_types)
     accuracy = {**report.field_accuracy, **table_accuracy_fields(params["tables"])}
     fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(accuracy.items())]
     result["fields"] = fields

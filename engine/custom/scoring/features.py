@@ -98,10 +98,10 @@ def example_of(doc: TrainDoc, mf: MatchedField) -> dict[str, Any] | None:
             "context": [] if mf.mark is not None else context_of(pi, span.box, span.words)}
 
 
-def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_docs: int) -> dict[str, Any]:
-    """Summarise the examples of one field into plain JSON data."""
+def rank_anchors(examples: list[dict[str, Any]], page: int) -> list[dict[str, Any]]:
+    """The printed words a box on `page` keeps its place to, nearest and steadiest first (each example:
+    `page`, `box` as left, top, right, bottom, `anchors` text -> centre)."""
     n = len(examples)
-    page = Counter(e["page"] for e in examples).most_common(1)[0][0]
     offsets: dict[str, list[tuple[float, float, float, float]]] = {}
     for e in examples:
         if e["page"] != page:
@@ -120,14 +120,21 @@ def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_d
         dist = math.hypot(min(abs(mean[0]), abs(mean[1])), mean[2])
         ranked.append((dist + 3 * std + 0.05 * (1 - len(offs) / n), text, mean, std))
     ranked.sort(key=lambda x: x[0])
+    return [{"text": t, "offset": [float(v) for v in m], "std": s}
+            for _, t, m, s in ranked[:MAX_ANCHORS_KEPT]]
+
+
+def build_field_stats(name: str, ftype: str, examples: list[dict[str, Any]], n_docs: int) -> dict[str, Any]:
+    """Summarise the examples of one field into plain JSON data."""
+    n = len(examples)
+    page = Counter(e["page"] for e in examples).most_common(1)[0][0]
     values = sorted({e["text"] for e in examples})
     on_page = [e for e in examples if e["page"] == page and not e["is_mark"]]
     return {
         "name": name, "type": ftype, "n": n, "present": n / max(1, n_docs), "page": page,
         "is_mark": sum(e["is_mark"] for e in examples) * 2 > n,
         "abs_box": np.mean([e["box"] for e in examples], axis=0).tolist(),
-        "anchors": [{"text": t, "offset": [float(v) for v in m], "std": s}
-                    for _, t, m, s in ranked[:MAX_ANCHORS_KEPT]],
+        "anchors": rank_anchors(examples, page),
         "values": values, "constant": n >= 2 and len(values) == 1,
         "prefix": _common_prefix([e["raw_text"] for e in examples]),
         "nospace": n >= 2 and all(" " not in e["raw_text"].strip() for e in examples),

@@ -38,6 +38,8 @@ class Pick:
     score: float  # raw scorer probability of the chosen span
     confidence: float = 0.0
     text: str | None = None  # the value as printed (OCR look-alike confusions undone)
+    # read from the field's place on the page, no OCR word under it: (page, polygon in the page's unit)
+    region: tuple[int, list[float]] | None = None
 
 
 @dataclass
@@ -187,9 +189,10 @@ def train(docs: list[TrainDoc], field_types: dict[str, str], model_name: str = "
                 truth, tkey = _truth(docs[i], name)
                 span = pick.span if pick else None
                 text = pick.text if pick else None
+                right = exact_match(span, text, truth, tkey)
                 report.loo.append({"doc": docs[i].name, "field": name, "score": pick.score if pick else 0.0,
-                                   "predicted": text, "truth": truth,
-                                   "correct_if_kept": exact_match(span, text, truth, tkey),
+                                   "predicted": text, "truth": truth, "correct_if_kept": right,
+                                   "located": right or (span is not None and span.key == tkey),
                                    "present": truth is not None})
     threshold = _choose_threshold(report.loo)
     for r in report.loo:
@@ -214,7 +217,10 @@ def train(docs: list[TrainDoc], field_types: dict[str, str], model_name: str = "
 
 
 def _choose_threshold(loo: list[dict[str, Any]]) -> float:
-    """The "not on this form" cut-off that maximises leave-one-out exact matches (ties -> lowest)."""
+    """The "not on this form" cut-off that maximises leave-one-out answers in the right place (ties ->
+    lowest). A pick on the labeled words counts even when OCR misread them (a region label typed over
+    handwriting): whether a value is there is a question of place, and counting misreads as wrong would
+    teach the model to call every hard-to-read field absent."""
     if not loo:
         return 0.02
     best = (-1, 0.02)
@@ -222,7 +228,7 @@ def _choose_threshold(loo: list[dict[str, Any]]) -> float:
         ok = 0
         for r in loo:
             kept = r["score"] >= t and r["predicted"] is not None
-            ok += r["correct_if_kept"] if kept else not r["present"]
+            ok += r.get("located", r["correct_if_kept"]) if kept else not r["present"]
         if ok > best[0]:
             best = (ok, t)
     return max(best[1], 0.01)

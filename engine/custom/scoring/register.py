@@ -89,7 +89,7 @@ def _ransac(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray | None, np.nda
     return _fit(src[best[1]], dst[best[1]]), best[1]  # refit on every inlier
 
 
-def _move_box(h: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+def move_box(h: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = box
     q = apply(h, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
     return (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()))
@@ -111,10 +111,11 @@ def register_page(page: Page, ref: Points) -> bool:
     if before < ALREADY_ALIGNED or after > 0.5 * before:
         return False
     for w in page.words:
-        w.box = _move_box(h, w.box)
+        w.box = move_box(h, w.box)
     for m in page.marks:
-        m.box = _move_box(h, m.box)
+        m.box = move_box(h, m.box)
     page.angle = 0.0  # the transform straightened the page too
+    page.transform = h.tolist()
     return True
 
 

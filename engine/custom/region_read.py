@@ -1,0 +1,103 @@
+"""Read a field's place on the page when OCR found no word for it (issue 19 item 8).
+
+Why: on scanned fills, hand-written digits in narrow boxes and loosely written names are often no word at
+all to Tesseract, so the scorer had nothing to pick and the value came back empty (or as the printed "$"
+beside it). The model knows where the value is written (`engine.custom.scoring.regions`); the region reader
+(PP-OCRv4, `engine.ocr.rapid_region`) reads that place. Characters no training value ever had are trimmed
+from the ends (the printed "$" of an amount box, a box line read as "|"). The answer's confidence stays
+below the review threshold: the place is known, the reading of handwriting is not sure.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from engine.custom.ocr_file import OcrDocument, Page
+from engine.custom.reread import PageImage
+from engine.custom.scoring.features import fix_text
+from engine.custom.scoring.model import Pick
+from engine.custom.scoring.regions import predicted_box
+from engine.custom.scoring.register import move_box
+from engine.custom.scoring.spans import PageIndex
+from engine.ocr import rapid_region
+
+log = logging.getLogger("engine.custom.region_read")
+
+MIN_READ_CONFIDENCE = 0.5  # the region reader's own line score below which a reading is dropped
+CONFIDENCE_SCALE = 0.5  # a region read's confidence: its line score times this (always sent to review)
+
+
+def trim(text: str, chars: str) -> str:
+    """`text` without leading/trailing signs (not letters or digits) that no training value of the field
+    contains: the printed "$" an amount box starts with, a box line read as "|"."""
+    allowed = set(chars)
+
+    def foreign(c: str) -> bool:
+        return c.isspace() or (not c.isalnum() and c not in allowed)
+
+    start, end = 0, len(text)
+    while start < end and foreign(text[start]):
+        start += 1
+    while end > start and foreign(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _trimmed(pick: Pick | None, chars: str) -> bool:
+    """Trim the pick's text; True when nothing of it is left (or there was no pick)."""
+    if pick is None or (pick.span is None and not pick.text):
+        return True
+    if pick.span is not None and pick.span.mark is not None:
+        return False
+    pick.text = trim(pick.text or (pick.span.text if pick.span else ""), chars)
+    return not pick.text
+
+
+def _pixels(page: Page, box: tuple[float, float, float, float], scale: float) -> tuple[int, int, int, int]:
+    if page.transform is not None:  # the box is in the reference frame: back into this page's own
+        box = move_box(np.linalg.inv(np.array(page.transform)), box)
+    sx, sy = page.width * scale, page.height * scale
+    return int(box[0] * sx), int(box[1] * sy), int(box[2] * sx + 1), int(box[3] * sy + 1)
+
+
+def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
+                        pages: dict[int, PageIndex], page_image: PageImage | None) -> int:
+    """Trim every text value of signs foreign to the field; fill the text fields left with no value from
+    their place on the page. Returns how many were filled."""
+    regions: dict[str, dict[str, Any]] = params.get("regions") or {}
+    if not regions:
+        return 0
+    fields = params.get("fields", {})
+    filled = 0
+    reader = page_image is not None and rapid_region.available()
+    for name, stats in regions.items():
+        pick = picks.get(name)
+        fs = fields.get(name, {})
+        if fs.get("is_mark") or not _trimmed(pick, stats["chars"]):
+            continue
+        picks[name] = Pick(name, None, 0.0)  # nothing but foreign signs is no value
+        if not reader or page_image is None:
+            continue
+        pi, page = pages.get(stats["page"]), ocr.page(stats["page"])
+        got = page_image(stats["page"]) if pi is not None and page is not None else None
+        if got is None or page is None or pi is None:
+            continue
+        image, scale = got
+        x0, y0, x1, y1 = _pixels(page, predicted_box(stats, pi), scale)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        text, confidence = rapid_region.read_region(image.crop((x0, y0, x1, y1)))
+        text = trim(" ".join(text.split()), stats["chars"])
+        if not text or confidence < MIN_READ_CONFIDENCE:
+            continue
+        poly = [v / scale for v in (x0, y0, x1, y0, x1, y1, x0, y1)]
+        picks[name] = Pick(name, None, 0.0, confidence=round(confidence * CONFIDENCE_SCALE, 3),
+                           text=fix_text(fs, text) if fs else text, region=(stats["page"], poly))
+        filled += 1
+    if filled:
+        log.debug("read %d field(s) from their place on the page", filled)
+    return filled
