@@ -62,8 +62,8 @@ def train_regions(docs: list[TrainDoc], field_types: dict[str, str]) -> dict[str
 
 def predicted_box(stats: dict[str, Any], pi: PageIndex) -> Box:
     """The field's place on this page (normalised left, top, right, bottom): the mean box, as far right as
-    the longest training value reached, padded by a third of a line (a new value may be longer still)."""
+    the longest training value reached, padded by a third of a line."""
     med, _best = predict_box(stats, pi)
     left, right, top, bottom = (float(v) for v in med)
     pad = pi.h / 3
-    return left - pad, top - pad, right + stats.get("wider", 0.0) + 2 * pad, bottom + pad
+    return left - pad, top - pad, right + stats.get("wider", 0.0) + pad, bottom + pad
