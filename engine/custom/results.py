@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.custom.ocr_file import OcrDocument, parse_ocr
-from engine.custom.region_read import read_unfound_fields
 from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.scoring.model import Pick, analyze_pages
+from engine.custom.scoring.region_read import read_unfound_fields
 from engine.custom.scoring.register import register_document
 from engine.custom.scoring.spans import Span, index_document
 from engine.custom.scoring.values import typed_value

@@ -4,7 +4,7 @@ A hand-written "0" in a narrow box, or a name in loose script, is often no word 
 scorer has nothing to pick and the field comes back empty although the value is plainly there. The labels
 still say where it was written (a drawn region, or the labeled words' box), so the model keeps that place
 relative to the printed words around it, and analysis reads the place itself when no word was found
-(`engine.custom.region_read`).
+(`engine.custom.scoring.region_read`).
 """
 
 from __future__ import annotations

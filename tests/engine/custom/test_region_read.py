@@ -18,8 +18,8 @@ import pytest
 from engine.custom.labels import parse_labels
 from engine.custom.matching import match_labels
 from engine.custom.ocr_file import parse_ocr
-from engine.custom.region_read import trim
 from engine.custom.results import build_result
+from engine.custom.scoring.region_read import trim
 from engine.custom.source import DirSource
 from engine.custom.training import run_training
 from engine.layout.analyze import page_image

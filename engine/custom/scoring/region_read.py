@@ -24,7 +24,7 @@ from engine.custom.scoring.register import move_box
 from engine.custom.scoring.spans import PageIndex
 from engine.ocr import rapid_region
 
-log = logging.getLogger("engine.custom.region_read")
+log = logging.getLogger("engine.custom.scoring.region_read")
 
 MIN_READ_CONFIDENCE = 0.5  # the region reader's own line score below which a reading is dropped
 CONFIDENCE_SCALE = 0.5  # a region read's confidence: its line score times this (always sent to review)
