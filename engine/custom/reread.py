@@ -23,8 +23,9 @@ import functools
 import logging
 from collections.abc import Callable
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from engine.custom.ocr_file import Word
 from engine.custom.scoring.features import fix_text, text_shape
 from engine.custom.scoring.model import Pick
 from engine.custom.scoring.spans import Span, norm_text
@@ -109,6 +110,21 @@ def merge_reading(fs: dict, words: list[tuple[str, float]], span_text: str, rere
     return fix_text(fs, " ".join(out))
 
 
+def blank_words(crop: Image.Image, origin: tuple[int, int], words: list[Word], scale: float) -> Image.Image:
+    """The crop with these words painted paper-white: the form's print next to a value (a caption Layout ran
+    into the value's line) is not read as part of it."""
+    if not words:
+        return crop
+    out = crop.copy()
+    draw = ImageDraw.Draw(out)
+    fill = 255 if out.mode == "L" else (255,) * len(out.getbands())
+    for w in words:
+        xs, ys = w.polygon[0::2], w.polygon[1::2]
+        draw.rectangle((min(xs) * scale - origin[0], min(ys) * scale - origin[1],
+                        max(xs) * scale - origin[0], max(ys) * scale - origin[1]), fill=fill)
+    return out
+
+
 def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_image: PageImage) -> int:
     """Re-read the picks Tesseract read any word of with low confidence; returns how many changed."""
     if not rapid_region.available():
@@ -128,7 +144,8 @@ def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_i
         box = _region(span, image, scale)
         if box is None:
             continue
-        text, _confidence = rapid_region.read_region(image.crop(box))
+        crop = blank_words(image.crop(box), box[:2], pick.printed, scale)
+        text, _confidence = rapid_region.read_region(crop)
         if not text:
             continue
         before = pick.text or span.text

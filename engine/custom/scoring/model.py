@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.custom.matching import MatchedField
+from engine.custom.ocr_file import Word
 from engine.custom.scoring.features import (
     FEATURES,
     TrainDoc,
@@ -22,10 +23,12 @@ from engine.custom.scoring.features import (
     field_candidates,
     fix_text,
     new_sim_cache,
+    predict_box,
     stats_from_examples,
 )
 from engine.custom.scoring.logistic import fit_logistic
 from engine.custom.scoring.spans import PageIndex, Span, norm_text, words_key
+from engine.custom.scoring.template import printed_lookup, printed_near, trim_template_ends
 
 FORMAT_VERSION = 1
 MIN_DOCS_FOR_CV = 2
@@ -40,6 +43,7 @@ class Pick:
     text: str | None = None  # the value as printed (OCR look-alike confusions undone)
     # read from the field's place on the page, no OCR word under it: (page, polygon in the page's unit)
     region: tuple[int, list[float]] | None = None
+    printed: list[Word] = field(default_factory=list)  # print trimmed off the span: blanked before a re-read
 
 
 @dataclass
@@ -244,6 +248,20 @@ def analyze_pages(model: dict[str, Any], pages: dict[int, PageIndex]) -> dict[st
         spans, X = field_candidates(fs, pages, sims, model.get("use_values", True))
         cands[name] = (spans, score_rows(model["scorer"], X[:, cols]))
     picks = decode(cands, model["threshold"], model["fields"])
+    printed = printed_lookup(model)
+    for name, pick in picks.items():
+        fs = model["fields"].get(name)
+        pi = pages.get(pick.span.page) if pick.span is not None else None
+        if pick.span is None or not fs or pi is None:
+            continue
+        pred = predict_box(fs, pi)[0]
+        trimmed = trim_template_ends(fs, pick.span, pi, pred, printed.get(pi.page.number, {}))
+        if trimmed is None:  # nothing but the form's print: no value
+            picks[name] = Pick(name, None, pick.score)
+        else:
+            if trimmed is not pick.span:
+                pick.span, pick.text = trimmed, fix_text(fs, trimmed.text)
+            pick.printed = printed_near(trimmed, pi, printed.get(pi.page.number, {}))
     for name, pick in picks.items():
         acc = model["field_accuracy"].get(name, 0.5)
         pick.confidence = calibrate(model["calibration"], pick.score, acc) if pick.span is not None else 0.0

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 
 from engine.custom.ocr_file import OcrDocument, Page
-from engine.custom.reread import PageImage
+from engine.custom.reread import PageImage, blank_words
 from engine.custom.scoring.features import fix_text
 from engine.custom.scoring.model import Pick
 from engine.custom.scoring.regions import predicted_box
 from engine.custom.scoring.register import move_box
 from engine.custom.scoring.spans import PageIndex
+from engine.custom.scoring.template import is_printed, printed_lookup
 from engine.ocr import rapid_region
 
 log = logging.getLogger("engine.custom.scoring.region_read")
@@ -63,6 +64,11 @@ def _pixels(page: Page, box: tuple[float, float, float, float], scale: float) ->
     return int(box[0] * sx), int(box[1] * sy), int(box[2] * sx + 1), int(box[3] * sy + 1)
 
 
+def _overlaps(polygon: list[float], box: tuple[float, float, float, float]) -> bool:
+    xs, ys = polygon[0::2], polygon[1::2]
+    return min(xs) < box[2] and max(xs) > box[0] and min(ys) < box[3] and max(ys) > box[1]
+
+
 def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
                         pages: dict[int, PageIndex], page_image: PageImage | None) -> int:
     """Trim every text value of signs foreign to the field; fill the text fields left with no value from
@@ -71,6 +77,7 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
     if not regions:
         return 0
     fields = params.get("fields", {})
+    printed = printed_lookup(params)
     filled = 0
     reader = page_image is not None and rapid_region.available()
     for name, stats in regions.items():
@@ -90,7 +97,10 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
-        text, confidence = rapid_region.read_region(image.crop((x0, y0, x1, y1)))
+        inside = [w for w in page.words if is_printed(printed.get(page.number, {}), w)
+                  and _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
+        crop = blank_words(image.crop((x0, y0, x1, y1)), (x0, y0), inside, scale)
+        text, confidence = rapid_region.read_region(crop)
         text = trim(" ".join(text.split()), stats["chars"])
         if not text or confidence < MIN_READ_CONFIDENCE:
             continue

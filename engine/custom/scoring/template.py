@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import replace
 from typing import Any
 
-from engine.custom.ocr_file import Word
-from engine.custom.scoring.spans import PageIndex, norm_text
+from engine.custom.ocr_file import Page, Word
+from engine.custom.scoring.spans import PageIndex, Span, norm_text
 
 CONTEXT_V = 6.0  # words this many line heights above/below the value's top are its context...
 CONTEXT_H = 18.0  # ...and this many left of its left edge or right of its right edge
@@ -95,3 +96,92 @@ def template_hits(fs: dict[str, Any], words: list[Word], pred: Any, h: float) ->
         off = [(cx - left) / h, (cx - right) / h, (cy - top) / h]
         out.append(any(t[0] == text and _near(off, t[1:]) for t in tmpl))
     return out
+
+
+PRINTED_SHARE = 0.6  # a word at the same place on this share of the training pages is print
+PRINTED_DX, PRINTED_DY = 0.02, 0.006  # same place: centres this close (normalised, registered pages)
+
+
+def printed_words(pages: list[Page]) -> list[list[Any]]:
+    """[text, x, y] of the words that stand at the same place on most training pages of one page number:
+    the form's print (captions, headings), whatever the values were."""
+    need = max(2, math.ceil(PRINTED_SHARE * len(pages)))
+    if len(pages) < need:
+        return []
+    by_text: dict[str, list[list[tuple[float, float]]]] = {}
+    for p in pages:
+        mine: dict[str, list[tuple[float, float]]] = {}
+        for w in p.words:
+            t = norm_text(w.text)
+            if t:
+                mine.setdefault(t, []).append(((w.box[0] + w.box[2]) / 2, (w.box[1] + w.box[3]) / 2))
+        for t, centres in mine.items():
+            by_text.setdefault(t, []).append(centres)
+    out: list[list[Any]] = []
+    for t, per_page in by_text.items():
+        if len(per_page) < need:
+            continue
+        for x, y in per_page[0] if len(per_page) else []:
+            near = [c for cs in per_page[1:] for c in cs
+                    if abs(c[0] - x) <= PRINTED_DX and abs(c[1] - y) <= PRINTED_DY]
+            if len(near) + 1 >= need:
+                out.append([t, round(statistics.median([x, *(c[0] for c in near)]), 4),
+                            round(statistics.median([y, *(c[1] for c in near)]), 4)])
+    return out
+
+
+def printed_lookup(model: dict[str, Any]) -> dict[int, dict[str, list[tuple[float, float]]]]:
+    """The model's print per page number, as text -> centres."""
+    out: dict[int, dict[str, list[tuple[float, float]]]] = {}
+    for number, words in (model.get("printed") or {}).items():
+        for text, x, y in words:
+            out.setdefault(int(number), {}).setdefault(text, []).append((x, y))
+    return out
+
+
+def is_printed(printed: dict[str, list[tuple[float, float]]], word: Word) -> bool:
+    x, y = (word.box[0] + word.box[2]) / 2, (word.box[1] + word.box[3]) / 2
+    return any(abs(x - px) <= PRINTED_DX and abs(y - py) <= PRINTED_DY
+               for px, py in printed.get(norm_text(word.text), ()))
+
+
+def printed_near(span: Span, pi: PageIndex, printed: dict[str, list[tuple[float, float]]]) -> list[Word]:
+    """The print within half a line of the span's words: what a re-read of the value's region must not
+    read as part of it (a caption Layout ran into the value's first line)."""
+    if not span.words or not printed:
+        return []
+    pad = 0.5 * pi.h
+    left, top = min(w.box[0] for w in span.words) - pad, min(w.box[1] for w in span.words) - pad
+    right, bottom = max(w.box[2] for w in span.words) + pad, max(w.box[3] for w in span.words) + pad
+    mine = {id(w) for w in span.words}
+    return [w for w in pi.page.words if id(w) not in mine and w.box[0] < right and w.box[2] > left
+            and w.box[1] < bottom and w.box[3] > top and is_printed(printed, w)]
+
+
+def trim_template_ends(fs: dict[str, Any], span: Span, pi: PageIndex, pred: Any,
+                       printed: dict[str, list[tuple[float, float]]]) -> Span | None:
+    """The span without the words at either end that are the form's print: where a word of that text stood
+    on most training pages, or where a template word of the field stood (issue 19 items 4, 6). On scans
+    Layout often runs a caption and the value written just below or beside it into one line ("Applicant
+    Telephone 234-567-8890 NEXT CHEQUE"). A word a training value starts or ends with is kept; None when
+    nothing but print is left."""
+    words = span.words
+    if not words or span.mark is not None:
+        return span
+    near_template = template_hits(fs, words, pred, pi.h)
+    hits = [h or is_printed(printed, w) for h, w in zip(near_template, words, strict=True)]
+    if not any(hits):
+        return span
+    values = [v.split() for v in fs.get("values", []) if v.strip()]
+    starts, ends = {v[0] for v in values}, {v[-1] for v in values}
+    i, j = 0, len(words)
+    while i < j and hits[i] and norm_text(words[i].text) not in starts:
+        i += 1
+    while j > i and hits[j - 1] and norm_text(words[j - 1].text) not in ends:
+        j -= 1
+    if i == j:
+        return None
+    if (i, j) == (0, len(words)):
+        return span
+    kept = words[i:j]
+    return replace(span, words=kept, text=" ".join(w.text for w in kept))
