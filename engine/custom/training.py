@@ -23,9 +23,7 @@ from engine.custom.matching import MatchedField, match_labels
 from engine.custom.ocr_file import OcrDocument, OcrFormatError, parse_ocr
 from engine.custom.scoring.features import TrainDoc
 from engine.custom.scoring.model import train
-from engine.custom.scoring.regions import train_regions
 from engine.custom.scoring.register import move_box, reference, register_document
-from engine.custom.scoring.template import printed_words
 from engine.custom.source import TrainingSource, is_document, select_names
 from engine.custom.table_fields.model import (
     TableCells,
@@ -221,9 +219,6 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     params, report = train(train_docs, field_types, model_name)
     params["tables"] = train_tables(table_docs, field_types)
     params["registration"] = registration
-    params["regions"] = train_regions(train_docs, field_types)
-    params["printed"] = {str(n): printed_words([p for d in train_docs if (p := d.ocr.page(n)) is not None])
-                         for n in sorted({p.number for d in train_docs for p in d.ocr.pages})}
     accuracy = {**report.field_accuracy, **table_accuracy_fields(params["tables"])}
     fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(accuracy.items())]
     result["fields"] = fields

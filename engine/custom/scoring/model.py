@@ -27,8 +27,9 @@ from engine.custom.scoring.features import (
     stats_from_examples,
 )
 from engine.custom.scoring.logistic import fit_logistic
+from engine.custom.scoring.regions import train_regions
 from engine.custom.scoring.spans import PageIndex, Span, norm_text, words_key
-from engine.custom.scoring.template import printed_lookup, printed_near, trim_template_ends
+from engine.custom.scoring.template import printed_lookup, printed_near, printed_words, trim_template_ends
 
 FORMAT_VERSION = 1
 MIN_DOCS_FOR_CV = 2
@@ -216,6 +217,9 @@ def train(docs: list[TrainDoc], field_types: dict[str, str], model_name: str = "
         "scorer": _fit_scorer(X_all, y_all), "threshold": threshold,
         "calibration": _platt(calib_points), "field_accuracy": report.field_accuracy,
         "use_values": use_values,
+        "regions": train_regions(docs, field_types),
+        "printed": {str(n): printed_words([p for d in docs if (p := d.ocr.page(n)) is not None])
+                    for n in sorted({p.number for d in docs for p in d.ocr.pages})},
     }
     return model, report
 
