@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import shutil
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -222,6 +223,10 @@ def main() -> int:
         print(f"\rLayout {i}/{len(names)}", end="", file=sys.stderr, flush=True)
         reading(n)
     print(file=sys.stderr)
+    sample = (DATA / f"{TRAIN[-1]}.jpg").read_bytes()
+    t = time.perf_counter()
+    analyze_layout(sample, "image/jpeg")  # not cached: one page's Layout, for scale
+    layout_seconds = time.perf_counter() - t
     folder = write_training(cells())
     readings = {hashlib.sha1((DATA / f"{n}.jpg").read_bytes()).hexdigest(): reading(n) for n in TRAIN}
     outcome = run_training(DirSource(folder), "", False, True,
@@ -230,12 +235,17 @@ def main() -> int:
     problems = [e for d in outcome.train_result.get("trainingDocuments", []) for e in d.get("errors", [])]
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # right, total, filled right, filled
     wrong: list[str] = []
+    costs: list[tuple[float, float]] = []  # analysis without / with the page image (re-reads, region reads)
     for name in names:
         if name in TRAIN:
             continue
         data = (DATA / f"{name}.jpg").read_bytes()
+        t0 = time.perf_counter()
+        build_result("m", {}, outcome.params, json.loads(json.dumps(reading(name))), False)
+        t1 = time.perf_counter()
         got = build_result("m", {}, outcome.params, json.loads(json.dumps(reading(name))), False,
                            functools.cache(lambda n, data=data: page_image(data, "image/jpeg", n)))
+        costs.append((t1 - t0, time.perf_counter() - t1))
         fields = got["documentResults"][0]["fields"]
         t = tally[kind_of(name)]
         for field, expected in truth(name).items():
@@ -262,6 +272,10 @@ def main() -> int:
         print(f"| {kind} | {forms} | {r / n:.1%} ({r}/{n}) | {fr / max(fn, 1):.1%} ({fr}/{fn}) |")
     r, n, fr, fn = total
     print(f"| all | {len(names) - len(TRAIN)} | {r / n:.1%} ({r}/{n}) | {fr / max(fn, 1):.1%} ({fr}/{fn}) |")
+    plain, full = (statistics.median(c[i] for c in costs) for i in (0, 1))
+    print(f"\nAnalysis per form beyond Layout, median: {plain * 1000:.0f} ms from the words alone, "
+          f"{full * 1000:.0f} ms with the page image (re-reads and region reads); the engine's Layout of one "
+          f"of these scans took {layout_seconds:.1f} s in this run.")
     print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.show:
         print("\n" + "\n".join(wrong))
