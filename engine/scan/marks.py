@@ -22,6 +22,9 @@ INK = 190
 # the field's grey bevel round it reaches 0.9 at that threshold.
 SOLID = 0.97
 POOL = 2  # must match min_pool2
+# Share of a found box that its straight sides may cover: a 30-px box drawn 3 px thick covers ~0.4, the
+# bold "o" or "D" of a heading (strokes a quarter of the letter wide) 0.7 or more.
+THIN_OUTLINE = 0.5
 
 
 def _side_coverage(mask: np.ndarray) -> float:
@@ -51,31 +54,73 @@ def detect_marks(image: Image.Image, text_height: float) -> list[SelectionMark]:
         if sl is None:
             continue
         ph, pw = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
-        if not (lo <= pw * POOL <= hi + POOL and lo <= ph * POOL <= hi + POOL and 0.7 <= pw / ph <= 1.4):
-            continue
-        # Back to full resolution: the exact ink box inside the pooled box.
         y0, x0 = sl[0].start * POOL, sl[1].start * POOL
-        crop = ink[y0: sl[0].stop * POOL, x0: sl[1].stop * POOL]
-        rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
-        if rows.size == 0 or cols.size == 0:
-            continue
-        crop = crop[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
-        y0, x0 = y0 + int(rows[0]), x0 + int(cols[0])
-        ch, cw = crop.shape
-        if not (lo <= cw <= hi and lo <= ch <= hi and 0.8 <= cw / ch <= 1.25):
-            continue
-        if _side_coverage(crop) < 0.9:
-            continue
-        border = max(2, round(min(ch, cw) * 0.2))
-        interior = crop[border:-border, border:-border]
-        if interior.size == 0:
-            continue
-        fill = float(interior.mean())
-        if fill > SOLID:  # a solid square (a bullet) is not a check box outline
-            continue
-        selected = fill >= SELECTED_FILL
-        margin = abs(fill - SELECTED_FILL) / SELECTED_FILL
-        confidence = round(min(0.99, 0.6 + 0.39 * min(1.0, margin)), 3)
-        box = (float(x0), float(y0), float(x0 + cw), float(y0 + ch))
-        marks.append(SelectionMark(*box, selected, confidence))
+        if lo <= pw * POOL <= hi + POOL and lo <= ph * POOL <= hi + POOL and 0.7 <= pw / ph <= 1.4:
+            mark = _box_mark(ink[y0: sl[0].stop * POOL, x0: sl[1].stop * POOL], y0, x0, lo, hi)
+            if mark is not None:
+                marks.append(mark)
+                continue
+        if lo <= pw * POOL <= 3 * hi and lo <= ph * POOL <= 3 * hi:
+            # a box that ran into its tick is at least as tall as the text (bold letters run together
+            # into blobs of straight strokes too, smaller)
+            marks.extend(_ticked_boxes(ink[y0: sl[0].stop * POOL, x0: sl[1].stop * POOL], y0, x0,
+                                       max(lo, 0.9 * text_height), hi))
     return marks
+
+
+def _box_mark(crop: np.ndarray, y0: int, x0: int, lo: float, hi: float,
+              ink: np.ndarray | None = None) -> SelectionMark | None:
+    """The check box whose outline is this component (its exact ink box is found inside); `ink` is what
+    the interior is measured on, when not the crop itself."""
+    rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
+    if rows.size == 0 or cols.size == 0:
+        return None
+    crop = crop[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    inside = crop if ink is None else ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    y0, x0 = y0 + int(rows[0]), x0 + int(cols[0])
+    ch, cw = crop.shape
+    if not (lo <= cw <= hi and lo <= ch <= hi and 0.8 <= cw / ch <= 1.25):
+        return None
+    if _side_coverage(crop) < 0.9:
+        return None
+    border = max(2, round(min(ch, cw) * 0.2))
+    interior = inside[border:-border, border:-border]
+    if interior.size == 0:
+        return None
+    fill = float(interior.mean())
+    if fill > SOLID:  # a solid square (a bullet) is not a check box outline
+        return None
+    selected = fill >= SELECTED_FILL
+    margin = abs(fill - SELECTED_FILL) / SELECTED_FILL
+    confidence = round(min(0.99, 0.6 + 0.39 * min(1.0, margin)), 3)
+    return SelectionMark(float(x0), float(y0), float(x0 + cw), float(y0 + ch), selected, confidence)
+
+
+def _ticked_boxes(crop: np.ndarray, y0: int, x0: int, lo: float, hi: float) -> list[SelectionMark]:
+    """Boxes inside a component too big or not square to be one: a hand-drawn tick or cross that runs out
+    of its box (and into the caption beside it) joins them into one blob. The box's straight sides are
+    kept (ink runs along a row or column of at least 0.8 of the smallest box side; a tick's slanted strokes
+    are not), each outline found among them is a box, and its interior is measured on all the ink."""
+    run = max(4, int(0.8 * lo))
+    sides = (ndimage.binary_opening(crop, structure=np.ones((1, run), dtype=bool))
+             | ndimage.binary_opening(crop, structure=np.ones((run, 1), dtype=bool)))
+    labels, _count = ndimage.label(sides, structure=np.ones((3, 3), dtype=bool))
+    out = []
+    for sl in ndimage.find_objects(labels):
+        if sl is None:
+            continue
+        part = sides[sl]
+        # the outline's own extent: its sides are the rows/columns with the longest ink (a stroke of the tick
+        # that joins a side lengthens that side's row a little, and would widen a plain bounding box)
+        rows = np.flatnonzero(part.sum(axis=1) >= 0.6 * part.sum(axis=1).max())
+        cols = np.flatnonzero(part.sum(axis=0) >= 0.6 * part.sum(axis=0).max())
+        if rows.size < 2 or cols.size < 2:
+            continue
+        ys, xs = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+        if part[ys, xs].mean() > THIN_OUTLINE:  # a bold letter's thick strokes, not a box's thin sides
+            continue
+        top, left = sl[0].start + ys.start, sl[1].start + xs.start
+        mark = _box_mark(part[ys, xs], y0 + top, x0 + left, lo, hi, crop[sl][ys, xs])
+        if mark is not None:
+            out.append(mark)
+    return out
