@@ -219,6 +219,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--show", action="store_true", help="print every wrong field")
     args = ap.parse_args()
+    if not (DATA / "di-format").is_dir():
+        print(f"bench_monthly: the Monthly Report scans are not at {DATA} (they stay outside the repository, "
+              "in ../shared/data); nothing measured.")
+        return 0
     started = time.perf_counter()
     names = sorted(p.stem for p in DATA.glob("*.jpg"))
     for i, n in enumerate(names, 1):
