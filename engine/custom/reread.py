@@ -29,6 +29,7 @@ from engine.custom.ocr_file import Word
 from engine.custom.scoring.features import fix_text, text_shape
 from engine.custom.scoring.model import Pick
 from engine.custom.scoring.spans import Span, norm_text
+from engine.custom.scoring.values import readable_chars
 from engine.ocr import rapid_region
 
 log = logging.getLogger("engine.custom.reread")
@@ -145,7 +146,9 @@ def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_i
         if box is None:
             continue
         crop = blank_words(image.crop(box), box[:2], pick.printed, scale)
-        text, _confidence = rapid_region.read_region(crop)
+        fs = fields.get(name, {})
+        allowed = readable_chars(fs.get("type", "string"), "".join(fs.get("values", [])))
+        text, _confidence = rapid_region.read_region(crop, allowed)
         if not text:
             continue
         before = pick.text or span.text

@@ -16,6 +16,7 @@ OpenCV-style bilinear in numpy.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import sys
@@ -222,10 +223,13 @@ def _crop(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return np.rot90(line) if line.shape[0] / line.shape[1] >= 1.5 else line
 
 
-def recognize(lines: list[np.ndarray]) -> list[tuple[str, float, float, list[int]]]:
+def recognize(lines: list[np.ndarray],
+              allowed: str | None = None) -> list[tuple[str, float, float, list[int]]]:
     """(text, mean character probability, time steps of the line's own width, time step per character)
-    for gray line images, batched by width like RapidOCR (the batch's widest line sets the padding)."""
+    for gray line images, batched by width like RapidOCR (the batch's widest line sets the padding).
+    `allowed`: the only characters the decoding may choose (a number field's digits), if given."""
     models = _load()
+    keep = _allowed_indices(tuple(models.charset), allowed) if allowed else None
     out: list[tuple[str, float, float, list[int]]] = [("", 0.0, 0.0, [])] * len(lines)
     order = np.argsort([ln.shape[1] / ln.shape[0] for ln in lines], kind="stable")
     for beg in range(0, len(lines), REC_BATCH):
@@ -239,13 +243,25 @@ def recognize(lines: list[np.ndarray]) -> list[tuple[str, float, float, list[int
             batch[k, :, :, :rw] = (_resize(lines[i], rw, REC_HEIGHT).astype(np.float32) / 255 - 0.5) / 0.5
         probs = models.rec.run(None, {"x": batch})[0]
         for k, (i, r) in enumerate(zip(idx, ratios, strict=True)):
-            out[i] = _ctc_decode(models.charset, probs[k], r / max_ratio)
+            out[i] = _ctc_decode(models.charset, probs[k], r / max_ratio, keep)
     return out
 
 
-def _ctc_decode(charset: list[str], probs: np.ndarray, share: float) -> tuple[str, float, float, list[int]]:
-    """Greedy CTC: repeated indices collapse, blanks drop; `share` is the line's part of the padded width."""
-    idx, conf = probs.argmax(axis=1), probs.max(axis=1)
+@functools.lru_cache(maxsize=64)
+def _allowed_indices(charset: tuple[str, ...], allowed: str) -> np.ndarray:
+    """The blank and the charset positions of the allowed characters."""
+    return np.array([0, *(i for i, c in enumerate(charset) if i and c in allowed)], dtype=np.int64)
+
+
+def _ctc_decode(charset: list[str], probs: np.ndarray, share: float,
+                keep: np.ndarray | None = None) -> tuple[str, float, float, list[int]]:
+    """Greedy CTC: repeated indices collapse, blanks drop; `share` is the line's part of the padded width;
+    `keep` restricts the choice to these outputs (a hand-written "0" the model thinks an "O" reads 0)."""
+    if keep is not None:
+        idx = keep[probs[:, keep].argmax(axis=1)]
+        conf = probs[np.arange(len(idx)), idx]
+    else:
+        idx, conf = probs.argmax(axis=1), probs.max(axis=1)
     keep = np.ones(len(idx), bool)
     keep[1:] = idx[1:] != idx[:-1]
     keep &= idx != 0
@@ -255,8 +271,9 @@ def _ctc_decode(charset: list[str], probs: np.ndarray, share: float) -> tuple[st
     return text, score, len(idx) * share, cols.tolist()
 
 
-def read_lines(image: Image.Image) -> list[Line]:
-    """The text lines PP-OCRv4 finds in a crop, in reading order (empty when there is none)."""
+def read_lines(image: Image.Image, allowed: str | None = None) -> list[Line]:
+    """The text lines PP-OCR finds in a crop, in reading order (empty when there is none); `allowed`
+    restricts the characters read."""
     gray = np.asarray(image.convert("L"))
     if min(gray.shape) < 1:  # nothing to scale up
         return []
@@ -264,4 +281,4 @@ def read_lines(image: Image.Image) -> list[Line]:
     boxes = _detect(_load(), img)
     crops = [_crop(img, b) for b in boxes]
     return [Line(text, score, steps, cols, crop)
-            for crop, (text, score, steps, cols) in zip(crops, recognize(crops), strict=True)]
+            for crop, (text, score, steps, cols) in zip(crops, recognize(crops, allowed), strict=True)]

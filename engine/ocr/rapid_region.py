@@ -35,13 +35,14 @@ def available() -> bool:
     return ppocr.available()
 
 
-def read_region(image: Image.Image) -> tuple[str, float]:
-    """Text of a field region (hand-printed or typed value, usually one line) and a 0..1 confidence."""
+def read_region(image: Image.Image, allowed: str | None = None) -> tuple[str, float]:
+    """Text of a field region (hand-printed or typed value, usually one line) and a 0..1 confidence;
+    `allowed`: the only characters it may read (a number field's), if given."""
     gray = image.convert("L")
     if gray.width < 4 or gray.height < 4:
         return "", 0.0
     texts, scores = [], []
-    for line in ppocr.read_lines(gray):
+    for line in ppocr.read_lines(gray, allowed):
         if not line.text or line.score < MIN_LINE_SCORE:
             continue
         text = line.text

@@ -23,6 +23,7 @@ from engine.custom.scoring.regions import predicted_box
 from engine.custom.scoring.register import move_box
 from engine.custom.scoring.spans import PageIndex
 from engine.custom.scoring.template import is_printed, printed_lookup
+from engine.custom.scoring.values import readable_chars
 from engine.ocr import rapid_region
 
 log = logging.getLogger("engine.custom.scoring.region_read")
@@ -100,7 +101,8 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         inside = [w for w in page.words if is_printed(printed.get(page.number, {}), w)
                   and _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
         crop = blank_words(image.crop((x0, y0, x1, y1)), (x0, y0), inside, scale)
-        text, confidence = rapid_region.read_region(crop)
+        allowed = readable_chars(fs.get("type", "string"), stats["chars"])
+        text, confidence = rapid_region.read_region(crop, allowed)
         text = trim(" ".join(text.split()), stats["chars"])
         if not text or confidence < MIN_READ_CONFIDENCE:
             continue

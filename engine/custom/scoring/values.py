@@ -96,3 +96,14 @@ def typed_value(field_type: str, text: str) -> dict[str, Any]:
     if field_type == "selectionMark":
         return {"valueSelectionMark": "selected" if text.strip().lower() == "selected" else "unselected"}
     return {"valueString": text}
+
+
+NUMBER_CHARS = "0123456789.,-"
+
+
+def readable_chars(ftype: str, value_chars: str) -> str | None:
+    """The characters a region reader may read for a field of this type: a number's digits and signs, plus
+    any sign its training values have ("$"); None (anything) for other types."""
+    if ftype not in ("number", "integer"):
+        return None
+    return NUMBER_CHARS + "".join(sorted({c for c in value_chars if not c.isalnum() and not c.isspace()}))

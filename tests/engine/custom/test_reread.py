@@ -40,7 +40,7 @@ def region_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The region reader answers with the texts put in the list, in turn."""
     answers: list[str] = []
     monkeypatch.setattr(rapid_region, "available", lambda: True)
-    monkeypatch.setattr(rapid_region, "read_region", lambda _img: (answers.pop(0), 0.9))
+    monkeypatch.setattr(rapid_region, "read_region", lambda _img, _allowed=None: (answers.pop(0), 0.9))
     return answers
 
 

@@ -75,12 +75,12 @@ def test_a_space_the_recognizer_dropped_is_put_back_at_the_ink_gap(monkeypatch: 
     assert line.text == "Maria Lopez" and len(line.cols) == len(line.text)
     assert line.cols == sorted(line.cols) and 0 < line.cols[-1] < line.steps
     dropped = dataclasses.replace(line, text="MariaLopez", cols=line.cols[:5] + line.cols[6:])
-    monkeypatch.setattr(ppocr, "read_lines", lambda _img: [dropped])
+    monkeypatch.setattr(ppocr, "read_lines", lambda _img, _allowed=None: [dropped])
     assert rapid_region.read_region(img)[0] == "Maria Lopez"
     monkeypatch.undo()
     (tight,) = ppocr.read_lines(crop("MariaLopez"))
     assert tight.text == "MariaLopez"
-    monkeypatch.setattr(ppocr, "read_lines", lambda _img: [tight])
+    monkeypatch.setattr(ppocr, "read_lines", lambda _img, _allowed=None: [tight])
     assert rapid_region.read_region(img)[0] == "MariaLopez"
 
 
@@ -133,3 +133,17 @@ print(json.dumps([rapid_region.available(), rapid_region.read_region(img)[0],
     res = subprocess.run([sys.executable, "-c", code, FONT_PATH], capture_output=True, text=True,
                          cwd=REPO_ROOT, timeout=120, check=True)
     assert json.loads(res.stdout) == [True, "92848", []]
+
+
+def test_a_number_field_reads_only_what_a_number_may_hold() -> None:
+    """Told the characters a field may hold, the decoder picks the likeliest of those: the printed "$" of
+    an amount box beside a hand-drawn 0 is not read, and a word that is plainly letters gives no reading
+    at all rather than digits made up of it (issue 19 item 8: amounts)."""
+    img = Image.new("L", (200, 90), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((20, 20), "$", fill=0, font=ImageFont.truetype(FONT_PATH, 40))
+    draw.ellipse((90, 18, 122, 72), outline=0, width=4)  # a zero drawn by hand
+    free, _ = rapid_region.read_region(img)
+    digits, confidence = rapid_region.read_region(img, "0123456789.,-")
+    assert "$" in free and digits == "0" and confidence > 0.5
+    assert rapid_region.read_region(crop("Jane", size=40), "0123456789.,-") == ("", 0.0)
