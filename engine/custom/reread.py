@@ -47,9 +47,9 @@ _LOOK_ALIKE = str.maketrans({"0": "O", "o": "O", "1": "I", "l": "I", "|": "I", "
 
 @functools.cache
 def _say_unavailable() -> None:
-    log.warning("the field-region reader is not available (the PP-OCRv4 models of rapidocr-onnxruntime or "
-                "onnxruntime are missing); hand-printed values are left as Tesseract read them "
-                "(`make install` installs engine/requirements.txt and engine/requirements-nodeps.txt)")
+    log.warning("the field-region reader is not available (its PP-OCR model files or onnxruntime are "
+                "missing); hand-printed values are left as Tesseract read them (`make install` installs "
+                "engine/requirements.txt and puts the models in place with scripts/ocr_models.py)")
 
 
 def _region(span: Span, image: Image.Image, scale: float) -> tuple[int, int, int, int] | None:

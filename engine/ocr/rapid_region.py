@@ -1,4 +1,4 @@
-"""Field-region reader for hand-printed values: PP-OCRv4 detection + recognition (engine/ocr/ppocr.py).
+"""Field-region reader for hand-printed values: PP-OCR (v4 detection, v6 recognition; engine/ocr/ppocr.py).
 
 bench/bench_handprint.py (results in bench/RESULTS.md, "Hand-printed values") measured it against
 Tesseract on field-region crops: on generated hand-printed names, dates, amounts, ZIP codes and e-mail
@@ -8,9 +8,10 @@ Tesseract's spacing via `with_spacing_of`). It is for *regions that hold one val
 box), not for pages: it finds the value's text line(s) inside the region and reads them; the page pass
 stays Tesseract.
 
-The models come from the `rapidocr-onnxruntime` wheel (installed without its dependencies) but its code is
-not used: ppocr.py runs them with onnxruntime, numpy and scipy, so OpenCV, pyclipper and shapely need not
-be installed. One reader per process, one onnxruntime thread, ~65 MB resident, ~0.2 s to load.
+The two model files are taken out of the rapidocr-onnxruntime and rapidocr wheels by scripts/ocr_models.py;
+the packages' code is not used: ppocr.py runs them with onnxruntime, numpy and scipy, so OpenCV, pyclipper
+and shapely need not be installed. One reader per process, one onnxruntime thread, ~90 MB resident, ~0.25 s
+to load.
 
 PP-OCR's recognizer is trained on Chinese and English and may emit full-width punctuation (NFKC fixes it)
 and drops some spaces between hand-printed words; a space is put back where the crop has a clear
@@ -31,7 +32,7 @@ MIN_LINE_SCORE = 0.5  # RapidOCR's own text_score: lines read with less are drop
 
 
 def available() -> bool:
-    """The PP-OCRv4 model files are installed and onnxruntime imports."""
+    """The PP-OCR model files are installed and onnxruntime imports."""
     return ppocr.available()
 
 

@@ -3,7 +3,7 @@
 Why: on scanned fills, hand-written digits in narrow boxes and loosely written names are often no word at
 all to Tesseract, so the scorer had nothing to pick and the value came back empty (or as the printed "$"
 beside it). The model knows where the value is written (`engine.custom.scoring.regions`); the region reader
-(PP-OCRv4, `engine.ocr.rapid_region`) reads that place. Characters no training value ever had are trimmed
+(PP-OCR, `engine.ocr.rapid_region`) reads that place. Characters no training value ever had are trimmed
 from the ends (the printed "$" of an amount box, a box line read as "|"). The answer's confidence stays
 below the review threshold: the place is known, the reading of handwriting is not sure.
 """
