@@ -126,8 +126,10 @@ def blank_words(crop: Image.Image, origin: tuple[int, int], words: list[Word], s
     return out
 
 
-def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_image: PageImage) -> int:
-    """Re-read the picks Tesseract read any word of with low confidence; returns how many changed."""
+def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_image: PageImage,
+                         print_near: Callable[[Span], list[Word]] = lambda _span: []) -> int:
+    """Re-read the picks Tesseract read any word of with low confidence; returns how many changed.
+    `print_near(span)`: the form's print around a value, blanked before its region is read."""
     if not rapid_region.available():
         _say_unavailable()
         return 0
@@ -145,7 +147,7 @@ def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_i
         box = _region(span, image, scale)
         if box is None:
             continue
-        crop = blank_words(image.crop(box), box[:2], pick.printed, scale)
+        crop = blank_words(image.crop(box), box[:2], print_near(span), scale)
         fs = fields.get(name, {})
         allowed = readable_chars(fs.get("type", "string"), "".join(fs.get("values", [])))
         text, _confidence = rapid_region.read_region(crop, allowed)

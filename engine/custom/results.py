@@ -10,6 +10,7 @@ from engine.custom.scoring.model import Pick, analyze_pages
 from engine.custom.scoring.region_read import read_unfound_fields
 from engine.custom.scoring.register import register_document
 from engine.custom.scoring.spans import Span, index_document
+from engine.custom.scoring.template import printed_lookup, printed_near
 from engine.custom.scoring.values import typed_value
 from engine.custom.table_fields.model import table_fields
 from engine.custom.table_fields.paths import nest
@@ -70,10 +71,12 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
         return out
     register_document(ocr, params.get("registration") or {})  # into the training pages' frame
     pages = index_document(ocr)
-    picks = analyze_pages(params, pages)
+    printed = printed_lookup(params)
+    picks = analyze_pages(params, pages, printed)
     if page_image is not None:
-        reread_unsure_fields(picks, params.get("fields", {}), page_image)
-    read_unfound_fields(picks, params, ocr, pages, page_image)
+        reread_unsure_fields(picks, params.get("fields", {}), page_image,
+                             lambda span: printed_near(span, pages[span.page], printed.get(span.page, {})))
+    read_unfound_fields(picks, params, ocr, pages, page_image, printed)
     types = params.get("field_types", {})
     scalars = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
                sorted(picks.items())}

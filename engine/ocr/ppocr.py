@@ -229,7 +229,7 @@ def recognize(lines: list[np.ndarray],
     for gray line images, batched by width like RapidOCR (the batch's widest line sets the padding).
     `allowed`: the only characters the decoding may choose (a number field's digits), if given."""
     models = _load()
-    keep = _allowed_indices(tuple(models.charset), allowed) if allowed else None
+    keep = _allowed_indices(allowed) if allowed else None
     out: list[tuple[str, float, float, list[int]]] = [("", 0.0, 0.0, [])] * len(lines)
     order = np.argsort([ln.shape[1] / ln.shape[0] for ln in lines], kind="stable")
     for beg in range(0, len(lines), REC_BATCH):
@@ -248,9 +248,9 @@ def recognize(lines: list[np.ndarray],
 
 
 @functools.lru_cache(maxsize=64)
-def _allowed_indices(charset: tuple[str, ...], allowed: str) -> np.ndarray:
-    """The blank and the charset positions of the allowed characters."""
-    return np.array([0, *(i for i, c in enumerate(charset) if i and c in allowed)], dtype=np.int64)
+def _allowed_indices(allowed: str) -> np.ndarray:
+    """The blank and the recognizer's output positions of the allowed characters."""
+    return np.array([0, *(i for i, c in enumerate(_load().charset) if i and c in allowed)], dtype=np.int64)
 
 
 def _ctc_decode(charset: list[str], probs: np.ndarray, share: float,

@@ -25,6 +25,7 @@ POOL = 2  # must match min_pool2
 # Share of a found box that its straight sides may cover: a 30-px box drawn 3 px thick covers ~0.4, the
 # bold "o" or "D" of a heading (strokes a quarter of the letter wide) 0.7 or more.
 THIN_OUTLINE = 0.5
+STRAIGHT = 0.85  # share of a found box's height (width) one column (row) of each side must ink
 
 
 def _side_coverage(mask: np.ndarray) -> float:
@@ -96,12 +97,29 @@ def _box_mark(crop: np.ndarray, y0: int, x0: int, lo: float, hi: float,
     return SelectionMark(float(x0), float(y0), float(x0 + cw), float(y0 + ch), selected, confidence)
 
 
+def _straight_sides(box: np.ndarray) -> bool:
+    """Each side of the outline has one row or column inked along nearly all of the box, and at least three
+    corners are sharp (measured on the ink: a bold "Q" or "O" has straight stretches, but round corners)."""
+    h, w = box.shape
+    band = max(2, round(min(h, w) * 0.18))
+    cols, rows = box.sum(axis=0), box.sum(axis=1)
+    k = max(1, round(min(h, w) * 0.08))
+    corners = sum(int(c.any()) for c in (box[:k, :k], box[:k, -k:], box[-k:, :k], box[-k:, -k:]))
+    return bool(min(cols[:band].max(), cols[-band:].max()) >= STRAIGHT * h
+                and min(rows[:band].max(), rows[-band:].max()) >= STRAIGHT * w and corners >= 3)
+
+
 def _ticked_boxes(crop: np.ndarray, y0: int, x0: int, lo: float, hi: float) -> list[SelectionMark]:
     """Boxes inside a component too big or not square to be one: a hand-drawn tick or cross that runs out
     of its box (and into the caption beside it) joins them into one blob. The box's straight sides are
     kept (ink runs along a row or column of at least 0.8 of the smallest box side; a tick's slanted strokes
-    are not), each outline found among them is a box, and its interior is measured on all the ink."""
+    are not), each outline found among them whose four sides are each one straight line is a box (a bold
+    "Q" or "o" has straight-ish strokes, but round sides), and its interior is measured on all the ink."""
     run = max(4, int(0.8 * lo))
+    # cheap necessary condition first (most blobs on a page are words): two columns and two rows with at
+    # least a side's worth of ink
+    if (crop.sum(axis=0) >= run).sum() < 2 or (crop.sum(axis=1) >= run).sum() < 2:
+        return []
     sides = (ndimage.binary_opening(crop, structure=np.ones((1, run), dtype=bool))
              | ndimage.binary_opening(crop, structure=np.ones((run, 1), dtype=bool)))
     labels, _count = ndimage.label(sides, structure=np.ones((3, 3), dtype=bool))
@@ -117,10 +135,11 @@ def _ticked_boxes(crop: np.ndarray, y0: int, x0: int, lo: float, hi: float) -> l
         if rows.size < 2 or cols.size < 2:
             continue
         ys, xs = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
-        if part[ys, xs].mean() > THIN_OUTLINE:  # a bold letter's thick strokes, not a box's thin sides
+        box, ink = part[ys, xs], crop[sl][ys, xs]
+        if box.mean() > THIN_OUTLINE or not _straight_sides(ink):  # a bold letter, not a box's thin sides
             continue
         top, left = sl[0].start + ys.start, sl[1].start + xs.start
-        mark = _box_mark(part[ys, xs], y0 + top, x0 + left, lo, hi, crop[sl][ys, xs])
+        mark = _box_mark(box, y0 + top, x0 + left, lo, hi, ink)
         if mark is not None:
             out.append(mark)
     return out

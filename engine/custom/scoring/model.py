@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from engine.custom.matching import MatchedField
-from engine.custom.ocr_file import Word
 from engine.custom.scoring.features import (
     FEATURES,
     TrainDoc,
@@ -29,7 +28,7 @@ from engine.custom.scoring.features import (
 from engine.custom.scoring.logistic import fit_logistic
 from engine.custom.scoring.regions import train_regions
 from engine.custom.scoring.spans import PageIndex, Span, norm_text, words_key
-from engine.custom.scoring.template import printed_lookup, printed_near, printed_words, trim_template_ends
+from engine.custom.scoring.template import printed_lookup, printed_words, trim_template_ends
 
 FORMAT_VERSION = 1
 MIN_DOCS_FOR_CV = 2
@@ -44,7 +43,6 @@ class Pick:
     text: str | None = None  # the value as printed (OCR look-alike confusions undone)
     # read from the field's place on the page, no OCR word under it: (page, polygon in the page's unit)
     region: tuple[int, list[float]] | None = None
-    printed: list[Word] = field(default_factory=list)  # print trimmed off the span: blanked before a re-read
 
 
 @dataclass
@@ -242,7 +240,8 @@ def _choose_threshold(loo: list[dict[str, Any]]) -> float:
     return max(best[1], 0.01)
 
 
-def analyze_pages(model: dict[str, Any], pages: dict[int, PageIndex]) -> dict[str, Pick]:
+def analyze_pages(model: dict[str, Any], pages: dict[int, PageIndex],
+                  printed: dict[int, dict[str, list[tuple[float, float]]]] | None = None) -> dict[str, Pick]:
     """Pick every field of the model in one document and attach a calibrated confidence."""
     sims = new_sim_cache()
     cands: dict[str, tuple[list[Span], np.ndarray]] = {}
@@ -252,7 +251,7 @@ def analyze_pages(model: dict[str, Any], pages: dict[int, PageIndex]) -> dict[st
         spans, X = field_candidates(fs, pages, sims, model.get("use_values", True))
         cands[name] = (spans, score_rows(model["scorer"], X[:, cols]))
     picks = decode(cands, model["threshold"], model["fields"])
-    printed = printed_lookup(model)
+    printed = printed_lookup(model) if printed is None else printed
     for name, pick in picks.items():
         fs = model["fields"].get(name)
         pi = pages.get(pick.span.page) if pick.span is not None else None
@@ -262,10 +261,8 @@ def analyze_pages(model: dict[str, Any], pages: dict[int, PageIndex]) -> dict[st
         trimmed = trim_template_ends(fs, pick.span, pi, pred, printed.get(pi.page.number, {}))
         if trimmed is None:  # nothing but the form's print: no value
             picks[name] = Pick(name, None, pick.score)
-        else:
-            if trimmed is not pick.span:
-                pick.span, pick.text = trimmed, fix_text(fs, trimmed.text)
-            pick.printed = printed_near(trimmed, pi, printed.get(pi.page.number, {}))
+        elif trimmed is not pick.span:
+            pick.span, pick.text = trimmed, fix_text(fs, trimmed.text)
     for name, pick in picks.items():
         acc = model["field_accuracy"].get(name, 0.5)
         pick.confidence = calibrate(model["calibration"], pick.score, acc) if pick.span is not None else 0.0

@@ -22,7 +22,7 @@ from engine.custom.scoring.model import Pick
 from engine.custom.scoring.regions import predicted_box
 from engine.custom.scoring.register import move_box
 from engine.custom.scoring.spans import PageIndex
-from engine.custom.scoring.template import is_printed, printed_lookup
+from engine.custom.scoring.template import is_printed
 from engine.custom.scoring.values import readable_chars
 from engine.ocr import rapid_region
 
@@ -58,9 +58,10 @@ def _trimmed(pick: Pick | None, chars: str) -> bool:
     return not pick.text
 
 
-def _pixels(page: Page, box: tuple[float, float, float, float], scale: float) -> tuple[int, int, int, int]:
-    if page.transform is not None:  # the box is in the reference frame: back into this page's own
-        box = move_box(np.linalg.inv(np.array(page.transform)), box)
+def _pixels(page: Page, back: np.ndarray | None, box: tuple[float, float, float, float],
+            scale: float) -> tuple[int, int, int, int]:
+    if back is not None:  # the box is in the reference frame: back into this page's own
+        box = move_box(back, box)
     sx, sy = page.width * scale, page.height * scale
     return int(box[0] * sx), int(box[1] * sy), int(box[2] * sx + 1), int(box[3] * sy + 1)
 
@@ -71,16 +72,17 @@ def _overlaps(polygon: list[float], box: tuple[float, float, float, float]) -> b
 
 
 def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
-                        pages: dict[int, PageIndex], page_image: PageImage | None) -> int:
+                        pages: dict[int, PageIndex], page_image: PageImage | None,
+                        printed: dict[int, dict[str, list[tuple[float, float]]]]) -> int:
     """Trim every text value of signs foreign to the field; fill the text fields left with no value from
     their place on the page. Returns how many were filled."""
     regions: dict[str, dict[str, Any]] = params.get("regions") or {}
     if not regions:
         return 0
     fields = params.get("fields", {})
-    printed = printed_lookup(params)
     filled = 0
     reader = page_image is not None and rapid_region.available()
+    back: dict[int, np.ndarray | None] = {}  # per page: the inverse of its registration
     for name, stats in regions.items():
         pick = picks.get(name)
         fs = fields.get(name, {})
@@ -94,7 +96,9 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         if got is None or page is None or pi is None:
             continue
         image, scale = got
-        x0, y0, x1, y1 = _pixels(page, predicted_box(stats, pi), scale)
+        if page.number not in back:
+            back[page.number] = None if page.transform is None else np.linalg.inv(np.array(page.transform))
+        x0, y0, x1, y1 = _pixels(page, back[page.number], predicted_box(stats, pi), scale)
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue

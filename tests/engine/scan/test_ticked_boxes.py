@@ -4,6 +4,8 @@ item 8: the real Monthly Report scans read 3 of 9 ticked boxes before)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PIL import Image, ImageDraw, ImageFont
 
 from engine.scan.marks import detect_marks
@@ -53,3 +55,11 @@ def test_bold_words_are_not_boxes() -> None:
     heading = "Declare all income and submit proof"
     draw.text((20, 30), heading, font=font, fill=0, stroke_width=1, stroke_fill=0)
     assert detect_marks(img, TEXT_HEIGHT) == []
+
+
+def test_a_bold_letter_with_straight_sides_and_round_corners_is_not_a_box() -> None:
+    """The bold "Q" of "Quantity" in a real purchase order's table header (nearly straight sides, round
+    corners) was read as a ticked box, and the header word would have been dropped inside it."""
+    page = Image.open(Path(__file__).resolve().parents[2] / "data" / "purchase-orders" / "Form_1.jpg")
+    header = page.convert("L").crop((840, 1000, 1100, 1110))
+    assert detect_marks(header, 18.0) == []
