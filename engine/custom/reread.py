@@ -126,6 +126,10 @@ def blank_words(crop: Image.Image, origin: tuple[int, int], words: list[Word], s
     return out
 
 
+def _misfit(text: str, allowed: str | None) -> bool:
+    return allowed is not None and any(c.isalnum() and c not in allowed for c in text)
+
+
 def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_image: PageImage,
                          print_near: Callable[[Span], list[Word]] = lambda _span: []) -> int:
     """Re-read the picks Tesseract read any word of with low confidence; returns how many changed.
@@ -138,7 +142,11 @@ def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_i
         span = pick.span
         if span is None or span.mark is not None or not span.words:
             continue
-        if min(w.confidence for w in span.words) >= REREAD_BELOW:
+        fs = fields.get(name, {})
+        allowed = readable_chars(fs.get("type", "string"), "".join(fs.get("values", [])), fs.get("n", 0))
+        # a word with a letter where the field only ever had digits was misread, however sure Tesseract was
+        words = [(w.text, 0.0 if _misfit(w.text, allowed) else w.confidence) for w in span.words]
+        if min(c for _, c in words) >= REREAD_BELOW:
             continue
         got = page_image(span.page)
         if got is None:
@@ -148,13 +156,10 @@ def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_i
         if box is None:
             continue
         crop = blank_words(image.crop(box), box[:2], print_near(span), scale)
-        fs = fields.get(name, {})
-        allowed = readable_chars(fs.get("type", "string"), "".join(fs.get("values", [])))
         text, _confidence = rapid_region.read_region(crop, allowed)
         if not text:
             continue
         before = pick.text or span.text
-        words = [(w.text, w.confidence) for w in span.words]
         text = merge_reading(fields.get(name, {}), words, span.text, text)
         if text != before:
             pick.text = text

@@ -105,7 +105,7 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         inside = [w for w in page.words if is_printed(printed.get(page.number, {}), w)
                   and _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
         crop = blank_words(image.crop((x0, y0, x1, y1)), (x0, y0), inside, scale)
-        allowed = readable_chars(fs.get("type", "string"), stats["chars"])
+        allowed = readable_chars(fs.get("type", "string"), stats["chars"], fs.get("n", 0))
         text, confidence = rapid_region.read_region(crop, allowed)
         text = trim(" ".join(text.split()), stats["chars"])
         if not text or confidence < MIN_READ_CONFIDENCE:

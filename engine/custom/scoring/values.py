@@ -99,11 +99,18 @@ def typed_value(field_type: str, text: str) -> dict[str, Any]:
 
 
 NUMBER_CHARS = "0123456789.,-"
+MIN_SHAPE_EXAMPLES = 3  # training values it takes to trust a text field's "digits only" shape
 
 
-def readable_chars(ftype: str, value_chars: str) -> str | None:
-    """The characters a region reader may read for a field of this type: a number's digits and signs, plus
-    any sign its training values have ("$"); None (anything) for other types."""
-    if ftype not in ("number", "integer"):
-        return None
-    return NUMBER_CHARS + "".join(sorted({c for c in value_chars if not c.isalnum() and not c.isspace()}))
+def readable_chars(ftype: str, value_chars: str, examples: int = 0) -> str | None:
+    """The characters a region reader may read for a field: a number's digits and signs, plus any sign its
+    training values have ("$"); the same for a text field whose `examples` (at least MIN_SHAPE_EXAMPLES)
+    training values were all digits and signs (an ID, a phone number: a hand-written 2 is not a "d", a 5 not
+    an "S"); None (anything) for other fields."""
+    signs = "".join(sorted({c for c in value_chars if not c.isalnum() and not c.isspace()}))
+    if ftype in ("number", "integer"):
+        return NUMBER_CHARS + "".join(c for c in signs if c not in NUMBER_CHARS)
+    digits_only = any(c.isdigit() for c in value_chars) and not any(c.isalpha() for c in value_chars)
+    if digits_only and examples >= MIN_SHAPE_EXAMPLES:
+        return "0123456789" + signs
+    return None

@@ -82,6 +82,36 @@ def test_hand_printed_values_are_taken_whole(region_reads: list[str]) -> None:
     assert pick.text == "10/01/2023"
 
 
+def test_a_letter_in_a_digits_only_field_is_reread_however_sure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hand-written SIN Tesseract read as "d34-456-112" at 0.95: every training value was digits and
+    dashes, so the letter is a misreading; the region is read again with digits and dashes only."""
+    asked: list[str | None] = []
+
+    def read(_img: Image.Image, allowed: str | None = None) -> tuple[str, float]:
+        asked.append(allowed)
+        return "234-456-112", 0.8
+
+    monkeypatch.setattr(rapid_region, "available", lambda: True)
+    monkeypatch.setattr(rapid_region, "read_region", read)
+    fs = {"type": "string", "n": 3, "values": ["123-456-789", "777-021-000", "555-111-222"]}
+    pick = _pick([("d34-456-112", 0.95)])
+    reread.reread_unsure_fields({"F": pick}, {"F": fs}, _page)
+    assert pick.text == "234-456-112" and asked == ["0123456789-"]
+    sure = _pick([("234-456-112", 0.95)])  # nothing foreign in it: left alone
+    reread.reread_unsure_fields({"F": sure}, {"F": fs}, _page)
+    assert sure.text == "234-456-112" and len(asked) == 1
+
+
+def test_readable_chars_follow_the_type_and_the_training_values() -> None:
+    from engine.custom.scoring.values import readable_chars
+
+    assert readable_chars("number", "$1,0.5", 1) == "0123456789.,-$"
+    assert readable_chars("string", "()-0123456789", 3) == "0123456789()-"
+    assert readable_chars("string", "()-0123456789", 2) is None  # too few values to trust the shape
+    assert readable_chars("string", "-0123456789COT", 6) is None  # "Oct" dates: letters are allowed
+    assert readable_chars("string", "", 6) is None
+
+
 def test_word_segments_align_the_two_readings() -> None:
     assert reread.word_segments(["Boulder", "City,", "CO"], "BoulderCity,C0") == ["Boulder", "City,", "C0"]
     assert reread.word_segments(["BoulderCity,"], "Boulder City,") == ["Boulder City,"]
