@@ -236,7 +236,8 @@ def main() -> int:
     folder = write_training(cells())
     readings = {hashlib.sha1((DATA / f"{n}.jpg").read_bytes()).hexdigest(): reading(n) for n in TRAIN}
     outcome = run_training(DirSource(folder), "", False, True,
-                           lambda b: json.loads(json.dumps(readings[hashlib.sha1(b).hexdigest()])))
+                           lambda b: json.loads(json.dumps(readings[hashlib.sha1(b).hexdigest()])),
+                           image_fn=lambda b, n: page_image(b, "image/jpeg", n))
     assert outcome.status == "ready", outcome.train_result
     problems = [e for d in outcome.train_result.get("trainingDocuments", []) for e in d.get("errors", [])]
     tally: dict[str, list[int]] = defaultdict(lambda: [0] * 6)  # right, total; written; check boxes

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from engine.custom.labels import LabelFile, LabelFormatError, parse_fields, parse_labels
 from engine.custom.matching import MatchedField, match_labels
 from engine.custom.ocr_file import OcrDocument, OcrFormatError, parse_ocr
+from engine.custom.scoring.dropout import learn_from_documents
 from engine.custom.scoring.features import TrainDoc
 from engine.custom.scoring.model import train
 from engine.custom.scoring.register import move_box, reference, register_document
@@ -41,6 +43,8 @@ MIN_LABELED_DOCS = 5
 MAX_LABELS_BYTES = 8 * 1024 * 1024
 
 OcrFn = Callable[[bytes], dict[str, Any]]
+# a document's bytes and a page number -> the page's image and its pixels per layout unit (or None)
+ImageFn = Callable[[bytes, int], tuple[Image.Image, float] | None]
 
 
 @dataclass
@@ -82,6 +86,19 @@ def _load_json(source: TrainingSource, name: str) -> Any:
 def _display_name(name: str, prefix: str) -> str:
     base = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
     return name[len(base):] if base and name.startswith(base) else name
+
+
+def _gray_pages(source: TrainingSource, name: str, image_fn: ImageFn) -> Callable[[int], np.ndarray | None]:
+    """Page number -> the document's page as gray pixels, the document read once when first needed."""
+    data: list[bytes] = []
+
+    def gray(number: int) -> np.ndarray | None:
+        if not data:
+            data.append(source.read(name))
+        got = image_fn(data[0], number)
+        return None if got is None else np.asarray(got[0].convert("L"))
+
+    return gray
 
 
 def _own_reading(source: TrainingSource, name: str, ocr_fn: OcrFn) -> OcrDocument:
@@ -144,7 +161,9 @@ def _field_types(source: TrainingSource, files: list[str], prefix: str,
 
 
 def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, use_labels: bool,
-                 ocr_fn: OcrFn, model_name: str = "") -> TrainingOutcome:
+                 ocr_fn: OcrFn, model_name: str = "", image_fn: ImageFn | None = None) -> TrainingOutcome:
+    """`image_fn` draws the training pages so the print in each field's place is learned (dropped before
+    the place is read at analysis); without it the model has no print masks."""
     files = select_names(source.names(prefix), prefix, include_subfolders)
     fileset = set(files)
     documents = [f for f in files if is_document(f)]
@@ -152,6 +171,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     field_types = _field_types(source, files, prefix, run_errors) if use_labels else {}
     reports: list[DocReport] = []
     labeled: list[tuple[str, OcrDocument, dict[str, MatchedField]]] = []
+    labeled_names: list[str] = []  # the source's name of each, to draw its pages
     table_docs: list[tuple[OcrDocument, TableCells]] = []
     ocr_docs: list[tuple[str, OcrDocument]] = []
     for name in documents:
@@ -186,6 +206,7 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
             continue
         scalars, cells = split_cells(matched)
         labeled.append((report.documentName, ocr, scalars))
+        labeled_names.append(name)
         table_docs.append((ocr, cells))
     docset = set(documents)
     for f in files:
@@ -219,6 +240,10 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     params, report = train(train_docs, field_types, model_name)
     params["tables"] = train_tables(table_docs, field_types)
     params["registration"] = registration
+    if image_fn is not None and params.get("regions"):
+        params["dropout"] = learn_from_documents(params["regions"], [
+            (ocr, scalars, _gray_pages(source, name, image_fn))
+            for name, (_, ocr, scalars) in zip(labeled_names, labeled, strict=True)])
     accuracy = {**report.field_accuracy, **table_accuracy_fields(params["tables"])}
     fields = [{"fieldName": k, "accuracy": v} for k, v in sorted(accuracy.items())]
     result["fields"] = fields

@@ -24,11 +24,13 @@ import unicodedata
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from engine.ocr import ppocr
 
 WORD_GAP = 0.4  # an ink-free column run at least this fraction of the text height separates two words
 MIN_LINE_SCORE = 0.5  # RapidOCR's own text_score: lines read with less are dropped
+MIN_INK_PIXELS, MIN_INK_HEIGHT = 12, 8  # the least ink read without a detected line: no specks, no dashes
 
 
 def available() -> bool:
@@ -43,7 +45,8 @@ def read_region(image: Image.Image, allowed: str | None = None) -> tuple[str, fl
     if gray.width < 4 or gray.height < 4:
         return "", 0.0
     texts, scores = [], []
-    for line in ppocr.read_lines(gray, allowed):
+    lines = ppocr.read_lines(gray, allowed) or _ink_line(gray, allowed)
+    for line in lines:
         if not line.text or line.score < MIN_LINE_SCORE:
             continue
         text = line.text
@@ -55,6 +58,27 @@ def read_region(image: Image.Image, allowed: str | None = None) -> tuple[str, fl
     if not texts:
         return "", 0.0
     return " ".join(unicodedata.normalize("NFKC", " ".join(texts)).split()), float(min(scores))
+
+
+def _ink_line(image: Image.Image, allowed: str | None) -> list[ppocr.Line]:
+    """The crop's ink read as one line when the detector found no text in it: a lone hand-written "0" in
+    a wide box, once the box's printed "$" is dropped, is too small a thing for the detector."""
+    gray = np.asarray(image)
+    ink = _ink(gray)
+    labels, n = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return []
+    sizes = ndimage.sum(ink, labels, range(1, n + 1))
+    edge = np.unique(np.r_[labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    # a component touching the crop's edge is a box rule left over, or a neighbour's ink reaching in
+    keep = np.isin(labels, np.setdiff1d(1 + np.flatnonzero(sizes >= MIN_INK_PIXELS), edge))
+    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    if rows.size == 0 or rows[-1] - rows[0] < MIN_INK_HEIGHT:
+        return []
+    pad = max(2, (rows[-1] - rows[0]) // 4)
+    line = np.pad(gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], pad, constant_values=int(np.median(gray)))
+    text, score, steps, cols_ = ppocr.recognize([line], allowed)[0]
+    return [ppocr.Line(text, score, steps, cols_, line)]
 
 
 def _ink(gray: np.ndarray) -> np.ndarray:

@@ -158,7 +158,8 @@ def _train_job(store: ModelStore, model_id: str, req: dict[str, Any], allowed: t
     try:
         source = ContainerSource(req["source"], allowed)
         outcome = run_training(source, req["prefix"], req["include_subfolders"], req["use_labels"],
-                               _ocr_for(api), req["model_name"])
+                               _ocr_for(api), req["model_name"],
+                               image_fn=lambda data, n: page_image(data, None, n))
     except ApiError as exc:
         outcome = TrainingOutcome("invalid", {"trainingDocuments": [], "errors": [
             {"code": exc.code, "message": exc.message}]})

@@ -18,6 +18,7 @@ from engine.custom.source import ContainerSource
 from engine.custom.table_fields.schema import field_schema
 from engine.custom.training import TrainingOutcome, run_training
 from engine.errors import ApiError
+from engine.layout.analyze import page_image
 from engine.operations import utc_now
 from engine.v4.build_ops import BuildOperations
 from engine.v4.errors import V4Error, error_from_v2_code, error_object, invalid_parameter, parameter_missing
@@ -159,7 +160,8 @@ def run_build(req: BuildRequest, op_id: str, models: V4Models, ops: BuildOperati
         container = ContainerSource(req.container_url, allowed_hosts)
         file_list = read_file_list(container, req.file_list) if req.file_list else None
         source = StudioSource(container, file_list)
-        outcome = run_training(source, req.prefix, True, True, ocr_fn, req.model_id)
+        outcome = run_training(source, req.prefix, True, True, ocr_fn, req.model_id,
+                               image_fn=lambda data, n: page_image(data, None, n))
         if outcome.status == "ready" and outcome.params is not None:
             details = model_details(req, outcome, utc_now())
             models.save(details, outcome.params, outcome.train_result)

@@ -14,9 +14,11 @@ import logging
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from engine.custom.ocr_file import OcrDocument, Page
 from engine.custom.reread import PageImage, blank_words
+from engine.custom.scoring.dropout import drop_print, erase_strokes_through
 from engine.custom.scoring.features import fix_text
 from engine.custom.scoring.model import Pick
 from engine.custom.scoring.regions import predicted_box
@@ -83,6 +85,8 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
     filled = 0
     reader = page_image is not None and rapid_region.available()
     back: dict[int, np.ndarray | None] = {}  # per page: the inverse of its registration
+    masks: dict[str, dict[str, Any]] = params.get("dropout") or {}  # the print in each field's place
+    gray: dict[int, np.ndarray] = {}
     for name, stats in regions.items():
         pick = picks.get(name)
         fs = fields.get(name, {})
@@ -104,7 +108,15 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
             continue
         inside = [w for w in page.words if is_printed(printed.get(page.number, {}), w)
                   and _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
-        crop = blank_words(image.crop((x0, y0, x1, y1)), (x0, y0), inside, scale)
+        mask = masks.get(name)
+        if mask is not None:
+            if page.number not in gray:
+                gray[page.number] = np.asarray(image.convert("L"))
+            cut = Image.fromarray(erase_strokes_through(
+                drop_print(gray[page.number], (x0, y0, x1, y1), back[page.number], mask)))
+        else:
+            cut = image.crop((x0, y0, x1, y1))
+        crop = blank_words(cut, (x0, y0), inside, scale)
         allowed = readable_chars(fs.get("type", "string"), stats["chars"], fs.get("n", 0))
         text, confidence = rapid_region.read_region(crop, allowed)
         text = trim(" ".join(text.split()), stats["chars"])

@@ -147,3 +147,16 @@ def test_a_number_field_reads_only_what_a_number_may_hold() -> None:
     digits, confidence = rapid_region.read_region(img, "0123456789.,-")
     assert "$" in free and digits == "0" and confidence > 0.5
     assert rapid_region.read_region(crop("Jane", size=40), "0123456789.,-") == ("", 0.0)
+
+
+def test_a_lone_small_character_the_detector_misses_is_still_read() -> None:
+    """Once an amount box's printed "$" is dropped, a small hand-drawn 0 far right in the box is alone:
+    the detector finds no text line in it, so the crop's ink is read as one line."""
+    img = Image.new("L", (400, 90), 255)
+    ImageDraw.Draw(img).ellipse((300, 30, 318, 60), outline=0, width=4)
+    assert ppocr.read_lines(img, "0123456789.,-") == []
+    text, confidence = rapid_region.read_region(img, "0123456789.,-")
+    assert text == "0" and confidence > 0.5
+    edge = Image.new("L", (400, 90), 255)  # ink reaching in from the crop's edge is a rule or a neighbour
+    ImageDraw.Draw(edge).line((200, 0, 200, 40), fill=0, width=3)
+    assert rapid_region.read_region(edge, "0123456789.,-") == ("", 0.0)

@@ -58,6 +58,16 @@ def test_train_on_purchase_orders_gives_a_ready_model_with_measured_accuracy(po_
     assert tr["averageModelAccuracy"] == pytest.approx(sum(fields.values()) / 15, abs=0.002)
 
 
+def test_a_trained_model_keeps_the_print_of_each_fields_place(engine: EngineInfo, po_model) -> None:
+    """Training draws the forms' pages and keeps the print in each field's place (dropped before the
+    place is read: engine/custom/scoring/dropout.py) in the model file."""
+    _loc, model = po_model
+    stored = engine.data_dir / "models" / model["modelInfo"]["modelId"] / "params.json"
+    params = json.loads(stored.read_text())
+    assert {"Total", "Subtotal", "CompanyName"} <= set(params["dropout"])
+    assert all(len(m["shape"]) == 2 and m["bits"] for m in params["dropout"].values())
+
+
 def test_analyze_a_purchase_order_returns_typed_fields(engine: EngineInfo, po_model) -> None:
     loc, model = po_model
     body = analyze_with_model(engine, loc, (PO / "Form_5.jpg").read_bytes(), query="?includeTextDetails=true")
