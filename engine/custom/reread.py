@@ -131,9 +131,11 @@ def _misfit(text: str, allowed: str | None) -> bool:
 
 
 def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_image: PageImage,
-                         print_near: Callable[[Span], list[Word]] = lambda _span: []) -> int:
+                         print_near: Callable[[Span], list[Word]] = lambda _span: [],
+                         regions: dict[str, dict] | None = None) -> int:
     """Re-read the picks Tesseract read any word of with low confidence; returns how many changed.
-    `print_near(span)`: the form's print around a value, blanked before its region is read."""
+    `print_near(span)`: the form's print around a value, blanked before its region is read; `regions`:
+    the model's places of the fields (`scoring.regions`), whose values count drawn regions too."""
     if not rapid_region.available():
         _say_unavailable()
         return 0
@@ -143,7 +145,9 @@ def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_i
         if span is None or span.mark is not None or not span.words:
             continue
         fs = fields.get(name, {})
-        allowed = readable_chars(fs.get("type", "string"), "".join(fs.get("values", [])), fs.get("n", 0))
+        place = (regions or {}).get(name, {})
+        chars = "".join(fs.get("values", [])) + place.get("chars", "")
+        allowed = readable_chars(fs.get("type", "string"), chars, max(fs.get("n", 0), place.get("n", 0)))
         # a word with a letter where the field only ever had digits was misread, however sure Tesseract was
         words = [(w.text, 0.0 if _misfit(w.text, allowed) else w.confidence) for w in span.words]
         if min(c for _, c in words) >= REREAD_BELOW:

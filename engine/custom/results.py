@@ -75,7 +75,8 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
     picks = analyze_pages(params, pages, printed)
     if page_image is not None:
         reread_unsure_fields(picks, params.get("fields", {}), page_image,
-                             lambda span: printed_near(span, pages[span.page], printed.get(span.page, {})))
+                             lambda span: printed_near(span, pages[span.page], printed.get(span.page, {})),
+                             params.get("regions"))
     read_unfound_fields(picks, params, ocr, pages, page_image, printed)
     types = params.get("field_types", {})
     scalars = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in

@@ -117,7 +117,8 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         else:
             cut = image.crop((x0, y0, x1, y1))
         crop = blank_words(cut, (x0, y0), inside, scale)
-        allowed = readable_chars(fs.get("type", "string"), stats["chars"], fs.get("n", 0))
+        seen = max(fs.get("n", 0), stats.get("n", 0))
+        allowed = readable_chars(fs.get("type", "string"), stats["chars"], seen)
         text, confidence = rapid_region.read_region(crop, allowed)
         text = trim(" ".join(text.split()), stats["chars"])
         if not text or confidence < MIN_READ_CONFIDENCE:

@@ -56,7 +56,8 @@ def train_regions(docs: list[TrainDoc], field_types: dict[str, str]) -> dict[str
                      "abs_box": np.mean([e["box"] for e in on_page], axis=0).round(5).tolist(),
                      # the longest value reached this much further right than the mean box
                      "wider": round(max(widths) - float(np.mean(widths)), 5),
-                     "chars": "".join(sorted(chars.get(name, set()) - {" "}))}
+                     "chars": "".join(sorted(chars.get(name, set()) - {" "})),
+                     "n": len(exs)}  # values seen, drawn regions over handwriting OCR missed included
     return out
 
 
