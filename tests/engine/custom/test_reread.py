@@ -103,7 +103,8 @@ def test_a_letter_in_a_digits_only_field_is_reread_however_sure(monkeypatch: pyt
     # values OCR missed on the training forms count too: regions drawn over handwriting (the model's places)
     few = {"type": "string", "n": 1, "values": ["123-456-789"]}
     pick = _pick([("d34-456-112", 0.95)])
-    reread.reread_unsure_fields({"F": pick}, {"F": few}, _page, regions={"F": {"chars": "-0123456789", "n": 4}})
+    places = {"F": {"chars": "-0123456789", "n": 4}}
+    reread.reread_unsure_fields({"F": pick}, {"F": few}, _page, regions=places)
     assert pick.text == "234-456-112" and asked[-1] == "0123456789-"
 
 
