@@ -21,6 +21,9 @@ class MatchedField:
     # a drawn region (`labelType: "region"`): its page and normalised box, where the value was written
     # even when OCR found no word there (a hand-written "0" Tesseract does not see)
     region: tuple[int, tuple[float, float, float, float]] | None = None
+    # a word label's own boxes (page, normalised box): where the value stands even where OCR split or
+    # missed its words (the print masks of `scoring.dropout` leave them out)
+    boxes: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)
 
     @property
     def page(self) -> int:
@@ -103,5 +106,6 @@ def match_labels(labels: LabelFile, ocr: OcrDocument,
                             f"on page {lab.regions[0].page}.")
             continue
         text = " ".join(lab.text.split()) or " ".join(w.text for w in words)
-        matched[lab.name] = MatchedField(lab.name, text, words=words, region=region)
+        own = [] if region is not None else [(r.page, r.box) for r in lab.regions]
+        matched[lab.name] = MatchedField(lab.name, text, words=words, region=region, boxes=own)
     return matched, problems

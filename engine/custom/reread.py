@@ -126,30 +126,32 @@ def blank_words(crop: Image.Image, origin: tuple[int, int], words: list[Word], s
     return out
 
 
-def _misfit(text: str, allowed: str | None) -> bool:
+def misfit(text: str, allowed: str | None) -> bool:
+    """A letter (or digit) the field's values never have: Tesseract misread the word, however sure."""
     return allowed is not None and any(c.isalnum() and c not in allowed for c in text)
 
 
 def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_image: PageImage,
                          print_near: Callable[[Span], list[Word]] = lambda _span: [],
-                         regions: dict[str, dict] | None = None) -> int:
+                         regions: dict[str, dict] | None = None, skip: frozenset[str] = frozenset()) -> int:
     """Re-read the picks Tesseract read any word of with low confidence; returns how many changed.
     `print_near(span)`: the form's print around a value, blanked before its region is read; `regions`:
-    the model's places of the fields (`scoring.regions`), whose values count drawn regions too."""
+    the model's places of the fields (`scoring.regions`), whose values count drawn regions too; `skip`:
+    fields read from their whole place instead (`scoring.region_read`)."""
     if not rapid_region.available():
         _say_unavailable()
         return 0
     changed = 0
     for name, pick in picks.items():
         span = pick.span
-        if span is None or span.mark is not None or not span.words:
+        if span is None or span.mark is not None or not span.words or name in skip:
             continue
         fs = fields.get(name, {})
         place = (regions or {}).get(name, {})
         chars = "".join(fs.get("values", [])) + place.get("chars", "")
         allowed = readable_chars(fs.get("type", "string"), chars, max(fs.get("n", 0), place.get("n", 0)))
         # a word with a letter where the field only ever had digits was misread, however sure Tesseract was
-        words = [(w.text, 0.0 if _misfit(w.text, allowed) else w.confidence) for w in span.words]
+        words = [(w.text, 0.0 if misfit(w.text, allowed) else w.confidence) for w in span.words]
         if min(c for _, c in words) >= REREAD_BELOW:
             continue
         got = page_image(span.page)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.custom.ocr_file import OcrDocument, parse_ocr
+from engine.custom.ocr_file import OcrDocument, Word, parse_ocr
 from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.scoring.model import Pick, analyze_pages
-from engine.custom.scoring.region_read import read_unfound_fields
+from engine.custom.scoring.region_read import placed_fields, read_unfound_fields
 from engine.custom.scoring.register import register_document
 from engine.custom.scoring.spans import Span, index_document
 from engine.custom.scoring.template import printed_lookup, printed_near
@@ -73,11 +73,19 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
     pages = index_document(ocr)
     printed = printed_lookup(params)
     picks = analyze_pages(params, pages, printed)
-    if page_image is not None:
-        reread_unsure_fields(picks, params.get("fields", {}), page_image,
-                             lambda span: printed_near(span, pages[span.page], printed.get(span.page, {})),
-                             params.get("regions"))
-    read_unfound_fields(picks, params, ocr, pages, page_image, printed)
+    regions = params.get("regions")
+
+    def near(span: Span) -> list[Word]:
+        return printed_near(span, pages[span.page], printed.get(span.page, {}))
+
+    def reread_one(name: str, pick: Pick) -> None:
+        if page_image is not None:
+            reread_unsure_fields({name: pick}, params.get("fields", {}), page_image, near, regions)
+
+    if page_image is not None:  # the unsure values of fields with a place are read from it, below
+        reread_unsure_fields(picks, params.get("fields", {}), page_image, near, regions,
+                             frozenset(placed_fields(params)))
+    read_unfound_fields(picks, params, ocr, pages, page_image, printed, reread_one)
     types = params.get("field_types", {})
     scalars = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
                sorted(picks.items())}

@@ -231,6 +231,8 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
             page = ocr.page(mf.region[0]) if mf.region else None
             if mf.region and page is not None and page.transform is not None:
                 mf.region = (mf.region[0], move_box(np.array(page.transform), mf.region[1]))
+            mf.boxes = [(n, b if (p := ocr.page(n)) is None or p.transform is None
+                         else move_box(np.array(p.transform), b)) for n, b in mf.boxes]
     train_docs = [TrainDoc.build(name, ocr, scalars) for name, ocr, scalars in labeled]
     if len(train_docs) < MIN_LABELED_DOCS:
         result["errors"] = [*run_errors, {"code": "2012", "message": (

@@ -147,12 +147,16 @@ def _fold(text: str) -> str:
 
 
 def value_boxes(fields: dict[str, MatchedField]) -> dict[str, list[Box]]:
-    """Per labeled field, the boxes of its words that are part of its value (not a "$" or a caption a
-    drawn region took in with it)."""
+    """Per labeled field, where its value stood on this page: a word label's own boxes and words (however
+    OCR read them); of a drawn region, only the words that read as part of the value, since the region
+    takes in print with it (a "$", a caption) and hand-writing differs from page to page anyway."""
     out: dict[str, list[Box]] = {}
     for name, mf in fields.items():
-        value = _fold(mf.text)
-        out[name] = [w.box for w in mf.words if _fold(w.text) and _fold(w.text) in value]
+        if mf.region is not None:
+            value = _fold(mf.text)
+            out[name] = [w.box for w in mf.words if _fold(w.text) and _fold(w.text) in value]
+        else:
+            out[name] = [w.box for w in mf.words] + [b for _, b in mf.boxes]
     return out
 
 
@@ -210,18 +214,19 @@ def drop_print(gray: np.ndarray, crop: tuple[int, int, int, int], to_page: np.nd
     return out
 
 
-def erase_strokes_through(gray: np.ndarray) -> np.ndarray:
-    """`gray` with every ink stroke that runs from its top edge to its bottom edge painted paper: a
-    character fits inside a field's place, a line drawn down through empty fields ("none") does not (the
-    region reader reads it as "1"). Gaps a dropped rule cut into the stroke are bridged first."""
+def erase_strokes_through(gray: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """`gray` with every ink stroke painted paper that runs from its top edge to its bottom edge across
+    the rules `drop_print` dropped (`dropped`: the pixels it painted): a line drawn down through a column
+    of empty fields ("none"), which the region reader reads as "1". A character that fills a tight place
+    from edge to edge stays: it crosses no dropped rule."""
     marks = ink(gray)
-    bridged = ndimage.binary_closing(marks, structure=np.ones((2 * BRIDGE + 1, 1), bool), border_value=1)
-    labels, _ = ndimage.label(bridged, structure=np.ones((3, 3), bool))
+    closed = ndimage.binary_closing(marks, structure=np.ones((2 * BRIDGE + 1, 1), bool), border_value=1)
+    labels, _ = ndimage.label(marks | (closed & dropped), structure=np.ones((3, 3), bool))
     through = [k + 1 for k, sl in enumerate(ndimage.find_objects(labels))
-               if sl[0].start == 0 and sl[0].stop == gray.shape[0]]
+               if sl[0].start == 0 and sl[0].stop == gray.shape[0]
+               and (dropped[sl] & (labels[sl] == k + 1)).any()]
     if not through:
         return gray
     out = gray.copy()
     out[ndimage.binary_dilation(np.isin(labels, through) & marks)] = np.uint8(np.median(gray))
     return out
-

@@ -11,13 +11,14 @@ below the review threshold: the place is known, the reading of handwriting is no
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from engine.custom.ocr_file import OcrDocument, Page
-from engine.custom.reread import PageImage, blank_words
+from engine.custom.reread import REREAD_BELOW, PageImage, blank_words, misfit
 from engine.custom.scoring.dropout import drop_print, erase_strokes_through
 from engine.custom.scoring.features import fix_text
 from engine.custom.scoring.model import Pick
@@ -60,6 +61,13 @@ def _trimmed(pick: Pick | None, chars: str) -> bool:
     return not pick.text
 
 
+def _unsure(pick: Pick | None, allowed: str | None) -> bool:
+    """A value picked from words Tesseract read any of with low confidence, or misread for sure."""
+    span = None if pick is None else pick.span
+    return span is not None and span.mark is None and bool(span.words) and \
+        min(0.0 if misfit(w.text, allowed) else w.confidence for w in span.words) < REREAD_BELOW
+
+
 def _pixels(page: Page, back: np.ndarray | None, box: tuple[float, float, float, float],
             scale: float) -> tuple[int, int, int, int]:
     if back is not None:  # the box is in the reference frame: back into this page's own
@@ -73,11 +81,22 @@ def _overlaps(polygon: list[float], box: tuple[float, float, float, float]) -> b
     return min(xs) < box[2] and max(xs) > box[0] and min(ys) < box[3] and max(ys) > box[1]
 
 
+def placed_fields(params: dict[str, Any]) -> set[str]:
+    """The fields whose unsure values are read from their whole place (the print dropped from it), when
+    the region reader is there to read them."""
+    if not rapid_region.available():
+        return set()
+    return set(params.get("dropout") or {}) & set(params.get("regions") or {})
+
+
 def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
                         pages: dict[int, PageIndex], page_image: PageImage | None,
-                        printed: dict[int, dict[str, list[tuple[float, float]]]]) -> int:
+                        printed: dict[int, dict[str, list[tuple[float, float]]]],
+                        fallback: Callable[[str, Pick], object] = lambda _name, _pick: None) -> int:
     """Trim every text value of signs foreign to the field; fill the text fields left with no value from
-    their place on the page. Returns how many were filled."""
+    their place on the page, and read the unsure values of `placed_fields` from theirs (`fallback(name,
+    pick)` re-reads such a pick's own words when its place gave no reading). Returns how many were
+    filled."""
     regions: dict[str, dict[str, Any]] = params.get("regions") or {}
     if not regions:
         return 0
@@ -90,11 +109,19 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
     for name, stats in regions.items():
         pick = picks.get(name)
         fs = fields.get(name, {})
-        if fs.get("is_mark") or not _trimmed(pick, stats["chars"]):
+        if fs.get("is_mark"):
             continue
-        picks[name] = Pick(name, None, 0.0)  # nothing but foreign signs is no value
-        if not reader or page_image is None:
-            continue
+        # a value Tesseract was unsure of is read again from its whole place, once the print is dropped from
+        # it: the words it found may be part of the value ("Kevin" of "Kevin Patel", half a SIN)
+        seen = max(fs.get("n", 0), stats.get("n", 0))
+        allowed = readable_chars(fs.get("type", "string"), stats["chars"], seen)
+        unsure = reader and name in masks and _unsure(pick, allowed)
+        if not unsure:
+            if not _trimmed(pick, stats["chars"]):
+                continue
+            picks[name] = Pick(name, None, 0.0)  # nothing but foreign signs is no value
+            if not reader or page_image is None:
+                continue
         pi, page = pages.get(stats["page"]), ocr.page(stats["page"])
         got = page_image(stats["page"]) if pi is not None and page is not None else None
         if got is None or page is None or pi is None:
@@ -102,7 +129,12 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         image, scale = got
         if page.number not in back:
             back[page.number] = None if page.transform is None else np.linalg.inv(np.array(page.transform))
-        x0, y0, x1, y1 = _pixels(page, back[page.number], predicted_box(stats, pi), scale)
+        box = predicted_box(stats, pi)
+        if unsure and pick is not None and pick.span is not None:
+            got_box = pick.span.box
+            box = (min(box[0], got_box[0]), min(box[1], got_box[1]), max(box[2], got_box[2]),
+                   max(box[3], got_box[3]))
+        x0, y0, x1, y1 = _pixels(page, back[page.number], box, scale)
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
@@ -112,15 +144,21 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         if mask is not None:
             if page.number not in gray:
                 gray[page.number] = np.asarray(image.convert("L"))
-            cut = Image.fromarray(erase_strokes_through(
-                drop_print(gray[page.number], (x0, y0, x1, y1), back[page.number], mask)))
+            kept = drop_print(gray[page.number], (x0, y0, x1, y1), back[page.number], mask)
+            cut = Image.fromarray(erase_strokes_through(kept, kept != gray[page.number][y0:y1, x0:x1]))
         else:
             cut = image.crop((x0, y0, x1, y1))
         crop = blank_words(cut, (x0, y0), inside, scale)
-        seen = max(fs.get("n", 0), stats.get("n", 0))
-        allowed = readable_chars(fs.get("type", "string"), stats["chars"], seen)
         text, confidence = rapid_region.read_region(crop, allowed)
         text = trim(" ".join(text.split()), stats["chars"])
+        if unsure and pick is not None:
+            if text and confidence >= MIN_READ_CONFIDENCE:
+                pick.text = fix_text(fs, text) if fs else text
+                continue
+            fallback(name, pick)
+            if _trimmed(pick, stats["chars"]):
+                picks[name] = Pick(name, None, 0.0)
+            continue
         if not text or confidence < MIN_READ_CONFIDENCE:
             continue
         poly = [v / scale for v in (x0, y0, x1, y0, x1, y1, x0, y1)]
