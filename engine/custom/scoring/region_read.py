@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from engine.custom.ocr_file import OcrDocument, Page
+from engine.custom.ocr_file import OcrDocument, Page, Word
 from engine.custom.reread import REREAD_BELOW, PageImage, blank_words, misfit
 from engine.custom.scoring.dropout import drop_print, erase_strokes_through
 from engine.custom.scoring.features import fix_text
@@ -106,6 +106,7 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
     back: dict[int, np.ndarray | None] = {}  # per page: the inverse of its registration
     masks: dict[str, dict[str, Any]] = params.get("dropout") or {}  # the print in each field's place
     gray: dict[int, np.ndarray] = {}
+    print_words: dict[int, list[Word]] = {}
     for name, stats in regions.items():
         pick = picks.get(name)
         fs = fields.get(name, {})
@@ -138,8 +139,10 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
-        inside = [w for w in page.words if is_printed(printed.get(page.number, {}), w)
-                  and _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
+        if page.number not in print_words:  # the page's words that are the form's print, found once
+            print_words[page.number] = [w for w in page.words if is_printed(printed.get(page.number, {}), w)]
+        inside = [w for w in print_words[page.number]
+                  if _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
         mask = masks.get(name)
         if mask is not None:
             if page.number not in gray:
