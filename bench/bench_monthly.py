@@ -11,8 +11,8 @@ does (with the page image, so unsure values are re-read). Run: `.venv/bin/python
 
 Scoring, per field, after case/whitespace folding: a truth list accepts any of its variants, `:garbled:`
 accepts anything, an empty truth wants no value, a check box compares selected/unselected, and a truth given
-as a JSON number is compared as a number (the form's "$" and thousands commas dropped), since "700" and
-"700.00" state the same amount.
+as a JSON number, or as a string that is a number for a field of type number, is compared as a number (the
+form's "$" and thousands commas dropped), since "700" and "700.00" state the same amount.
 """
 
 from __future__ import annotations
@@ -193,7 +193,11 @@ def _number(text: str) -> float | None:
         return None
 
 
-def right(expected: Any, found: dict[str, Any] | None) -> bool:
+def right(expected: Any, found: dict[str, Any] | None, number_field: bool = False) -> bool:
+    """`number_field`: the field's type is number, so a truth written as a string ("900") is the same
+    amount as the answer "900.00" (what the answer's valueNumber says)."""
+    if number_field and isinstance(expected, str) and _number(expected) is not None:
+        expected = _number(expected)
     got = ""
     if found:
         got = found.get("valueSelectionMark") or found.get("text") or ""
@@ -239,6 +243,8 @@ def main() -> int:
                            lambda b: json.loads(json.dumps(readings[hashlib.sha1(b).hexdigest()])),
                            image_fn=lambda b, n: page_image(b, "image/jpeg", n))
     assert outcome.status == "ready", outcome.train_result
+    types = {f["fieldKey"]: f["fieldType"]
+             for f in json.loads((DATA / "di-format" / "fields.json").read_text())["fields"]}
     problems = [e for d in outcome.train_result.get("trainingDocuments", []) for e in d.get("errors", [])]
     tally: dict[str, list[int]] = defaultdict(lambda: [0] * 6)  # right, total; written; check boxes
     wrong: list[str] = []
@@ -256,7 +262,7 @@ def main() -> int:
         fields = got["documentResults"][0]["fields"]
         t = tally[kind_of(name)]
         for field, expected in truth(name).items():
-            ok = right(expected, fields.get(field))
+            ok = right(expected, fields.get(field), types.get(field) == "number")
             filled = not field.startswith("checkbox_") and expected not in ("", None, ":garbled:")
             t[0] += ok
             t[1] += 1
