@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from engine.custom.ocr_file import OcrDocument, Page, Word
-from engine.custom.reread import REREAD_BELOW, PageImage, blank_words, misfit
+from engine.custom.reread import REREAD_BELOW, PageImage, blank_words, merge_reading, misfit
 from engine.custom.scoring.dropout import drop_print, erase_strokes_through
 from engine.custom.scoring.features import fix_text
 from engine.custom.scoring.model import Pick
@@ -32,6 +32,7 @@ from engine.ocr import rapid_region
 log = logging.getLogger("engine.custom.scoring.region_read")
 
 MIN_READ_CONFIDENCE = 0.5  # the region reader's own line score below which a reading is dropped
+MOSTLY_SURE = 0.5  # share of a value's words Tesseract must be sure of for them to outrank a place reading
 CONFIDENCE_SCALE = 0.5  # a region read's confidence: its line score times this (always sent to review)
 
 
@@ -59,6 +60,22 @@ def _trimmed(pick: Pick | None, chars: str) -> bool:
         return False
     pick.text = trim(pick.text or (pick.span.text if pick.span else ""), chars)
     return not pick.text
+
+
+def _merged(fs: dict[str, Any], words: list[tuple[str, float]], span_text: str, reading: str) -> str:
+    """A place's reading merged with Tesseract's words of the value: when the reading holds those words as
+    they are and more (Tesseract found "Jennifer" of "Jennifer Lee"), the more is added around them; when
+    Tesseract was sure of most of its words (typed text), per word, as a re-read (`reread.merge_reading`);
+    else the reading whole (hand-writing, where Tesseract is sure of words it misread: "Wor king rar")."""
+    core, flat = span_text.replace(" ", ""), reading.replace(" ", "")
+    at = flat.find(core) if core else -1
+    if at < 0 or len(flat) == len(core):
+        if sum(c >= REREAD_BELOW for _, c in words) < MOSTLY_SURE * len(words):
+            return fix_text(fs, reading) if fs else reading  # hand-writing: Tesseract's "sure" words are not
+        return merge_reading(fs, words, span_text, reading)
+    chars = [i for i, c in enumerate(reading) if c != " "]
+    start, end = chars[at], chars[at + len(core) - 1] + 1
+    return " ".join(f"{reading[:start]} {span_text} {reading[end:]}".split())
 
 
 def _unsure(pick: Pick | None, allowed: str | None) -> bool:
@@ -154,9 +171,11 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         crop = blank_words(cut, (x0, y0), inside, scale)
         text, confidence = rapid_region.read_region(crop, allowed)
         text = trim(" ".join(text.split()), stats["chars"])
-        if unsure and pick is not None:
+        if unsure and pick is not None and pick.span is not None:
             if text and confidence >= MIN_READ_CONFIDENCE:
-                pick.text = fix_text(fs, text) if fs else text
+                # per word, as a re-read: what Tesseract read surely stays (typed scans, issue 19 item 7)
+                words = [(w.text, 0.0 if misfit(w.text, allowed) else w.confidence) for w in pick.span.words]
+                pick.text = trim(_merged(fs, words, pick.span.text, text), stats["chars"])
                 continue
             fallback(name, pick)
             if _trimmed(pick, stats["chars"]):

@@ -183,3 +183,17 @@ def test_an_unsure_value_is_read_from_its_whole_place(model: dict[str, Any]) -> 
     assert after["CompanyName"]["text"] == "Jackrabbit Printing"
     assert after["CompanyName"]["elements"], "the pick keeps the words it was found by"
     assert after["VendorName"]["text"] == before["VendorName"]["text"] == "Jack Sprat"
+
+
+def test_a_typed_value_read_from_its_place_keeps_what_tesseract_read_surely(model: dict[str, Any]) -> None:
+    """Real typed scan, the engine's own reading: Form_1's address has words Tesseract was unsure of, so
+    its place is read; the place reading only replaces those words ("Road" and "Khamisi" were lost when it
+    replaced the whole value, issue 19 item 7)."""
+    from engine.layout.analyze import analyze_layout
+
+    data = (PO / "Form_1.jpg").read_bytes()
+    layout = analyze_layout(data, "image/jpeg")
+    images = functools.cache(lambda n: page_image(data, "image/jpeg", n))
+    fields = build_result("m", {}, model, layout, False, images)["documentResults"][0]["fields"]
+    assert fields["CompanyAddress"]["text"] == "938 NE Burner Road Boulder City, CO 92848"
+    assert fields["VendorName"]["text"] == "Balozi Khamisi"

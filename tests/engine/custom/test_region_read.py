@@ -104,3 +104,19 @@ def test_a_drawn_region_without_ocr_words_still_teaches_the_place() -> None:
 ])
 def test_signs_no_training_value_has_are_trimmed_from_the_ends(text: str, chars: str, expected: str) -> None:
     assert trim(text, chars) == expected
+
+
+def test_a_place_reading_and_tesseracts_words_are_merged_by_how_sure_tesseract_was() -> None:
+    from engine.custom.scoring.region_read import _merged
+
+    typed = [("938", 0.97), ("NE", 0.97), ("Burner", 0.96), ("Road", 0.96), ("Boulder", 0.97),
+             ("City,", 0.65), ("CO", 0.53), ("92848", 0.53)]
+    text = " ".join(t for t, _ in typed)
+    # typed: the words Tesseract was sure of stay, whatever the place reading made of them
+    assert _merged({}, typed, text, "938 N E Burner Road BoulderCity,C0 92848") == text
+    # the reading holds Tesseract's words and more: the more is added around them
+    assert _merged({}, [("Jennifer", 0.95)], "Jennifer", "Jennifer Lee") == "Jennifer Lee"
+    # hand-writing: Tesseract "sure" of few of its words, the reading is taken whole
+    hand = [("Wor", 0.52), ("king", 0.52), ("Time", 0.91), ("a", 0.89), ("hours", 0.94), ("eek,", 0.74)]
+    assert _merged({}, hand, "Wor king Time a hours eek,", "Working part-time, 20 hours a week") == \
+        "Working part-time, 20 hours a week"
