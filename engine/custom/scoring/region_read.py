@@ -22,7 +22,7 @@ from engine.custom.reread import REREAD_BELOW, PageImage, blank_words, merge_rea
 from engine.custom.scoring.dropout import drop_print, erase_strokes_through
 from engine.custom.scoring.features import fix_text
 from engine.custom.scoring.model import Pick
-from engine.custom.scoring.regions import predicted_box
+from engine.custom.scoring.regions import Box, predicted_box
 from engine.custom.scoring.register import move_box
 from engine.custom.scoring.spans import PageIndex
 from engine.custom.scoring.template import is_printed
@@ -106,6 +106,42 @@ def placed_fields(params: dict[str, Any]) -> set[str]:
     return set(params.get("dropout") or {}) & set(params.get("regions") or {})
 
 
+class _PageCuts:
+    """Cuts a field's place out of a page image (back through the page's registration), with the form's
+    print dropped from it; what a page needs for that is worked out once per page."""
+
+    def __init__(self, params: dict[str, Any], printed: dict[int, dict[str, list[tuple[float, float]]]]):
+        self.masks: dict[str, dict[str, Any]] = params.get("dropout") or {}  # the print in each place
+        self.printed = printed
+        self._back: dict[int, np.ndarray | None] = {}  # per page: the inverse of its registration
+        self._gray: dict[int, np.ndarray] = {}
+        self._print_words: dict[int, list[Word]] = {}
+
+    def cut(self, name: str, page: Page, image: Image.Image, scale: float, box: Box,
+            ) -> tuple[Image.Image, tuple[int, int, int, int]] | None:
+        """The place `box` (reference frame) of field `name` as a crop, and its pixels on the page."""
+        n = page.number
+        if n not in self._back:
+            self._back[n] = None if page.transform is None else np.linalg.inv(np.array(page.transform))
+            self._print_words[n] = [w for w in page.words if is_printed(self.printed.get(n, {}), w)]
+        x0, y0, x1, y1 = _pixels(page, self._back[n], box, scale)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            return None
+        mask = self.masks.get(name)
+        if mask is not None:
+            if n not in self._gray:
+                self._gray[n] = np.asarray(image.convert("L"))
+            gray = self._gray[n]
+            kept = drop_print(gray, (x0, y0, x1, y1), self._back[n], mask)
+            cut = Image.fromarray(erase_strokes_through(kept, kept != gray[y0:y1, x0:x1]))
+        else:
+            cut = image.crop((x0, y0, x1, y1))
+        inside = [w for w in self._print_words[n]
+                  if _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
+        return blank_words(cut, (x0, y0), inside, scale), (x0, y0, x1, y1)
+
+
 def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
                         pages: dict[int, PageIndex], page_image: PageImage | None,
                         printed: dict[int, dict[str, list[tuple[float, float]]]],
@@ -120,70 +156,51 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
     fields = params.get("fields", {})
     filled = 0
     reader = page_image is not None and rapid_region.available()
-    back: dict[int, np.ndarray | None] = {}  # per page: the inverse of its registration
-    masks: dict[str, dict[str, Any]] = params.get("dropout") or {}  # the print in each field's place
-    gray: dict[int, np.ndarray] = {}
-    print_words: dict[int, list[Word]] = {}
+    cuts = _PageCuts(params, printed)
     for name, stats in regions.items():
         pick = picks.get(name)
         fs = fields.get(name, {})
         if fs.get("is_mark"):
             continue
-        # a value Tesseract was unsure of is read again from its whole place, once the print is dropped from
-        # it: the words it found may be part of the value ("Kevin" of "Kevin Patel", half a SIN)
         seen = max(fs.get("n", 0), stats.get("n", 0))
         allowed = readable_chars(fs.get("type", "string"), stats["chars"], seen)
-        unsure = reader and name in masks and _unsure(pick, allowed)
-        if not unsure:
+        # a value Tesseract was unsure of is read again from its whole place, once the print is dropped from
+        # it: the words it found may be part of the value ("Kevin" of "Kevin Patel", half a SIN)
+        unsure = pick if reader and name in cuts.masks and _unsure(pick, allowed) else None
+        if unsure is None:
             if not _trimmed(pick, stats["chars"]):
                 continue
             picks[name] = Pick(name, None, 0.0)  # nothing but foreign signs is no value
-            if not reader or page_image is None:
+            if not reader:
                 continue
         pi, page = pages.get(stats["page"]), ocr.page(stats["page"])
-        got = page_image(stats["page"]) if pi is not None and page is not None else None
+        got = page_image(stats["page"]) if page_image is not None and pi is not None and page is not None \
+            else None
         if got is None or page is None or pi is None:
             continue
-        image, scale = got
-        if page.number not in back:
-            back[page.number] = None if page.transform is None else np.linalg.inv(np.array(page.transform))
         box = predicted_box(stats, pi)
-        if unsure and pick is not None and pick.span is not None:
-            got_box = pick.span.box
-            box = (min(box[0], got_box[0]), min(box[1], got_box[1]), max(box[2], got_box[2]),
-                   max(box[3], got_box[3]))
-        x0, y0, x1, y1 = _pixels(page, back[page.number], box, scale)
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1)
-        if x1 - x0 < 4 or y1 - y0 < 4:
+        if unsure is not None and unsure.span is not None:
+            s = unsure.span.box
+            box = (min(box[0], s[0]), min(box[1], s[1]), max(box[2], s[2]), max(box[3], s[3]))
+        cut = cuts.cut(name, page, got[0], got[1], box)
+        if cut is None:
             continue
-        if page.number not in print_words:  # the page's words that are the form's print, found once
-            print_words[page.number] = [w for w in page.words if is_printed(printed.get(page.number, {}), w)]
-        inside = [w for w in print_words[page.number]
-                  if _overlaps(w.polygon, (x0 / scale, y0 / scale, x1 / scale, y1 / scale))]
-        mask = masks.get(name)
-        if mask is not None:
-            if page.number not in gray:
-                gray[page.number] = np.asarray(image.convert("L"))
-            kept = drop_print(gray[page.number], (x0, y0, x1, y1), back[page.number], mask)
-            cut = Image.fromarray(erase_strokes_through(kept, kept != gray[page.number][y0:y1, x0:x1]))
-        else:
-            cut = image.crop((x0, y0, x1, y1))
-        crop = blank_words(cut, (x0, y0), inside, scale)
-        text, confidence = rapid_region.read_region(crop, allowed)
+        text, confidence = rapid_region.read_region(cut[0], allowed)
         text = trim(" ".join(text.split()), stats["chars"])
-        if unsure and pick is not None and pick.span is not None:
-            if text and confidence >= MIN_READ_CONFIDENCE:
-                # per word, as a re-read: what Tesseract read surely stays (typed scans, issue 19 item 7)
-                words = [(w.text, 0.0 if misfit(w.text, allowed) else w.confidence) for w in pick.span.words]
-                pick.text = trim(_merged(fs, words, pick.span.text, text), stats["chars"])
+        if unsure is not None and unsure.span is not None:
+            if text and confidence >= MIN_READ_CONFIDENCE:  # per word where Tesseract was mostly sure
+                words = [(w.text, 0.0 if misfit(w.text, allowed) else w.confidence)
+                         for w in unsure.span.words]
+                unsure.text = trim(_merged(fs, words, unsure.span.text, text), stats["chars"])
                 continue
-            fallback(name, pick)
-            if _trimmed(pick, stats["chars"]):
+            fallback(name, unsure)
+            if _trimmed(unsure, stats["chars"]):
                 picks[name] = Pick(name, None, 0.0)
             continue
         if not text or confidence < MIN_READ_CONFIDENCE:
             continue
-        poly = [v / scale for v in (x0, y0, x1, y0, x1, y1, x0, y1)]
+        x0, y0, x1, y1 = cut[1]
+        poly = [v / got[1] for v in (x0, y0, x1, y0, x1, y1, x0, y1)]
         picks[name] = Pick(name, None, 0.0, confidence=round(confidence * CONFIDENCE_SCALE, 3),
                            text=fix_text(fs, text) if fs else text, region=(stats["page"], poly))
         filled += 1
