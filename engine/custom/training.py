@@ -93,9 +93,14 @@ def _gray_pages(source: TrainingSource, name: str, image_fn: ImageFn) -> Callabl
     data: list[bytes] = []
 
     def gray(number: int) -> np.ndarray | None:
-        if not data:
-            data.append(source.read(name))
-        got = image_fn(data[0], number)
+        try:
+            if not data:
+                data.append(source.read(name))
+            got = image_fn(data[0], number)
+        except Exception:  # a page that cannot be drawn only has no say in the print masks
+            log.warning("page %d of %s cannot be drawn; the print masks are learned without it", number,
+                        posixpath.basename(name), exc_info=True)
+            return None
         return None if got is None else np.asarray(got[0].convert("L"))
 
     return gray

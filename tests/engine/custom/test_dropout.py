@@ -197,3 +197,18 @@ def test_a_typed_value_read_from_its_place_keeps_what_tesseract_read_surely(mode
     fields = build_result("m", {}, model, layout, False, images)["documentResults"][0]["fields"]
     assert fields["CompanyAddress"]["text"] == "938 NE Burner Road Boulder City, CO 92848"
     assert fields["VendorName"]["text"] == "Balozi Khamisi"
+
+
+def test_a_training_document_that_cannot_be_drawn_only_has_no_say(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """Its `.ocr.json` trains as before; its page is left out of the print masks, with a warning, and the
+    masks are learned from the others."""
+    for p in PO.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "Form_2.jpg").write_bytes(b"not an image any more")
+    outcome = run_training(DirSource(tmp_path), "", False, True, lambda _b: pytest.fail("OCR given"),
+                           image_fn=lambda data, n: page_image(data, None, n))
+    assert outcome.status == "ready", outcome.train_result
+    assert all(d["status"] == "succeeded" for d in outcome.train_result["trainingDocuments"])
+    assert "Total" in outcome.params["dropout"]
+    assert any("Form_2.jpg cannot be drawn" in r.getMessage() for r in caplog.records)
