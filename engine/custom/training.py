@@ -88,6 +88,15 @@ def _display_name(name: str, prefix: str) -> str:
     return name[len(base):] if base and name.startswith(base) else name
 
 
+def _in_frame(ocr: OcrDocument, number: int, box: tuple[float, float, float, float],
+              ) -> tuple[int, tuple[float, float, float, float]]:
+    """A page's normalised box moved as registration moved the page's words."""
+    page = ocr.page(number)
+    if page is None or page.transform is None:
+        return number, box
+    return number, move_box(np.array(page.transform), box)
+
+
 def _gray_pages(source: TrainingSource, name: str, image_fn: ImageFn) -> Callable[[int], np.ndarray | None]:
     """Page number -> the document's page as gray pixels, the document read once when first needed."""
     data: list[bytes] = []
@@ -232,12 +241,10 @@ def run_training(source: TrainingSource, prefix: str, include_subfolders: bool, 
     registration = reference([ocr for _, ocr, _ in labeled])
     for _, ocr, scalars in labeled:
         register_document(ocr, registration)
-        for mf in scalars.values():  # a drawn region moves with its page like the words under it
-            page = ocr.page(mf.region[0]) if mf.region else None
-            if mf.region and page is not None and page.transform is not None:
-                mf.region = (mf.region[0], move_box(np.array(page.transform), mf.region[1]))
-            mf.boxes = [(n, b if (p := ocr.page(n)) is None or p.transform is None
-                         else move_box(np.array(p.transform), b)) for n, b in mf.boxes]
+        for mf in scalars.values():  # a drawn region and a label's boxes move with their page
+            if mf.region:
+                mf.region = _in_frame(ocr, *mf.region)
+            mf.boxes = [_in_frame(ocr, n, b) for n, b in mf.boxes]
     train_docs = [TrainDoc.build(name, ocr, scalars) for name, ocr, scalars in labeled]
     if len(train_docs) < MIN_LABELED_DOCS:
         result["errors"] = [*run_errors, {"code": "2012", "message": (

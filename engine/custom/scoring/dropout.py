@@ -7,7 +7,7 @@ ordinary form needs its print learned instead. The print is what is ink at the s
 training pages, not counting where a page's own value stood (a typed "0" on most of them is a value, not
 print). Pages are compared in the reference frame (registration's homography, `register.py`), and a
 small shift search takes up what the homography leaves: a few pixels on a scan, a photo's curl locally.
-The masks are kept in the model (a few hundred bytes per field).
+The masks are kept in the model (about a kilobyte per field, base64).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ GrayOf = Callable[[int], "np.ndarray | None"]  # page number -> the page's gray 
 @dataclass(frozen=True)
 class TrainingPage:
     """One training page as the masks need it: its gray pixels, the homography from the reference frame
-    onto the page (normalised; None when the page is the frame), and per labeled field the boxes
-    (reference frame) of the words that were its value."""
+    onto the page (normalised; None when the page is the frame), and per labeled field where its value
+    stood (reference frame: `value_boxes`)."""
 
     gray: np.ndarray
     to_page: np.ndarray | None
@@ -79,6 +79,7 @@ def sample(gray: np.ndarray, to_page: np.ndarray | None, box: Box, shape: tuple[
 
 
 def ink(gray: np.ndarray) -> np.ndarray:
+    """Dark enough to be ink against this crop's own paper (photos are lit unevenly, page to page)."""
     paper, dark = float(np.median(gray)), float(np.percentile(gray, 1))
     return gray < paper - max(INK, 0.25 * (paper - dark))
 
