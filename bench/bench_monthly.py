@@ -248,6 +248,7 @@ def main() -> int:
     problems = [e for d in outcome.train_result.get("trainingDocuments", []) for e in d.get("errors", [])]
     tally: dict[str, list[int]] = defaultdict(lambda: [0] * 6)  # right, total; written; check boxes
     wrong: list[str] = []
+    calibration: list[tuple[float, bool]] = []  # (confidence, right) of every answered field
     costs: list[tuple[float, float]] = []  # analysis without / with the page image (re-reads, region reads)
     for name in names:
         if name in TRAIN:
@@ -270,6 +271,9 @@ def main() -> int:
             t[3] += filled
             t[4] += ok and field.startswith("checkbox_")
             t[5] += field.startswith("checkbox_")
+            conf = (fields.get(field) or {}).get("confidence")
+            if conf is not None:
+                calibration.append((conf, ok))
             if not ok:
                 f = fields.get(field) or {}
                 said = f.get("valueSelectionMark") or f.get("text")
@@ -291,6 +295,12 @@ def main() -> int:
         total = [a + b for a, b in zip(total, tally[kind], strict=True)]
         print(row(kind, sum(1 for x in names if kind_of(x) == kind and x not in TRAIN), tally[kind]))
     print(row("all", len(names) - len(TRAIN), total))
+    sure = [ok for c, ok in calibration if c >= 0.9]
+    low = sum(c < 0.8 for c, ok in calibration if not ok)
+    wrong = sum(not ok for _, ok in calibration)
+    print(f"\nConfidence: answers with confidence >= 0.9 right {sum(sure) / max(1, len(sure)):.1%} "
+          f"({sum(sure)}/{len(sure)}); wrong answers below the review confidence (0.8) "
+          f"{low / max(1, wrong):.1%} ({low}/{wrong}).")
     plain, full = (statistics.median(c[i] for c in costs) for i in (0, 1))
     print(f"\nAnalysis per form beyond Layout, median: {plain * 1000:.0f} ms from the words alone, "
           f"{full * 1000:.0f} ms with the page image (re-reads and region reads); the engine's Layout of one "
