@@ -38,14 +38,16 @@ def available() -> bool:
     return ppocr.available()
 
 
-def read_region(image: Image.Image, allowed: str | None = None) -> tuple[str, float]:
+def read_region(image: Image.Image, allowed: str | None = None, cell: bool = False) -> tuple[str, float]:
     """Text of a field region (hand-printed or typed value, usually one line) and a 0..1 confidence;
-    `allowed`: the only characters it may read (a number field's), if given."""
+    `allowed`: the only characters it may read (a number field's), if given; `cell`: the crop is a cell
+    that holds the value alone, the form's print dropped from it, so its ink (but what reaches in over its
+    edges) is read as one line, without the detector, whose boxes cut loose hand-writing apart."""
     gray = image.convert("L")
     if gray.width < 4 or gray.height < 4:
         return "", 0.0
     texts, scores = [], []
-    lines = ppocr.read_lines(gray, allowed) or _ink_line(gray, allowed)
+    lines = (cell and _ink_line(gray, allowed)) or ppocr.read_lines(gray, allowed) or _ink_line(gray, allowed)
     for line in lines:
         if not line.text or line.score < MIN_LINE_SCORE:
             continue
@@ -61,8 +63,9 @@ def read_region(image: Image.Image, allowed: str | None = None) -> tuple[str, fl
 
 
 def _ink_line(image: Image.Image, allowed: str | None) -> list[ppocr.Line]:
-    """The crop's ink read as one line when the detector found no text in it: a lone hand-written "0" in
-    a wide box, once the box's printed "$" is dropped, is too small a thing for the detector."""
+    """The crop's ink read as one line: when the detector found no text in it (a lone hand-written "0" in
+    a wide box, once the box's printed "$" is dropped, is too small a thing for the detector), or in a
+    cell (`read_region`)."""
     gray = np.asarray(image)
     ink = _ink(gray)
     labels, n = ndimage.label(ink, structure=np.ones((3, 3), bool))

@@ -185,7 +185,8 @@ def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: Ocr
         cut = cuts.cut(name, page, got[0], got[1], box)
         if cut is None:
             continue
-        text, confidence = rapid_region.read_region(cut[0], allowed)
+        text, confidence = rapid_region.read_region(cut[0], allowed, cell=bool(stats.get("drawn"))
+                                                    and name in cuts.masks)
         text = trim(" ".join(text.split()), stats["chars"])
         if unsure is not None and unsure.span is not None:
             if text and confidence >= MIN_READ_CONFIDENCE:  # per word where Tesseract was mostly sure

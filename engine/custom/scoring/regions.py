@@ -45,7 +45,8 @@ def train_regions(docs: list[TrainDoc], field_types: dict[str, str]) -> dict[str
             pi = doc.pages.get(got[0]) if got else None
             if got is None or pi is None:
                 continue
-            examples.setdefault(name, []).append({"page": got[0], "box": list(got[1]), "anchors": pi.anchors})
+            examples.setdefault(name, []).append({"page": got[0], "box": list(got[1]), "anchors": pi.anchors,
+                                                  "drawn": mf.region is not None})
             chars.setdefault(name, set()).update(mf.text)
     out: dict[str, dict[str, Any]] = {}
     for name, exs in sorted(examples.items()):
@@ -57,7 +58,9 @@ def train_regions(docs: list[TrainDoc], field_types: dict[str, str]) -> dict[str
                      # the longest value reached this much further right than the mean box
                      "wider": round(max(widths) - float(np.mean(widths)), 5),
                      "chars": "".join(sorted(chars.get(name, set()) - {" "})),
-                     "n": len(exs)}  # values seen, drawn regions over handwriting OCR missed included
+                     "n": len(exs),  # values seen, drawn regions over handwriting OCR missed included
+                     # labeled as drawn regions, mostly: a cell that holds the value and nothing else of it
+                     "drawn": sum(e["drawn"] for e in exs) * 2 > len(exs)}
     return out
 
 

@@ -50,6 +50,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_model_keeps_where_each_text_field_is_written(model: dict[str, Any]) -> None:
     regions = model["regions"]
     assert "Quantity" in regions and "CompanyName" in regions
+    assert not regions["Quantity"]["drawn"]  # labeled on words: read with the detector, not as a cell
     left, top, right, bottom = regions["Quantity"]["abs_box"]
     assert 0 <= left < right <= 1 and 0 <= top < bottom <= 1
     assert regions["Quantity"]["anchors"], "the place is kept relative to printed words"

@@ -160,3 +160,18 @@ def test_a_lone_small_character_the_detector_misses_is_still_read() -> None:
     edge = Image.new("L", (400, 90), 255)  # ink reaching in from the crop's edge is a rule or a neighbour
     ImageDraw.Draw(edge).line((200, 0, 200, 40), fill=0, width=3)
     assert rapid_region.read_region(edge, "0123456789.,-") == ("", 0.0)
+
+
+def test_a_cell_is_read_from_its_own_ink() -> None:
+    """A drawn cell with its print dropped holds the value alone: its ink is read as one line, but for
+    ink that reaches in over the crop's edge (the neighbouring row's hand-writing, a line drawn through)."""
+    img = Image.new("L", (300, 80), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((120, 18), "742", fill=0, font=ImageFont.truetype(FONT_PATH, 36))
+    draw.line((40, 0, 46, 30), fill=0, width=4)  # a stroke from the row above
+    draw.line((260, 50, 262, 79), fill=0, width=4)  # and one from below
+    assert rapid_region.read_region(img, "0123456789.,-", cell=True)[0] == "742"
+    strokes = Image.new("L", (300, 80), 255)  # an empty cell the neighbours' strokes reach into
+    ImageDraw.Draw(strokes).line((40, 0, 46, 30), fill=0, width=4)
+    ImageDraw.Draw(strokes).line((260, 50, 262, 79), fill=0, width=4)
+    assert rapid_region.read_region(strokes, "0123456789.,-", cell=True) == ("", 0.0)
