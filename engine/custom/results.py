@@ -7,7 +7,7 @@ from typing import Any
 from engine.custom.ocr_file import OcrDocument, Word, parse_ocr
 from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.scoring.model import Pick, analyze_pages
-from engine.custom.scoring.region_read import placed_fields, read_unfound_fields
+from engine.custom.scoring.region_read import placed_fields, read_from_places
 from engine.custom.scoring.register import register_document
 from engine.custom.scoring.spans import Span, index_document
 from engine.custom.scoring.template import printed_lookup, printed_near
@@ -85,7 +85,7 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
     if page_image is not None:  # the unsure values of fields with a place are read from it, below
         reread_unsure_fields(picks, params.get("fields", {}), page_image, near, regions,
                              frozenset(placed_fields(params)))
-    read_unfound_fields(picks, params, ocr, pages, page_image, printed, reread_one)
+    read_from_places(picks, params, ocr, pages, page_image, printed, reread_one)
     types = params.get("field_types", {})
     scalars = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
                sorted(picks.items())}

@@ -47,7 +47,8 @@ def read_region(image: Image.Image, allowed: str | None = None, cell: bool = Fal
     if gray.width < 4 or gray.height < 4:
         return "", 0.0
     texts, scores = [], []
-    lines = (cell and _ink_line(gray, allowed)) or ppocr.read_lines(gray, allowed) or _ink_line(gray, allowed)
+    # a cell with no ink of its own is empty: neither the detector nor a second look will find a value in it
+    lines = _ink_line(gray, allowed) if cell else ppocr.read_lines(gray, allowed) or _ink_line(gray, allowed)
     for line in lines:
         if not line.text or line.score < MIN_LINE_SCORE:
             continue

@@ -1,11 +1,14 @@
-"""Read a field's place on the page when OCR found no word for it (issue 19 item 8).
+"""Read a field's place on the page when OCR found no word for it, or only words it was unsure of
+(issue 19 item 8).
 
 Why: on scanned fills, hand-written digits in narrow boxes and loosely written names are often no word at
 all to Tesseract, so the scorer had nothing to pick and the value came back empty (or as the printed "$"
 beside it). The model knows where the value is written (`engine.custom.scoring.regions`); the region reader
 (PP-OCR, `engine.ocr.rapid_region`) reads that place. Characters no training value ever had are trimmed
 from the ends (the printed "$" of an amount box, a box line read as "|"). The answer's confidence stays
-below the review threshold: the place is known, the reading of handwriting is not sure.
+below the review threshold: the place is known, the reading of handwriting is not sure. Where the model
+knows the print in the place (`dropout.py`), it is dropped first, and a value Tesseract was unsure of is read
+from the whole place too (Tesseract may have found only part of it).
 """
 
 from __future__ import annotations
@@ -142,7 +145,7 @@ class _PageCuts:
         return blank_words(cut, (x0, y0), inside, scale), (x0, y0, x1, y1)
 
 
-def read_unfound_fields(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
+def read_from_places(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
                         pages: dict[int, PageIndex], page_image: PageImage | None,
                         printed: dict[int, dict[str, list[tuple[float, float]]]],
                         fallback: Callable[[str, Pick], object] = lambda _name, _pick: None) -> int:
