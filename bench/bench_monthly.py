@@ -297,10 +297,10 @@ def main() -> int:
     print(row("all", len(names) - len(TRAIN), total))
     sure = [ok for c, ok in calibration if c >= 0.9]
     low = sum(c < 0.8 for c, ok in calibration if not ok)
-    wrong = sum(not ok for _, ok in calibration)
+    missed = sum(not ok for _, ok in calibration)
     print(f"\nConfidence: answers with confidence >= 0.9 right {sum(sure) / max(1, len(sure)):.1%} "
           f"({sum(sure)}/{len(sure)}); wrong answers below the review confidence (0.8) "
-          f"{low / max(1, wrong):.1%} ({low}/{wrong}).")
+          f"{low / max(1, missed):.1%} ({low}/{missed}).")
     plain, full = (statistics.median(c[i] for c in costs) for i in (0, 1))
     print(f"\nAnalysis per form beyond Layout, median: {plain * 1000:.0f} ms from the words alone, "
           f"{full * 1000:.0f} ms with the page image (re-reads and region reads); the engine's Layout of one "

@@ -35,6 +35,10 @@ MAX_SIDE, MIN_SIDE = 2000, 30  # RapidOCR's Global max_side_len / min_side_len
 MIN_HEIGHT, MAX_WH_RATIO = 30, 8  # lower or wider images are letterboxed before detection
 DET_THRESH, BOX_THRESH, UNCLIP_RATIO, MIN_BOX = 0.3, 0.5, 1.6, 3
 REC_HEIGHT, REC_WIDTH, REC_BATCH = 48, 320, 6
+# Shapes a hand-written digit is often read as. Where only digits may be read, the recognizer's belief in a
+# look-alike counts for the digit: a loosely drawn 0 comes out as "D", "C", "U" or the CJK box "口", a
+# slanted 1 as "l" or "|" (bench_monthly: most missed values were such zeros, read as nothing).
+LOOK_ALIKES = {"0": "OoDQUC口○〇Øø", "1": "lI|!", "2": "Zz", "6": "Gb", "8": "B", "9": "gq"}
 
 
 @dataclass(frozen=True)
@@ -248,18 +252,33 @@ def recognize(lines: list[np.ndarray],
 
 
 @functools.lru_cache(maxsize=64)
-def _allowed_indices(allowed: str) -> np.ndarray:
-    """The blank and the recognizer's output positions of the allowed characters."""
-    return np.array([0, *(i for i, c in enumerate(_load().charset) if i and c in allowed)], dtype=np.int64)
+def _allowed_indices(allowed: str) -> tuple[np.ndarray, tuple[tuple[int, np.ndarray], ...]]:
+    """The blank and the recognizer's output positions of the allowed characters, and for each allowed
+    digit with look-alikes that are not allowed themselves, its place in that list and their outputs."""
+    charset = _load().charset
+    keep = [0, *(i for i, c in enumerate(charset) if i and c in allowed)]
+    folds = []
+    for k, i in enumerate(keep):
+        like = LOOK_ALIKES.get(charset[i], "") if i else ""
+        src = [j for j, c in enumerate(charset) if j and c in like and c not in allowed]
+        if src:
+            folds.append((k, np.array(src, dtype=np.int64)))
+    return np.array(keep, dtype=np.int64), tuple(folds)
 
 
 def _ctc_decode(charset: list[str], probs: np.ndarray, share: float,
-                keep: np.ndarray | None = None) -> tuple[str, float, float, list[int]]:
+                allowed: tuple[np.ndarray, tuple[tuple[int, np.ndarray], ...]] | None = None,
+                ) -> tuple[str, float, float, list[int]]:
     """Greedy CTC: repeated indices collapse, blanks drop; `share` is the line's part of the padded width;
-    `keep` restricts the choice to these outputs (a hand-written "0" the model thinks an "O" reads 0)."""
-    if keep is not None:
-        idx = keep[probs[:, keep].argmax(axis=1)]
-        conf = probs[np.arange(len(idx)), idx]
+    `allowed` (`_allowed_indices`) restricts the choice to those outputs, each digit's look-alikes counting
+    for it (a hand-written "0" the model thinks a "D" reads 0)."""
+    if allowed is not None:
+        outputs, folds = allowed
+        pooled = probs[:, outputs]
+        for k, src in folds:
+            pooled[:, k] += probs[:, src].sum(axis=1)
+        best = pooled.argmax(axis=1)
+        idx, conf = outputs[best], pooled[np.arange(len(best)), best]
     else:
         idx, conf = probs.argmax(axis=1), probs.max(axis=1)
     keep = np.ones(len(idx), bool)

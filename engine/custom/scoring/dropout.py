@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from engine.custom.matching import MatchedField
-from engine.custom.ocr_file import OcrDocument
+from engine.custom.ocr_file import OcrDocument, Word
 from engine.custom.scoring.register import apply
 
 GRID = 800  # mask samples per page width (~95 dpi on a letter page: a printed stroke is 1-2 samples)
@@ -34,6 +34,7 @@ BRIDGE = 5  # pixels of a stroke a dropped rule may have cut out
 INK = 40  # ink: this much darker than the crop's paper, and a quarter of the way to its darkest
 
 Box = tuple[float, float, float, float]
+_SIGNS = "$€£¥%#*|/\\()[]{}:;,.-_'\"`~!?<>=+ "  # what may stand around a value's letters in one OCR word
 GrayOf = Callable[[int], "np.ndarray | None"]  # page number -> the page's gray pixels
 
 
@@ -147,15 +148,29 @@ def _fold(text: str) -> str:
     return "".join(c for c in text.casefold() if c.isalnum())
 
 
+def _letters_box(word: Word) -> Box:
+    """The part of a word's box its letters and digits take, by character count: OCR often joins the
+    printed "$" to the value written beside it ("$0"), and the "$" is print."""
+    text = word.text
+    lead = len(text) - len(text.lstrip(_SIGNS))
+    trail = len(text) - len(text.rstrip(_SIGNS))
+    x0, y0, x1, y1 = word.box
+    if lead + trail >= len(text):
+        return word.box
+    step = (x1 - x0) / len(text)
+    return x0 + lead * step, y0, x1 - trail * step, y1
+
+
 def value_boxes(fields: dict[str, MatchedField]) -> dict[str, list[Box]]:
     """Per labeled field, where its value stood on this page: a word label's own boxes and words (however
-    OCR read them); of a drawn region, only the words that read as part of the value, since the region
-    takes in print with it (a "$", a caption) and hand-writing differs from page to page anyway."""
+    OCR read them); of a drawn region, only the words that read as part of the value, without the signs
+    at their ends, since the region takes in print with it (a "$", a caption) and hand-writing differs
+    from page to page anyway."""
     out: dict[str, list[Box]] = {}
     for name, mf in fields.items():
         if mf.region is not None:
             value = _fold(mf.text)
-            out[name] = [w.box for w in mf.words if _fold(w.text) and _fold(w.text) in value]
+            out[name] = [_letters_box(w) for w in mf.words if _fold(w.text) and _fold(w.text) in value]
         else:
             out[name] = [w.box for w in mf.words] + [b for _, b in mf.boxes]
     return out

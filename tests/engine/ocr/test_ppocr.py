@@ -175,3 +175,28 @@ def test_a_cell_is_read_from_its_own_ink() -> None:
     ImageDraw.Draw(strokes).line((40, 0, 46, 30), fill=0, width=4)
     ImageDraw.Draw(strokes).line((260, 50, 262, 79), fill=0, width=4)
     assert rapid_region.read_region(strokes, "0123456789.,-", cell=True) == ("", 0.0)
+
+
+@pytest.mark.parametrize(("read_as", "strokes"), [
+    ("D", [(100, 20), (130, 22), (140, 45), (128, 70), (100, 70), (100, 20)]),
+    ("C", [(140, 24), (105, 22), (98, 45), (104, 70), (140, 68)]),
+    ("U", [(100, 20), (100, 62), (118, 72), (136, 62), (136, 20)]),
+])
+def test_a_loosely_drawn_zero_read_as_a_letter_is_a_zero_where_only_digits_may_be(
+        read_as: str, strokes: list[tuple[int, int]]) -> None:
+    """Hand-drawn zeros on scanned forms are often a "D", a "C" or a "U" to the recognizer; where only
+    digits may be read the letter's look-alike digit wins (bench_monthly: such zeros came back empty)."""
+    img = Image.new("L", (240, 90), 255)
+    ImageDraw.Draw(img).line(strokes, fill=0, width=4, joint="curve")
+    assert rapid_region.read_region(img, cell=True)[0] == read_as
+    text, confidence = rapid_region.read_region(img, "0123456789.,-", cell=True)
+    assert text == "0" and confidence > 0.9
+
+
+def test_a_letter_stays_a_letter_where_letters_may_be_read() -> None:
+    """The look-alikes count only for digits that are allowed and only where the letter itself is not:
+    a field that may hold letters still reads its "D"."""
+    img = Image.new("L", (240, 90), 255)
+    ImageDraw.Draw(img).line([(100, 20), (130, 22), (140, 45), (128, 70), (100, 70), (100, 20)], fill=0,
+                             width=4, joint="curve")
+    assert rapid_region.read_region(img, "0123456789ABCD", cell=True)[0] == "D"
