@@ -246,3 +246,22 @@ def erase_strokes_through(gray: np.ndarray, dropped: np.ndarray) -> np.ndarray:
     out = gray.copy()
     out[ndimage.binary_dilation(np.isin(labels, through) & marks)] = np.uint8(np.median(gray))
     return out
+
+
+def bridge_strokes(gray: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """`gray` with the pixels of a dropped rule inked again where a stroke crosses it: ink within BRIDGE
+    pixels on both sides, across the rule. A hand-drawn 0 written over its box's bottom rule is otherwise
+    cut in two, and each half reads as something else (or as nothing: a half that reaches out of the
+    place is a neighbour's to the region reader)."""
+    marks = ink(gray)
+    if not marks.any() or not dropped.any():
+        return gray
+    span = 2 * BRIDGE + 1
+    across = ndimage.binary_closing(marks, structure=np.ones((span, 1), bool)) | \
+        ndimage.binary_closing(marks, structure=np.ones((1, span), bool))
+    fill = across & dropped & ~marks
+    if not fill.any():
+        return gray
+    out = gray.copy()
+    out[fill] = np.uint8(np.median(gray[marks]))
+    return out

@@ -22,7 +22,7 @@ from PIL import Image
 
 from engine.custom.ocr_file import OcrDocument, Page, Word
 from engine.custom.reread import REREAD_BELOW, PageImage, blank_words, merge_reading, misfit
-from engine.custom.scoring.dropout import drop_print, erase_strokes_through
+from engine.custom.scoring.dropout import bridge_strokes, drop_print, erase_strokes_through
 from engine.custom.scoring.features import fix_text
 from engine.custom.scoring.model import Pick
 from engine.custom.scoring.regions import Box, predicted_box
@@ -137,7 +137,8 @@ class _PageCuts:
                 self._gray[n] = np.asarray(image.convert("L"))
             gray = self._gray[n]
             kept = drop_print(gray, (x0, y0, x1, y1), self._back[n], mask)
-            cut = Image.fromarray(erase_strokes_through(kept, kept != gray[y0:y1, x0:x1]))
+            dropped = kept != gray[y0:y1, x0:x1]
+            cut = Image.fromarray(bridge_strokes(erase_strokes_through(kept, dropped), dropped))
         else:
             cut = image.crop((x0, y0, x1, y1))
         inside = [w for w in self._print_words[n]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 from engine.custom.matching import MatchedField
 from engine.custom.ocr_file import Word
@@ -228,3 +229,21 @@ def test_a_training_document_that_cannot_be_drawn_only_has_no_say(tmp_path: Path
     assert all(d["status"] == "succeeded" for d in outcome.train_result["trainingDocuments"])
     assert "Total" in outcome.params["dropout"]
     assert any("Form_2.jpg cannot be drawn" in r.getMessage() for r in caplog.records)
+
+
+def test_a_stroke_written_over_a_dropped_rule_is_joined_again() -> None:
+    """A hand-drawn 0 over its box's bottom rule: dropping the rule cuts the 0 in two; where a stroke
+    crosses the rule its pixels are ink again, and the rest of the rule stays dropped."""
+    img = Image.new("L", (200, 80), 255)
+    draw = ImageDraw.Draw(img)
+    draw.line((0, 50, 199, 50), fill=0, width=3)  # the rule
+    draw.ellipse((80, 20, 110, 70), outline=0, width=3)  # the 0, its lower part below the rule
+    gray = np.asarray(img)
+    dropped = np.zeros(gray.shape, bool)
+    dropped[48:53, :] = True
+    kept = gray.copy()
+    kept[dropped] = 255
+    assert ndimage.label(dropout.ink(kept), structure=np.ones((3, 3), bool))[1] == 2
+    joined = dropout.bridge_strokes(kept, dropped)
+    assert ndimage.label(dropout.ink(joined), structure=np.ones((3, 3), bool))[1] == 1
+    assert dropout.ink(joined)[48:53, :70].sum() == 0 and dropout.ink(joined)[48:53, 120:].sum() == 0
