@@ -198,7 +198,8 @@ def read_from_places(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDoc
                          for w in unsure.span.words]
                 unsure.text = trim(_merged(fs, words, unsure.span.text, text), stats["chars"])
                 continue
-            fallback(name, unsure)
+            if any(c.isalnum() for c in unsure.span.text):  # a lone sign is print the place has not
+                fallback(name, unsure)                          # (the "$" read as "1" by its own crop)
             if _trimmed(unsure, stats["chars"]):
                 picks[name] = Pick(name, None, 0.0)
             continue

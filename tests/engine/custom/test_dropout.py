@@ -247,3 +247,28 @@ def test_a_stroke_written_over_a_dropped_rule_is_joined_again() -> None:
     joined = dropout.bridge_strokes(kept, dropped)
     assert ndimage.label(dropout.ink(joined), structure=np.ones((3, 3), bool))[1] == 1
     assert dropout.ink(joined)[48:53, :70].sum() == 0 and dropout.ink(joined)[48:53, 120:].sum() == 0
+
+
+def test_a_lone_sign_picked_where_the_place_holds_nothing_is_no_value(model: dict[str, Any]) -> None:
+    """Real scan: Form_5's Total painted out of the image, its word left in the reading as an unsure "$"
+    (Tesseract's reading of a printed "$" beside an empty amount box). The field's place, its print
+    dropped, holds nothing: no value. Re-reading the sign's own crop made "1" of it, at 0.89."""
+    labels = json.loads((PO / "Form_5.jpg.labels.json").read_text())["labels"]
+    total = next(lab for lab in labels if lab["label"] == "Total")
+    img = Image.open(PO / "Form_5.jpg").convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for b in total["value"][0]["boundingBoxes"]:
+        xs, ys = b[0::2], b[1::2]
+        draw.rectangle((min(xs) * img.width - 2, min(ys) * img.height - 2, max(xs) * img.width + 2,
+                        max(ys) * img.height + 2), fill="white")
+    layout = json.loads((PO / "Form_5.jpg.ocr.json").read_text())["analyzeResult"]
+    for page in layout["readResults"]:
+        for line in page["lines"]:
+            for w in line["words"]:
+                if w["text"] == total["value"][0]["text"]:
+                    w["text"], w["confidence"] = "$", 0.3
+    amounts = copy.deepcopy(model)  # a field whose values never hold the sign, as a Monthly Report's cells
+    amounts["regions"]["Total"]["chars"] = amounts["regions"]["Total"]["chars"].replace("$", "")
+    amounts["fields"]["Total"]["values"] = [v.replace("$", "") for v in amounts["fields"]["Total"]["values"]]
+    fields = build_result("m", {}, amounts, layout, False, functools.cache(lambda n: (img, 1.0)))
+    assert fields["documentResults"][0]["fields"]["Total"] is None
