@@ -7,7 +7,7 @@ from typing import Any
 from engine.custom.ocr_file import OcrDocument, Word, parse_ocr
 from engine.custom.reread import PageImage, reread_unsure_fields
 from engine.custom.scoring.model import Pick, analyze_pages
-from engine.custom.scoring.region_read import placed_fields, read_from_places
+from engine.custom.scoring.region_read import placed_fields, read_from_places, read_marks
 from engine.custom.scoring.register import register_document
 from engine.custom.scoring.spans import Span, index_document
 from engine.custom.scoring.template import printed_lookup, printed_near
@@ -31,9 +31,13 @@ def field_value(pick: Pick, field_type: str, include_text: bool) -> dict[str, An
     if span is None:
         if pick.region is None or not pick.text:
             return None
-        ftype = field_type if field_type != "selectionMark" else "string"
-        out = {"type": ftype, **typed_value(ftype, pick.text), "text": pick.text, "page": pick.region[0],
-               "boundingBox": [round(v, 4) for v in pick.region[1]], "confidence": pick.confidence}
+        if field_type == "selectionMark" and pick.text in ("selected", "unselected"):  # read from the image
+            out = {"type": "selectionMark", "valueSelectionMark": pick.text, "text": pick.text}
+        else:
+            ftype = field_type if field_type != "selectionMark" else "string"
+            out = {"type": ftype, **typed_value(ftype, pick.text), "text": pick.text}
+        out.update({"page": pick.region[0], "boundingBox": [round(v, 4) for v in pick.region[1]],
+                    "confidence": pick.confidence})
         if include_text:
             out["elements"] = []
         return out
@@ -86,6 +90,7 @@ def build_result(model_id: str, info: dict[str, Any], params: dict[str, Any], la
         reread_unsure_fields(picks, params.get("fields", {}), page_image, near, regions,
                              frozenset(placed_fields(params)))
     read_from_places(picks, params, ocr, pages, page_image, printed, reread_one)
+    read_marks(picks, params, ocr, pages, page_image)
     types = params.get("field_types", {})
     scalars = {name: field_value(pick, types.get(name, "string"), include_text) for name, pick in
                sorted(picks.items())}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
+from scipy import ndimage, signal
 
 from engine.page.model import SelectionMark
 from engine.scan.pixels import min_pool2
@@ -25,6 +25,8 @@ POOL = 2  # must match min_pool2
 # Share of a found box that its straight sides may cover: a 30-px box drawn 3 px thick covers ~0.4, the
 # bold "o" or "D" of a heading (strokes a quarter of the letter wide) 0.7 or more.
 THIN_OUTLINE = 0.5
+RINGED = 0.6  # share of the paper round a box that a ring must close in
+OUTLINE_SHARE = 0.8  # a box outline found where a model expects a box: at least this share of the clearest
 STRAIGHT = 0.85  # share of a found box's height (width) one column (row) of each side must ink
 
 
@@ -143,3 +145,69 @@ def _ticked_boxes(crop: np.ndarray, y0: int, x0: int, lo: float, hi: float) -> l
         if mark is not None:
             out.append(mark)
     return out
+
+
+def mark_at(gray: np.ndarray, side: float, at: tuple[float, float] | None = None) -> SelectionMark | None:
+    """The check box of about `side` pixels in `gray`, a crop round where a model expects one (its top left
+    corner at `at`, x and y; the crop's middle if not given), selected
+    when ticked, crossed or circled; None when no box outline is there. For boxes the page's detection
+    missed: on phone photos answers are circled rather than ticked, and the ring joins a box to its
+    caption, its neighbours and the form's rules, so it is neither a lone component nor one box's sides.
+    The box is found by its outline (a square of about the size the model learned, slid over the crop)."""
+    paper, dark = float(np.median(gray)), float(np.percentile(gray, 1))
+    ink = gray < paper - max(40.0, 0.5 * (paper - dark))  # strokes, not a shaded row behind the box
+    found: list[tuple[float, float, int, int, int]] = []  # outline share, off the middle, y, x, side
+    for scale in (0.85, 1.0, 1.15):
+        s = max(6, round(side * scale))
+        if s >= min(ink.shape):
+            continue
+        t = max(1, round(0.12 * s))
+        kernel = np.zeros((s, s), np.float32)
+        kernel[:t], kernel[-t:], kernel[:, :t], kernel[:, -t:] = 1, 1, 1, 1
+        hits = signal.fftconvolve(ink.astype(np.float32), kernel[::-1, ::-1], mode="valid") / kernel.sum()
+        # each outline's clearest position (a local maximum: the band takes in offsets of a few pixels)
+        peaks = (hits == ndimage.maximum_filter(hits, size=2 * t + 1)) & (hits >= OUTLINE_SHARE * hits.max())
+        ys, xs = np.nonzero(peaks)
+        mid_x, mid_y = at if at is not None else ((ink.shape[1] - s) / 2, (ink.shape[0] - s) / 2)
+        found += [(float(hits[y, x]), float(np.hypot(y - mid_y, x - mid_x)), int(y), int(x), s)
+                  for y, x in zip(ys, xs, strict=True)]
+    if not found:
+        return None
+    # of the outlines nearly as clear as the clearest, the one nearest where the box is expected (a ticked
+    # neighbour's outline, its tick crossing the sides, is the clearest)
+    top = max(f[0] for f in found)
+    _share, _dist, y, x, s = min((f for f in found if f[0] >= OUTLINE_SHARE * top), key=lambda f: f[1])
+    mark = _box_mark(ink[y:y + s, x:x + s], y, x, 0.7 * side, 1.3 * side)
+    if mark is None or mark.selected:
+        return mark
+    h = round(mark.y1 - mark.y0)
+    if _ringed(ink, (slice(round(mark.y0), round(mark.y1)), slice(round(mark.x0), round(mark.x1))), h):
+        return SelectionMark(mark.x0, mark.y0, mark.x1, mark.y1, True, mark.confidence)
+    return mark
+
+
+def _ringed(ink: np.ndarray, box: tuple[slice, slice], side: int) -> bool:
+    """A hand-drawn ring round the box: the paper just outside the box is mostly closed in by ink (no way
+    out to the crop's edge), and no long straight rule is among that ink (a ruled cell round a box closes
+    it in too). A caption, a neighbouring box or a tick running out closes nothing."""
+    y0, y1, x0, x1 = box[0].start, box[0].stop, box[1].start, box[1].stop
+    closed = ndimage.binary_closing(ink, structure=np.ones((3, 3), bool),
+                                    iterations=max(1, round(0.05 * side)))
+    free, _count = ndimage.label(~closed)
+    h, w = ink.shape
+    a, b = max(2, round(0.05 * side)), max(4, round(0.12 * side))  # a thin band just outside the box
+    band = np.zeros_like(ink)
+    band[max(0, y0 - b):min(h, y1 + b), max(0, x0 - b):min(w, x1 + b)] = True
+    band[max(0, y0 - a):min(h, y1 + a), max(0, x0 - a):min(w, x1 + a)] = False
+    paper = free[band & ~closed]
+    if paper.size == 0:
+        return False
+    outside = np.unique(np.r_[free[0], free[-1], free[:, 0], free[:, -1]])
+    inside = ~np.isin(paper, outside)
+    if inside.mean() < RINGED:
+        return False
+    wall = ndimage.binary_dilation(np.isin(free, np.unique(paper[inside]))) & ink
+    run = round(2 * side)
+    straight = ndimage.binary_opening(wall, structure=np.ones((1, run), bool)).any() or \
+        ndimage.binary_opening(wall, structure=np.ones((run, 1), bool)).any()
+    return not straight

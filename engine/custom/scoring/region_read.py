@@ -23,7 +23,7 @@ from PIL import Image
 from engine.custom.ocr_file import OcrDocument, Page, Word
 from engine.custom.reread import REREAD_BELOW, PageImage, blank_words, merge_reading, misfit
 from engine.custom.scoring.dropout import bridge_strokes, drop_print, erase_strokes_through
-from engine.custom.scoring.features import fix_text
+from engine.custom.scoring.features import fix_text, predict_box
 from engine.custom.scoring.model import Pick
 from engine.custom.scoring.regions import Box, predicted_box
 from engine.custom.scoring.register import move_box
@@ -31,6 +31,7 @@ from engine.custom.scoring.spans import PageIndex
 from engine.custom.scoring.template import is_printed
 from engine.custom.scoring.values import readable_chars
 from engine.ocr import rapid_region
+from engine.scan.marks import mark_at
 
 log = logging.getLogger("engine.custom.scoring.region_read")
 
@@ -213,3 +214,49 @@ def read_from_places(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDoc
     if filled:
         log.debug("read %d field(s) from their place on the page", filled)
     return filled
+
+
+def read_marks(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument, pages: dict[int, PageIndex],
+               page_image: PageImage | None) -> int:
+    """Check boxes read from their place on the page where the page's mark detection found none, or found
+    one unselected: answers circled rather than ticked (phone photos) join the box to the ring and the
+    ring to its neighbours, so the box is no mark of its own, or its tick-free inside reads unselected.
+    Returns how many were changed; such answers have the region reader's confidence (sent to review)."""
+    if page_image is None:
+        return 0
+    changed = 0
+    for name, fs in params.get("fields", {}).items():
+        pick = picks.get(name)
+        span = None if pick is None else pick.span
+        if not fs.get("is_mark") or (span is not None and (span.mark is None
+                                                            or span.mark.state == "selected")):
+            continue
+        pi, page = pages.get(fs["page"]), ocr.page(fs["page"])
+        got = page_image(fs["page"]) if pi is not None and page is not None else None
+        if got is None or page is None or pi is None:
+            continue
+        back = None if page.transform is None else np.linalg.inv(np.array(page.transform))
+        if span is not None:  # the mark found is in the page's own frame already: its pixels
+            xs, ys = span.mark.polygon[0::2], span.mark.polygon[1::2]  # type: ignore[union-attr]
+            x0, y0, x1, y1 = (int(v * got[1]) for v in (min(xs), min(ys), max(xs), max(ys)))
+        else:
+            left, right, top, bottom = (float(v) for v in predict_box(fs, pi)[0])
+            x0, y0, x1, y1 = _pixels(page, back, (left, top, right, bottom), got[1])
+        side = max(x1 - x0, y1 - y0)
+        # the ring round the box, and what registration leaves (a ring round a long caption as well runs out
+        # of this: a wider look let the rings round neighbouring boxes close in more empty ones, on photos)
+        reach = 2 * side
+        cx0, cy0 = max(0, x0 - reach), max(0, y0 - reach)
+        cx1, cy1 = min(got[0].width, x1 + reach), min(got[0].height, y1 + reach)
+        if cx1 - cx0 < side or cy1 - cy0 < side:
+            continue
+        mark = mark_at(np.asarray(got[0].crop((cx0, cy0, cx1, cy1)).convert("L")), side, (x0 - cx0, y0 - cy0))
+        if mark is None or (span is not None and not mark.selected):
+            continue
+        bx0, by0, bx1, by1 = cx0 + mark.x0, cy0 + mark.y0, cx0 + mark.x1, cy0 + mark.y1
+        poly = [v / got[1] for v in (bx0, by0, bx1, by0, bx1, by1, bx0, by1)]
+        state = "selected" if mark.selected else "unselected"
+        picks[name] = Pick(name, None, 0.0, confidence=CONFIDENCE_SCALE, text=state,
+                           region=(fs["page"], poly))
+        changed += 1
+    return changed
