@@ -25,6 +25,7 @@ POOL = 2  # must match min_pool2
 # Share of a found box that its straight sides may cover: a 30-px box drawn 3 px thick covers ~0.4, the
 # bold "o" or "D" of a heading (strokes a quarter of the letter wide) 0.7 or more.
 THIN_OUTLINE = 0.5
+LOCAL_INK = 30  # grey levels a stroke is darker than the paper round it
 RINGED = 0.6  # share of the paper round a box that a ring must close in
 OUTLINE_SHARE = 0.8  # a box outline found where a model expects a box: at least this share of the clearest
 STRAIGHT = 0.85  # share of a found box's height (width) one column (row) of each side must ink
@@ -154,8 +155,10 @@ def mark_at(gray: np.ndarray, side: float, at: tuple[float, float] | None = None
     missed: on phone photos answers are circled rather than ticked, and the ring joins a box to its
     caption, its neighbours and the form's rules, so it is neither a lone component nor one box's sides.
     The box is found by its outline (a square of about the size the model learned, slid over the crop)."""
-    paper, dark = float(np.median(gray)), float(np.percentile(gray, 1))
-    ink = gray < paper - max(40.0, 0.5 * (paper - dark))  # strokes, not a shaded row behind the box
+    # ink: darker than the paper around it (its own background, a box's thin strokes taken out), so a
+    # shaded row is no ink and a photo's faint grey outline is
+    k = max(5, round(0.3 * side)) | 1
+    ink = gray.astype(np.int16) < ndimage.grey_closing(gray, size=(k, k)).astype(np.int16) - LOCAL_INK
     found: list[tuple[float, float, int, int, int]] = []  # outline share, off the middle, y, x, side
     for scale in (0.85, 1.0, 1.15):
         s = max(6, round(side * scale))
