@@ -128,6 +128,16 @@ def test_a_folder_from_scratch_is_labeled_trained_predicted_and_reviewed(
     assert (review["agreed"], review["corrected"], review["fields"]) == (3, 0, 3)
 
 
+def _until_held(page: Any, held: dict[str, list[Any]], kind: str) -> None:
+    """Wait until a held route caught its request: Playwright calls the route handlers only while the test
+    waits in one of its calls, so a plain assert right after another wait can come before it."""
+    for _ in range(1500):
+        if held[kind]:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"no {kind} request was held: the page did not move on")
+
+
 def test_the_form_moved_on_to_is_saved_while_its_page_loads_and_a_change_after_a_save_stays(
     review_host: ReviewHost, page: Any, tmp_path: Path
 ) -> None:
@@ -158,13 +168,10 @@ def test_the_form_moved_on_to_is_saved_while_its_page_loads_and_a_change_after_a
     _label_by_clicks(page, forms[0])
 
     _wait_text(page, "#doc-name", second, exact=True)
-    assert held["page"] and page.evaluate("document.body.dataset.pageShown") == f"{first}#1"
+    _until_held(page, held, "page")  # the name shows before the image is asked for
+    assert page.evaluate("document.body.dataset.pageShown") == f"{first}#1"
     _label_by_clicks(page, forms[1])  # its page image has not come: the Enter saves it all the same
-    for _ in range(1500):  # Playwright calls the route handlers while the test waits in one of its calls
-        if held["form"]:
-            break
-        page.wait_for_timeout(20)
-    assert held["form"], "the page did not move on to the third form"
+    _until_held(page, held, "form")
     page.get_by_role("application").focus()
     page.keyboard.press("Enter")  # on the form just saved, while the next one is fetched
     _wait_text(page, "#status", f"{second} is saved; opening the next form")
