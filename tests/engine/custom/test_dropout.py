@@ -150,9 +150,8 @@ def model() -> dict[str, Any]:
     return outcome.params
 
 
-def test_an_emptied_amount_box_reads_nothing_once_its_print_is_dropped(model: dict[str, Any]) -> None:
-    """Real scans: Form_5 with its Total painted out of the image and out of the reading. With the print
-    of the box dropped the field is empty; read with the print, the box's rule came back as "1"."""
+def _total_painted_out() -> tuple[Image.Image, dict[str, Any], str]:
+    """Form_5's page with its Total painted white, its cloud reading, and the Total's labeled text."""
     labels = json.loads((PO / "Form_5.jpg.labels.json").read_text())["labels"]
     total = next(lab for lab in labels if lab["label"] == "Total")
     img = Image.open(PO / "Form_5.jpg").convert("RGB")
@@ -161,8 +160,15 @@ def test_an_emptied_amount_box_reads_nothing_once_its_print_is_dropped(model: di
         xs, ys = b[0::2], b[1::2]
         draw.rectangle((min(xs) * img.width - 2, min(ys) * img.height - 2, max(xs) * img.width + 2,
                         max(ys) * img.height + 2), fill="white")
-    layout = json.loads((PO / "Form_5.jpg.ocr.json").read_text())["analyzeResult"]
-    texts = set(total["value"][0]["text"].split())
+    return img, json.loads((PO / "Form_5.jpg.ocr.json").read_text())["analyzeResult"], \
+        total["value"][0]["text"]
+
+
+def test_an_emptied_amount_box_reads_nothing_once_its_print_is_dropped(model: dict[str, Any]) -> None:
+    """Real scans: Form_5 with its Total painted out of the image and out of the reading. With the print
+    of the box dropped the field is empty; read with the print, the box's rule came back as "1"."""
+    img, layout, value = _total_painted_out()
+    texts = set(value.split())
     for page in layout["readResults"]:
         for line in page["lines"]:
             line["words"] = [w for w in line["words"] if w["text"] not in texts]
@@ -253,19 +259,11 @@ def test_a_lone_sign_picked_where_the_place_holds_nothing_is_no_value(model: dic
     """Real scan: Form_5's Total painted out of the image, its word left in the reading as an unsure "$"
     (Tesseract's reading of a printed "$" beside an empty amount box). The field's place, its print
     dropped, holds nothing: no value. Re-reading the sign's own crop made "1" of it, at 0.89."""
-    labels = json.loads((PO / "Form_5.jpg.labels.json").read_text())["labels"]
-    total = next(lab for lab in labels if lab["label"] == "Total")
-    img = Image.open(PO / "Form_5.jpg").convert("RGB")
-    draw = ImageDraw.Draw(img)
-    for b in total["value"][0]["boundingBoxes"]:
-        xs, ys = b[0::2], b[1::2]
-        draw.rectangle((min(xs) * img.width - 2, min(ys) * img.height - 2, max(xs) * img.width + 2,
-                        max(ys) * img.height + 2), fill="white")
-    layout = json.loads((PO / "Form_5.jpg.ocr.json").read_text())["analyzeResult"]
+    img, layout, value = _total_painted_out()
     for page in layout["readResults"]:
         for line in page["lines"]:
             for w in line["words"]:
-                if w["text"] == total["value"][0]["text"]:
+                if w["text"] == value:
                     w["text"], w["confidence"] = "$", 0.3
     amounts = copy.deepcopy(model)  # a field whose values never hold the sign, as a Monthly Report's cells
     amounts["regions"]["Total"]["chars"] = amounts["regions"]["Total"]["chars"].replace("$", "")
