@@ -2,7 +2,8 @@
 
 Kept deliberately simple and honest: a component counts as a box when its bounding box is roughly
 square, about text-sized, and ink covers most of each of its four sides; it is `selected` when its
-interior holds a noticeable share of ink (a tick, a cross or a fill).
+interior holds a noticeable share of ink (a tick, a cross or a fill). `mark_at` looks for one box where a
+custom model expects it, for boxes the page-wide search missed (a ring drawn round them).
 """
 
 from __future__ import annotations
@@ -150,11 +151,11 @@ def _ticked_boxes(crop: np.ndarray, y0: int, x0: int, lo: float, hi: float) -> l
 
 def mark_at(gray: np.ndarray, side: float, at: tuple[float, float] | None = None) -> SelectionMark | None:
     """The check box of about `side` pixels in `gray`, a crop round where a model expects one (its top left
-    corner at `at`, x and y; the crop's middle if not given), selected
-    when ticked, crossed or circled; None when no box outline is there. For boxes the page's detection
-    missed: on phone photos answers are circled rather than ticked, and the ring joins a box to its
-    caption, its neighbours and the form's rules, so it is neither a lone component nor one box's sides.
-    The box is found by its outline (a square of about the size the model learned, slid over the crop)."""
+    corner at `at`, x and y; the crop's middle if not given), selected when ticked, crossed or circled;
+    None when no box outline is there. For boxes the page's detection missed: on phone photos answers are
+    circled rather than ticked, and the ring joins a box to its caption, its neighbours and the form's
+    rules, so it is neither a lone component nor one box's sides. The box is found by its outline (a square
+    of about the size the model learned, slid over the crop)."""
     # ink: darker than the paper around it (its own background, a box's thin strokes taken out), so a
     # shaded row is no ink and a photo's faint grey outline is
     k = max(5, round(0.3 * side)) | 1

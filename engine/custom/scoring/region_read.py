@@ -8,7 +8,8 @@ beside it). The model knows where the value is written (`engine.custom.scoring.r
 from the ends (the printed "$" of an amount box, a box line read as "|"). The answer's confidence stays
 below the review threshold: the place is known, the reading of handwriting is not sure. Where the model
 knows the print in the place (`dropout.py`), it is dropped first, and a value Tesseract was unsure of is read
-from the whole place too (Tesseract may have found only part of it).
+from the whole place too (Tesseract may have found only part of it). A check box the page's mark detection
+missed, or found empty, is looked for at its place too (`read_marks`: answers circled on phone photos).
 """
 
 from __future__ import annotations
