@@ -29,7 +29,7 @@ from engine.custom.ocr_file import Word
 from engine.custom.scoring.features import fix_text, text_shape
 from engine.custom.scoring.model import Pick
 from engine.custom.scoring.spans import Span, norm_text
-from engine.custom.scoring.values import readable_chars
+from engine.custom.scoring.values import field_chars
 from engine.ocr import rapid_region
 
 log = logging.getLogger("engine.custom.reread")
@@ -147,9 +147,7 @@ def reread_unsure_fields(picks: dict[str, Pick], fields: dict[str, dict], page_i
         if span is None or span.mark is not None or not span.words or name in skip:
             continue
         fs = fields.get(name, {})
-        place = (regions or {}).get(name, {})
-        chars = "".join(fs.get("values", [])) + place.get("chars", "")
-        allowed = readable_chars(fs.get("type", "string"), chars, max(fs.get("n", 0), place.get("n", 0)))
+        allowed = field_chars(fs, (regions or {}).get(name, {}))
         # a word with a letter where the field only ever had digits was misread, however sure Tesseract was
         words = [(w.text, 0.0 if misfit(w.text, allowed) else w.confidence) for w in span.words]
         if min(c for _, c in words) >= REREAD_BELOW:

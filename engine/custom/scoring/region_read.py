@@ -30,7 +30,7 @@ from engine.custom.scoring.regions import Box, predicted_box
 from engine.custom.scoring.register import move_box
 from engine.custom.scoring.spans import PageIndex
 from engine.custom.scoring.template import is_printed
-from engine.custom.scoring.values import readable_chars
+from engine.custom.scoring.values import field_chars
 from engine.ocr import rapid_region
 from engine.scan.marks import mark_at
 
@@ -168,8 +168,7 @@ def read_from_places(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDoc
         fs = fields.get(name, {})
         if fs.get("is_mark"):
             continue
-        seen = max(fs.get("n", 0), stats.get("n", 0))
-        allowed = readable_chars(fs.get("type", "string"), stats["chars"], seen)
+        allowed = field_chars(fs, stats)
         # a value Tesseract was unsure of is read again from its whole place, once the print is dropped from
         # it: the words it found may be part of the value ("Kevin" of "Kevin Patel", half a SIN)
         unsure = pick if reader and name in cuts.masks and _unsure(pick, allowed) else None
@@ -217,6 +216,11 @@ def read_from_places(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDoc
     return filled
 
 
+def _text_layer(page: Page) -> bool:
+    """The page's words come from a text layer (a digital PDF: every word sure), not from OCR of pixels."""
+    return bool(page.words) and all(w.confidence >= 1.0 for w in page.words)
+
+
 def read_marks(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument, pages: dict[int, PageIndex],
                page_image: PageImage | None) -> int:
     """Check boxes read from their place on the page where the page's mark detection found none, or found
@@ -233,15 +237,18 @@ def read_marks(picks: dict[str, Pick], params: dict[str, Any], ocr: OcrDocument,
                                                             or span.mark.state == "selected")):
             continue
         pi, page = pages.get(fs["page"]), ocr.page(fs["page"])
-        got = page_image(fs["page"]) if pi is not None and page is not None else None
-        if got is None or page is None or pi is None:
+        # a page read from its text layer has no hand-drawn rings, and its boxes are exact: not drawn
+        if pi is None or page is None or _text_layer(page):
             continue
-        back = None if page.transform is None else np.linalg.inv(np.array(page.transform))
+        got = page_image(fs["page"])
+        if got is None:
+            continue
         if span is not None:  # the mark found is in the page's own frame already: its pixels
             xs, ys = span.mark.polygon[0::2], span.mark.polygon[1::2]  # type: ignore[union-attr]
             x0, y0, x1, y1 = (int(v * got[1]) for v in (min(xs), min(ys), max(xs), max(ys)))
         else:
             left, right, top, bottom = (float(v) for v in predict_box(fs, pi)[0])
+            back = None if page.transform is None else np.linalg.inv(np.array(page.transform))
             x0, y0, x1, y1 = _pixels(page, back, (left, top, right, bottom), got[1])
         side = max(x1 - x0, y1 - y0)
         # the ring round the box, and what registration leaves (a ring round a long caption as well runs out

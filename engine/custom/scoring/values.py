@@ -114,3 +114,10 @@ def readable_chars(ftype: str, value_chars: str, examples: int = 0) -> str | Non
     if digits_only and examples >= MIN_SHAPE_EXAMPLES:
         return "0123456789" + signs
     return None
+
+
+def field_chars(fs: dict[str, Any], place: dict[str, Any]) -> str | None:
+    """`readable_chars` of a field from the model: its field statistics (`fs`, word picks' values) and
+    its place (`scoring.regions`, whose values count drawn regions over hand-writing OCR missed too)."""
+    chars = "".join(fs.get("values", [])) + place.get("chars", "")
+    return readable_chars(fs.get("type", "string"), chars, max(fs.get("n", 0), place.get("n", 0)))
